@@ -1,0 +1,71 @@
+"""gradviz: see backpropagation happen.
+
+A numpy autograd engine that speaks PyTorch (``import gradviz as torch`` runs PyTorch's
+autograd tutorial unchanged), and a browser explorer that draws its graphs and steps through
+backward one node at a time (``gradviz.explore(loss)``).
+"""
+from __future__ import annotations
+
+from . import autograd, nn, optim  # noqa: F401
+from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
+                                 is_inference_mode_enabled, no_grad, set_grad_enabled)
+from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full,  # noqa: F401
+                       full_like, linspace, normal, ones, ones_like, rand, rand_like, randint,
+                       randn, randn_like, randperm, zeros, zeros_like)
+from .dtypes import (bool_ as bool, double, dtype, float, float16, float32, float64,  # noqa: F401
+                     get_default_dtype, half, int8, int16, int32, int64, long,
+                     set_default_dtype, uint8)
+from .dtypes import int as int  # noqa: F401,PLC0414
+from .ops.activation import log_softmax, relu, sigmoid, softmax, tanh  # noqa: F401
+from .ops.elementwise import (abs, add, clamp, div, exp, log, mul, neg, pow,  # noqa: F401
+                              reciprocal, sqrt, sub, where)
+from .ops.linalg import addmm, bmm, dot, matmul, mm, mv  # noqa: F401
+from .ops.reduction import amax, amin, max, mean, min, sum  # noqa: F401
+from .ops.shape import (cat, clone, flatten, permute, reshape, squeeze, stack,  # noqa: F401
+                        t, transpose, unsqueeze)
+from .random import Generator, initial_seed, manual_seed, seed  # noqa: F401
+from .tensor import Size, Tensor, tensor  # noqa: F401
+
+clip = clamp
+concat = concatenate = cat
+divide, multiply, subtract, negative = div, mul, sub, neg
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def numel(t: Tensor) -> int:
+    return t.numel()
+
+
+def argmax(t: Tensor, dim=None, keepdim=False) -> Tensor:
+    return t.argmax(dim, keepdim)
+
+
+def argmin(t: Tensor, dim=None, keepdim=False) -> Tensor:
+    return t.argmin(dim, keepdim)
+
+
+def maximum(a, b):
+    return where(a >= b, a, b)
+
+
+def minimum(a, b):
+    return where(a <= b, a, b)
+
+
+def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False) -> builtins_bool:
+    import numpy as _np
+
+    return builtins_bool(_np.allclose(a._array, b._array, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def equal(a, b) -> builtins_bool:
+    return a._array.shape == b._array.shape and builtins_bool((a._array == b._array).all())
+
+
+import builtins as _builtins  # noqa: E402
+
+builtins_bool = _builtins.bool
+__version__ = "0.1.0"

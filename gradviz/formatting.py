@@ -1,0 +1,134 @@
+"""Tensor printing, following PyTorch's rules, so that printed values read the same.
+
+Floats print with 4 decimals, in scientific notation when the magnitudes span more than
+1000x or leave [1e-4, 1e8); integral floats print as ``4.``; rows wrap at 80 columns; tensors
+with more than 1000 elements are summarised with ``...`` and 3 items at each edge.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+PRECISION = 4
+THRESHOLD = 1000
+EDGEITEMS = 3
+LINEWIDTH = 80
+
+
+class _Formatter:
+    def __init__(self, values: np.ndarray):
+        self.floating = values.dtype.kind == "f"
+        self.int_mode = True
+        self.sci_mode = False
+        self.max_width = 1
+        if values.dtype.kind == "b":
+            self.max_width = max((len(str(bool(v))) for v in values.ravel()), default=1)
+            return
+        if not self.floating:
+            self.max_width = max((len(str(int(v))) for v in values.ravel()), default=1)
+            return
+        finite = values[np.isfinite(values)].astype(np.float64)
+        if finite.size == 0:
+            self.max_width = max((len(self._nonfinite(v)) for v in values.ravel()), default=1)
+            return
+        self.int_mode = bool(np.all(finite == np.ceil(finite)))
+        abs_nz = np.abs(finite[finite != 0])
+        if self.int_mode:
+            if abs_nz.size and abs_nz.max() > 1e8:
+                self.sci_mode = True
+        elif abs_nz.size:
+            lo, hi = abs_nz.min(), abs_nz.max()
+            if hi / lo > 1000.0 or hi > 1e8 or lo < 1e-4:
+                self.sci_mode = True
+        self.max_width = max(len(self.format(v)) for v in values.ravel())
+
+    @staticmethod
+    def _nonfinite(v) -> str:
+        return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
+
+    def format(self, v) -> str:
+        if not self.floating:
+            return str(bool(v)) if isinstance(v, (bool, np.bool_)) else str(int(v))
+        v = float(v)
+        if not math.isfinite(v):
+            return self._nonfinite(v)
+        if self.sci_mode:
+            return f"{v:.{PRECISION}e}"
+        if self.int_mode:
+            return f"{v:.0f}."
+        return f"{v:.{PRECISION}f}"
+
+    def cell(self, v) -> str:
+        return self.format(v).rjust(self.max_width)
+
+
+def _summarised(a: np.ndarray) -> np.ndarray:
+    """The elements that will be printed (edges only, for big tensors)."""
+    if a.ndim == 0:
+        return a.reshape(1)
+    parts = []
+
+    def walk(x):
+        if x.ndim == 1:
+            parts.append(x if x.shape[0] <= 2 * EDGEITEMS else np.concatenate([x[:EDGEITEMS], x[-EDGEITEMS:]]))
+            return
+        rows = range(x.shape[0]) if x.shape[0] <= 2 * EDGEITEMS else (
+            list(range(EDGEITEMS)) + list(range(x.shape[0] - EDGEITEMS, x.shape[0])))
+        for i in rows:
+            walk(x[i])
+
+    walk(a)
+    return np.concatenate(parts) if parts else a.reshape(0)
+
+
+def _rows(a: np.ndarray, fmt: _Formatter, indent: int, summarize: bool) -> str:
+    if a.ndim == 1:
+        n = a.shape[0]
+        if summarize and n > 2 * EDGEITEMS:
+            cells = [fmt.cell(v) for v in a[:EDGEITEMS]] + ["..."] + [fmt.cell(v) for v in a[-EDGEITEMS:]]
+        else:
+            cells = [fmt.cell(v) for v in a]
+        per_line = max(1, (LINEWIDTH - indent) // (fmt.max_width + 2))
+        lines = [", ".join(cells[i:i + per_line]) for i in range(0, len(cells), per_line)]
+        return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+    n = a.shape[0]
+    if summarize and n > 2 * EDGEITEMS:
+        parts = [_rows(a[i], fmt, indent + 1, summarize) for i in range(EDGEITEMS)] + ["..."] + [
+            _rows(a[i], fmt, indent + 1, summarize) for i in range(n - EDGEITEMS, n)]
+    else:
+        parts = [_rows(a[i], fmt, indent + 1, summarize) for i in range(n)]
+    sep = "," + "\n" * (a.ndim - 1) + " " * (indent + 1)
+    return "[" + sep.join(parts) + "]"
+
+
+def format_array(a: np.ndarray, indent: int) -> str:
+    """The bracketed body PyTorch prints for ``a`` (after ``tensor(``)."""
+    if a.size == 0:
+        return "[]" if a.ndim <= 1 else f"size({tuple(a.shape)})"
+    summarize = a.size > THRESHOLD
+    shown = _summarised(a) if summarize else a
+    fmt = _Formatter(shown)
+    if a.ndim == 0:
+        return fmt.format(a.item())
+    return _rows(a, fmt, indent, summarize)
+
+
+def tensor_repr(t) -> str:
+    a = t._array
+    prefix = "tensor("
+    body = format_array(a, len(prefix))
+    suffixes = []
+    if a.size == 0 and a.ndim > 1:
+        body = "[]"
+        suffixes.append(f"size={tuple(a.shape)}")
+    from .dtypes import get_default_dtype
+
+    default = {get_default_dtype().numpy, np.dtype(np.int64), np.dtype(np.bool_)}
+    if a.dtype not in default:
+        suffixes.append(f"dtype={t.dtype!r}")
+    if t.grad_fn is not None:
+        suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
+    elif t.requires_grad:
+        suffixes.append("requires_grad=True")
+    return prefix + body + "".join(", " + s for s in suffixes) + ")"

@@ -1,0 +1,107 @@
+"""Activations and normalised exponentials: relu, sigmoid, tanh, softmax, log_softmax."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.node import Node
+from .base import OUTPUT, normalize_dim, record
+from .elementwise import _float
+
+
+class ReluBackward0(Node):
+    __slots__ = ()
+    rule = "d relu(a)/da = 1 where the output is > 0, else 0"
+
+    def backward(self, g):
+        return (np.where(self.saved("result") > 0, g, np.zeros((), dtype=g.dtype)),)
+
+
+class SigmoidBackward0(Node):
+    __slots__ = ()
+    rule = "d σ(a)/da = σ(a)·(1 − σ(a))"
+
+    def backward(self, g):
+        s = self.saved("result")
+        return (g * s * (1 - s),)
+
+
+class TanhBackward0(Node):
+    __slots__ = ()
+    rule = "d tanh(a)/da = 1 − tanh²(a)"
+
+    def backward(self, g):
+        t = self.saved("result")
+        return (g * (1 - t * t),)
+
+
+class SoftmaxBackward0(Node):
+    __slots__ = ()
+    rule = "d softmax: s·(g − Σ g·s) along dim"
+
+    def backward(self, g):
+        s, d = self.saved("result"), self.saved("dim")
+        return (s * (g - (g * s).sum(axis=d, keepdims=True)),)
+
+
+class LogSoftmaxBackward0(Node):
+    __slots__ = ()
+    rule = "d log_softmax: g − softmax·Σ g along dim"
+
+    def backward(self, g):
+        out, d = self.saved("result"), self.saved("dim")
+        return (g - np.exp(out) * g.sum(axis=d, keepdims=True),)
+
+
+def relu(a):
+    arr = a._array
+    return record(ReluBackward0, np.maximum(arr, np.zeros((), dtype=arr.dtype)), (a,),
+                  result=OUTPUT)
+
+
+def sigmoid(a):
+    x = _float(a._array)
+    # Stable in both directions: exp of a non-positive number never overflows.
+    e = np.exp(-np.abs(x))
+    out = np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+    return record(SigmoidBackward0, out, (a,), result=OUTPUT)
+
+
+def tanh(a):
+    return record(TanhBackward0, np.tanh(_float(a._array)), (a,), result=OUTPUT)
+
+
+def _softmax_dim(dim, ndim, name):
+    if dim is None:
+        # PyTorch's legacy implicit choice, with its warning.
+        import warnings
+
+        warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the "
+                      "call to include dim=X as an argument.", UserWarning, stacklevel=3)
+        dim = 0 if ndim in (0, 1, 3) else 1
+    return normalize_dim(dim, ndim)
+
+
+def softmax(a, dim=None, dtype=None):
+    x = _float(a._array) if dtype is None else a._array.astype(_np_dtype(dtype))
+    d = _softmax_dim(dim, x.ndim, "softmax")
+    if x.ndim == 0:
+        return record(SoftmaxBackward0, np.ones_like(x), (a,), result=OUTPUT, dim=None)
+    e = np.exp(x - x.max(axis=d, keepdims=True))
+    out = e / e.sum(axis=d, keepdims=True)
+    return record(SoftmaxBackward0, out, (a,), result=OUTPUT, dim=d)
+
+
+def log_softmax(a, dim=None, dtype=None):
+    x = _float(a._array) if dtype is None else a._array.astype(_np_dtype(dtype))
+    d = _softmax_dim(dim, x.ndim, "log_softmax")
+    if x.ndim == 0:
+        return record(LogSoftmaxBackward0, np.zeros_like(x), (a,), result=OUTPUT, dim=None)
+    shifted = x - x.max(axis=d, keepdims=True)
+    out = shifted - np.log(np.exp(shifted).sum(axis=d, keepdims=True))
+    return record(LogSoftmaxBackward0, out, (a,), result=OUTPUT, dim=d)
+
+
+def _np_dtype(d):
+    from ..dtypes import to_numpy_dtype
+
+    return to_numpy_dtype(d)

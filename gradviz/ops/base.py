@@ -1,0 +1,129 @@
+"""How an op records itself: the one place where forward results become graph nodes.
+
+Every op follows the same shape: compute the result on numpy arrays, then ``record`` it with
+its backward node class, its inputs (None for an operand that is a plain number) and what the
+backward needs saved. Recording happens only when grad mode is on and an input requires grad.
+"""
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+from ..autograd.grad_mode import is_grad_enabled
+from ..autograd.node import Node, SavedTensor
+from ..dtypes import result_type
+
+# Marks "save the op's own result" in ``record(..., name=OUTPUT)``.
+OUTPUT = object()
+
+
+def record(node_cls, out_array: np.ndarray, inputs: tuple, **saved):
+    """Wrap ``out_array`` in a Tensor and, when needed, attach a ``node_cls`` grad_fn."""
+    from ..tensor import Tensor
+
+    out = Tensor._make(out_array)
+    if not _grad_enabled():
+        return out
+    for t in inputs:
+        if t is not None and t._requires_grad:
+            break
+    else:
+        return out
+    node = node_cls.__new__(node_cls)
+    Node.__init__(node)
+    node.next_functions = tuple(_edge(t) for t in inputs)
+    node._input_meta = tuple(
+        (t._array.shape, t._array.dtype) if t is not None else None for t in inputs)
+    store = {}
+    for name, value in saved.items():
+        if value is OUTPUT:
+            store[name] = SavedTensor(out)
+        elif isinstance(value, Tensor):
+            store[name] = SavedTensor(value)
+        elif value is not None:
+            store[name] = value
+    node._saved = store
+    node._out_ref = weakref.ref(out)
+    node._out_array = out_array
+    out._requires_grad = True
+    out.grad_fn = node
+    return out
+
+
+_grad_enabled = is_grad_enabled
+
+_NO_EDGE = (None, 0)
+
+
+def _edge(t):
+    if t is None or not t._requires_grad:
+        return _NO_EDGE
+    fn = t.grad_fn
+    if fn is not None:
+        return (fn, 0)
+    return (t._accumulator(), 0)
+
+
+def as_tensor(x):
+    """Tensors pass through; numbers and arrays become constant tensors."""
+    from ..tensor import Tensor, tensor
+
+    if isinstance(x, Tensor):
+        return x
+    return tensor(x)
+
+
+def binary_operands(a, b):
+    """Two operands as arrays of their common (PyTorch-promoted) dtype, and each as a Tensor,
+    or None where it was a plain Python number (so it gets no edge in the graph)."""
+    from ..tensor import Tensor
+
+    a_is_t, b_is_t = isinstance(a, Tensor), isinstance(b, Tensor)
+    if a_is_t and b_is_t:
+        aa, ba = a._array, b._array
+        if aa.dtype == ba.dtype:
+            return a, b, aa, ba
+        dt = result_type(a, b)
+        return a, b, aa.astype(dt, copy=False), ba.astype(dt, copy=False)
+    dt = result_type(a, b)
+    if a_is_t:
+        ta, tb = a, (None if _is_number(b) else as_tensor(b))
+    else:
+        ta, tb = (None if _is_number(a) else as_tensor(a)), b
+    aa = a._array if ta is not None and a_is_t else np.asarray(a if ta is None else ta._array)
+    ba = b._array if tb is not None and b_is_t else np.asarray(b if tb is None else tb._array)
+    return ta, tb, aa.astype(dt, copy=False), ba.astype(dt, copy=False)
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float, bool, np.number, np.bool_))
+
+
+def check_broadcast(a: np.ndarray, b: np.ndarray) -> None:
+    """PyTorch's wording for shapes that do not broadcast."""
+    sa, sb = a.shape, b.shape
+    n = max(len(sa), len(sb))
+    for i in range(1, n + 1):
+        da = sa[-i] if i <= len(sa) else 1
+        db = sb[-i] if i <= len(sb) else 1
+        if da != db and da != 1 and db != 1:
+            raise RuntimeError(
+                f"The size of tensor a ({da}) must match the size of tensor b ({db}) at "
+                f"non-singleton dimension {n - i}")
+
+
+def normalize_dim(dim: int, ndim: int) -> int:
+    lo, hi = -max(ndim, 1), max(ndim, 1) - 1
+    if not lo <= dim <= hi:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{lo}, {hi}], but got {dim})")
+    return dim % max(ndim, 1)
+
+
+def normalize_dims(dim, ndim: int) -> tuple:
+    if dim is None:
+        return tuple(range(ndim))
+    if isinstance(dim, (tuple, list)):
+        return tuple(sorted(normalize_dim(d, ndim) for d in dim))
+    return (normalize_dim(dim, ndim),)

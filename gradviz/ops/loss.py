@@ -1,0 +1,239 @@
+"""Loss functions with PyTorch's fused backward nodes and ``reduction=`` semantics."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.node import Node
+from .base import as_tensor, record
+
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+def _check_reduction(reduction):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+
+
+def _reduce(loss: np.ndarray, reduction: str) -> np.ndarray:
+    if reduction == "mean":
+        return np.asarray(loss.mean(dtype=loss.dtype))
+    if reduction == "sum":
+        return np.asarray(loss.sum(dtype=loss.dtype))
+    return loss
+
+
+def _grad_scale(g: np.ndarray, shape: tuple, reduction: str) -> np.ndarray:
+    """The incoming gradient of a reduced loss, spread back over the elementwise losses."""
+    if reduction == "mean":
+        return np.broadcast_to(g / max(int(np.prod(shape)), 1), shape)
+    if reduction == "sum":
+        return np.broadcast_to(g, shape)
+    return g
+
+
+def _check_same_size(x, t, name="input"):
+    if x._array.shape != t._array.shape:
+        raise ValueError(
+            f"Target size ({_size(t)}) must be the same as {name} size ({_size(x)})")
+
+
+def _size(t):
+    return f"torch.Size([{', '.join(map(str, t._array.shape))}])"
+
+
+def _softplus_neg(x):
+    """log(1 + exp(-x)), stable for large |x|."""
+    return np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def _sigmoid(x):
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+class BinaryCrossEntropyWithLogitsBackward0(Node):
+    __slots__ = ()
+    rule = "d/dx = (σ(x) − y)·w (with pos_weight p: ((p·y + 1 − y)·σ(x) − p·y)·w), scaled by the reduction"
+
+    def backward(self, g):
+        x, y = self.saved("self"), self.saved("target")
+        w = self.saved("weight") if "weight" in self._saved else None
+        pw = self.saved("pos_weight") if "pos_weight" in self._saved else None
+        gs = _grad_scale(g, np.broadcast_shapes(x.shape, y.shape), self.saved("reduction"))
+        gx = gt = None
+        if self.needs(0):
+            s = _sigmoid(x)
+            d = (s - y) if pw is None else ((pw * y + 1 - y) * s - pw * y)
+            gx = gs * d if w is None else gs * d * w
+        if self.needs(1):
+            d = -x if pw is None else (pw - 1) * _softplus_neg(x) - x
+            gt = gs * d if w is None else gs * d * w
+        return gx, gt
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction="mean", pos_weight=None):
+    _check_reduction(reduction)
+    x, t = as_tensor(input), as_tensor(target)
+    _check_same_size(x, t)
+    xa, ta = x._array, t._array.astype(x._array.dtype, copy=False)
+    w = as_tensor(weight) if weight is not None else None
+    pw = as_tensor(pos_weight) if pos_weight is not None else None
+    if pw is None:
+        loss = (1 - ta) * xa + _softplus_neg(xa)
+    else:
+        loss = (1 - ta) * xa + (1 + (pw._array - 1) * ta) * _softplus_neg(xa)
+    if w is not None:
+        loss = loss * w._array
+    out = _reduce(loss.astype(xa.dtype, copy=False), reduction)
+    return record(BinaryCrossEntropyWithLogitsBackward0, out, (x, t), self=x, target=t,
+                  weight=w, pos_weight=pw, reduction=reduction)
+
+
+class BinaryCrossEntropyBackward0(Node):
+    __slots__ = ()
+    rule = "d/dp = (p − y) / (p·(1 − p)), scaled by the reduction"
+
+    def backward(self, g):
+        p, y = self.saved("self"), self.saved("target")
+        w = self.saved("weight") if "weight" in self._saved else None
+        gs = _grad_scale(g, p.shape, self.saved("reduction"))
+        gp = gt = None
+        if self.needs(0):
+            gp = gs * (p - y) / np.maximum((1 - p) * p, 1e-12)
+            if w is not None:
+                gp = gp * w
+        if self.needs(1):
+            gt = gs * (np.maximum(np.log1p(-p), -100) - np.maximum(np.log(p), -100))
+            if w is not None:
+                gt = gt * w
+        return gp, gt
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
+                         reduction="mean"):
+    _check_reduction(reduction)
+    p, t = as_tensor(input), as_tensor(target)
+    if p._array.shape != t._array.shape:
+        raise ValueError(
+            f"Using a target size ({_size(t)}) that is different to the input size ({_size(p)}) "
+            "is deprecated. Please ensure they have the same size.")
+    pa, ta = p._array, t._array.astype(p._array.dtype, copy=False)
+    if np.any((pa < 0) | (pa > 1)):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    with np.errstate(divide="ignore"):
+        # PyTorch clamps each log at -100 so that a confident wrong answer stays finite.
+        loss = -(ta * np.maximum(np.log(pa), -100) + (1 - ta) * np.maximum(np.log1p(-pa), -100))
+    w = as_tensor(weight) if weight is not None else None
+    if w is not None:
+        loss = loss * w._array
+    out = _reduce(loss.astype(pa.dtype, copy=False), reduction)
+    return record(BinaryCrossEntropyBackward0, out, (p, t), self=p, target=t, weight=w,
+                  reduction=reduction)
+
+
+class MseLossBackward0(Node):
+    __slots__ = ()
+    rule = "d/da = 2(a − b), d/db = −2(a − b), scaled by the reduction"
+
+    def backward(self, g):
+        a, b = self.saved("self"), self.saved("target")
+        diff = a - b
+        gs = _grad_scale(g, diff.shape, self.saved("reduction"))
+        ga = 2 * gs * diff
+        return (ga if self.needs(0) else None), (-ga if self.needs(1) else None)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    _check_reduction(reduction)
+    a, b = as_tensor(input), as_tensor(target)
+    if a._array.shape != b._array.shape:
+        import warnings
+
+        warnings.warn(
+            f"Using a target size ({_size(b)}) that is different to the input size ({_size(a)}). "
+            "This will likely lead to incorrect results due to broadcasting. Please ensure they "
+            "have the same size.", UserWarning, stacklevel=2)
+    diff = a._array - b._array
+    out = _reduce(diff * diff, reduction)
+    return record(MseLossBackward0, out, (a, b), self=a, target=b, reduction=reduction)
+
+
+class NllLossBackward0(Node):
+    __slots__ = ()
+    rule = "d/dx[n, yₙ] = −w[yₙ] (divided by Σw for the mean), 0 elsewhere"
+
+    def backward(self, g):
+        x_shape, target = self.saved("self_sym_sizes"), self.saved("target")
+        w, ignore = self._saved.get("weight_array"), self.saved("ignore_index")
+        reduction, total = self.saved("reduction"), self.saved("total_weight")
+        out = np.zeros(x_shape, dtype=g.dtype)
+        batched = len(x_shape) >= 2
+        tgt = target if batched else target.reshape(1)
+        valid = tgt != ignore
+        safe = np.where(valid, tgt, 0)
+        wn = (w[safe] if w is not None else np.ones(tgt.shape, dtype=g.dtype)) * valid
+        if reduction == "none":
+            coef = -g.reshape(tgt.shape) * wn
+        else:
+            coef = -g * wn / (total if reduction == "mean" else 1)
+        view = out if batched else out.reshape((1,) + tuple(x_shape))
+        # Put coef at [n, target[n], ...] for every n (and every spatial position).
+        np.put_along_axis(view, np.expand_dims(safe, 1), np.expand_dims(coef.astype(g.dtype), 1), axis=1)
+        return (out,)
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+             reduction="mean"):
+    _check_reduction(reduction)
+    x, t = as_tensor(input), as_tensor(target)
+    xa, ta = x._array, t._array
+    if ta.dtype.kind not in "iu":
+        raise RuntimeError(f"expected scalar type Long but found {t.dtype.name.capitalize()}")
+    batched = xa.ndim >= 2
+    if batched and ta.shape[0] != xa.shape[0]:
+        raise ValueError(
+            f"Expected input batch_size ({xa.shape[0]}) to match target batch_size ({ta.shape[0]}).")
+    n_classes = xa.shape[1] if batched else xa.shape[0]
+    tgt = ta if batched else ta.reshape(1)
+    valid = tgt != ignore_index
+    if np.any(valid & ((tgt < 0) | (tgt >= n_classes))):
+        bad = int(tgt[valid & ((tgt < 0) | (tgt >= n_classes))].flat[0])
+        raise IndexError(f"Target {bad} is out of bounds.")
+    safe = np.where(valid, tgt, 0)
+    xv = xa if batched else xa.reshape((1,) + xa.shape)
+    picked = np.squeeze(np.take_along_axis(xv, np.expand_dims(safe, 1), axis=1), 1)
+    wa = as_tensor(weight)._array.astype(xa.dtype) if weight is not None else None
+    wn = (wa[safe] if wa is not None else np.ones(tgt.shape, dtype=xa.dtype)) * valid
+    losses = -picked * wn
+    total = wn.sum(dtype=xa.dtype)
+    if reduction == "none":
+        out = losses if batched else losses.reshape(())
+    elif reduction == "sum":
+        out = np.asarray(losses.sum(dtype=xa.dtype))
+    else:
+        out = np.asarray(losses.sum(dtype=xa.dtype) / total).astype(xa.dtype)
+    return record(NllLossBackward0, out, (x,), self_sym_sizes=xa.shape, target=ta,
+                  weight_array=wa, ignore_index=ignore_index, reduction=reduction,
+                  total_weight=total)
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                  reduction="mean", label_smoothing=0.0):
+    from .activation import log_softmax
+
+    x, t = as_tensor(input), as_tensor(target)
+    class_dim = 1 if x._array.ndim >= 2 else 0
+    logp = log_softmax(x, class_dim)
+    if t._array.dtype.kind == "f":
+        # Class probabilities as targets: -(p · log q) summed over classes.
+        from .reduction import mean, sum as sum_
+
+        _check_reduction(reduction)
+        per = -(sum_(logp * t, class_dim))
+        if weight is not None:
+            raise NotImplementedError("cross_entropy with probability targets and weight")
+        return per if reduction == "none" else (mean(per) if reduction == "mean" else sum_(per))
+    if label_smoothing:
+        raise NotImplementedError("cross_entropy with label_smoothing is not supported")
+    return nll_loss(logp, t, weight=weight, ignore_index=ignore_index, reduction=reduction)

@@ -1,0 +1,424 @@
+"""Shape ops: views (reshape, transpose, permute, squeeze, expand, basic indexing) and the ops
+that build new tensors from several (cat, stack) or copy (clone, dtype conversion).
+
+Views share memory and the version counter with their base, as in PyTorch, so an in-place
+change through one is seen (and checked) through the other.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.node import Node
+from .base import as_tensor, normalize_dim, record
+
+
+def _view_of(out, base):
+    out._version_counter = base._version_counter
+    out._base = base._base if base._base is not None else base
+    return out
+
+
+def _shape_arg(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return tuple(int(s) for s in shape)
+
+
+def _infer_shape(shape: tuple, numel: int) -> tuple:
+    if shape.count(-1) > 1:
+        raise RuntimeError("only one dimension can be inferred")
+    known = 1
+    for s in shape:
+        if s != -1:
+            known *= s
+    if -1 in shape:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '[{', '.join(map(str, shape))}]' is invalid for input of size {numel}")
+        shape = tuple(numel // known if s == -1 else s for s in shape)
+    elif known != numel:
+        raise RuntimeError(f"shape '[{', '.join(map(str, shape))}]' is invalid for input of size {numel}")
+    return shape
+
+
+# --- reshape and view ------------------------------------------------------------------------
+class ViewBackward0(Node):
+    __slots__ = ()
+    rule = "a view changes only the shape: the gradient is reshaped back"
+
+    def backward(self, g):
+        return (g.reshape(self.saved("self_sym_sizes")),)
+
+
+class UnsafeViewBackward0(ViewBackward0):
+    __slots__ = ()
+
+
+class CloneBackward0(Node):
+    __slots__ = ()
+    rule = "a copy: the gradient passes through unchanged"
+
+    def backward(self, g):
+        return (g,)
+
+
+def view(a, *shape):
+    shape = _infer_shape(_shape_arg(shape), a._array.size)
+    arr = a._array
+    if not arr.flags.c_contiguous and arr.ndim > 1 and shape != arr.shape:
+        raise RuntimeError(
+            "view size is not compatible with input tensor's size and stride (at least one "
+            "dimension spans across two contiguous subspaces). Use .reshape(...) instead.")
+    return _view_of(record(ViewBackward0, arr.reshape(shape), (a,), self_sym_sizes=arr.shape), a)
+
+
+def reshape(a, *shape):
+    shape = _infer_shape(_shape_arg(shape), a._array.size)
+    arr = a._array
+    if arr.flags.c_contiguous or arr.ndim <= 1:
+        return view(a, shape)
+    # Like PyTorch: a non-contiguous input is copied first, then viewed.
+    c = clone(a)
+    c._array = np.ascontiguousarray(c._array)
+    if c.grad_fn is not None:
+        c.grad_fn._out_array = c._array
+    return record(UnsafeViewBackward0, c._array.reshape(shape), (c,),
+                  self_sym_sizes=arr.shape)
+
+
+def flatten(a, start_dim=0, end_dim=-1):
+    shape = a._array.shape
+    if not shape:
+        return reshape(a, (1,))
+    s, e = normalize_dim(start_dim, len(shape)), normalize_dim(end_dim, len(shape))
+    if s == e:
+        return a
+    new = shape[:s] + (int(np.prod(shape[s:e + 1])),) + shape[e + 1:]
+    return reshape(a, new)
+
+
+def clone(a):
+    return record(CloneBackward0, a._array.copy(), (a,))
+
+
+# --- transposes ------------------------------------------------------------------------------
+class TransposeBackward0(Node):
+    __slots__ = ()
+    rule = "transpose: the gradient is transposed back"
+
+    def backward(self, g):
+        d0, d1 = self.saved("dim0"), self.saved("dim1")
+        return (np.swapaxes(g, d0, d1),)
+
+
+class TBackward0(Node):
+    __slots__ = ()
+    rule = "transpose: the gradient is transposed back"
+
+    def backward(self, g):
+        return (g.T,)
+
+
+class PermuteBackward0(Node):
+    __slots__ = ()
+    rule = "permute: the gradient is permuted back by the inverse permutation"
+
+    def backward(self, g):
+        return (np.transpose(g, np.argsort(self.saved("dims"))),)
+
+
+def transpose(a, dim0, dim1):
+    n = a._array.ndim
+    d0, d1 = normalize_dim(dim0, n), normalize_dim(dim1, n)
+    out = np.swapaxes(a._array, d0, d1) if n else a._array
+    return _view_of(record(TransposeBackward0, out, (a,), dim0=d0, dim1=d1), a)
+
+
+def t(a):
+    if a._array.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {a._array.ndim}D")
+    return _view_of(record(TBackward0, a._array.T, (a,)), a)
+
+
+def permute(a, *dims):
+    dims = _shape_arg(dims)
+    n = a._array.ndim
+    if len(dims) != n:
+        raise RuntimeError(
+            "permute(sparse_coo): number of dimensions in the tensor input does not match the "
+            f"length of the desired ordering of dimensions i.e. input.dim() = {n} is not equal "
+            f"to len(dims) = {len(dims)}")
+    dims = tuple(normalize_dim(d, n) for d in dims)
+    return _view_of(record(PermuteBackward0, np.transpose(a._array, dims), (a,), dims=dims), a)
+
+
+# --- squeeze, unsqueeze, expand --------------------------------------------------------------
+class UnsqueezeBackward0(Node):
+    __slots__ = ()
+    rule = "unsqueeze adds a size-1 dim: the gradient drops it again"
+
+    def backward(self, g):
+        return (np.squeeze(g, axis=self.saved("dim")),)
+
+
+class SqueezeBackward0(Node):
+    __slots__ = ()
+    rule = "squeeze drops size-1 dims: the gradient gets them back"
+
+    def backward(self, g):
+        return (g.reshape(self.saved("self_sym_sizes")),)
+
+
+class SqueezeBackward1(SqueezeBackward0):
+    __slots__ = ()
+
+
+class SqueezeBackward2(SqueezeBackward0):
+    __slots__ = ()
+
+
+class SqueezeBackward4(SqueezeBackward0):
+    """The squeeze that matmul records for a 1-D left operand (PyTorch's name for it)."""
+
+    __slots__ = ()
+
+
+def unsqueeze(a, dim):
+    d = normalize_dim(dim, a._array.ndim + 1)
+    return _view_of(record(UnsqueezeBackward0, np.expand_dims(a._array, d), (a,), dim=d), a)
+
+
+def squeeze(a, dim=None, _cls=None):
+    arr = a._array
+    if dim is None:
+        out = np.squeeze(arr)
+        cls = _cls or SqueezeBackward0
+    else:
+        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+        dims = tuple(normalize_dim(d, arr.ndim) for d in dims) if arr.ndim else ()
+        keep = tuple(d for d in dims if arr.shape[d] == 1)
+        out = np.squeeze(arr, axis=keep) if keep else arr
+        cls = _cls or (SqueezeBackward2 if isinstance(dim, (tuple, list)) else SqueezeBackward1)
+    return _view_of(record(cls, out, (a,), self_sym_sizes=arr.shape), a)
+
+
+class ExpandBackward0(Node):
+    __slots__ = ()
+    rule = "expand repeats the input: the gradient is summed over the repeats"
+
+    def backward(self, g):
+        return (g,)  # the engine sums broadcast dims back to the input's shape
+
+
+def expand(a, *sizes):
+    sizes = _shape_arg(sizes)
+    arr = a._array
+    lead = len(sizes) - arr.ndim
+    if lead < 0:
+        raise RuntimeError(
+            f"expand({a._type_name()}{{[{', '.join(map(str, arr.shape))}]}}, size=[{', '.join(map(str, sizes))}]): "
+            "the number of sizes provided ({}) must be greater or equal to the number of dimensions "
+            "in the tensor ({})".format(len(sizes), arr.ndim))
+    target = tuple(arr.shape[i - lead] if (s == -1 and i >= lead) else s for i, s in enumerate(sizes))
+    try:
+        out = np.broadcast_to(arr, target)
+    except ValueError:
+        raise RuntimeError(
+            f"The expanded size of the tensor ({target[-1]}) must match the existing size "
+            f"({arr.shape[-1] if arr.ndim else 1}) at non-singleton dimension {len(target) - 1}.  "
+            f"Target sizes: [{', '.join(map(str, sizes))}].  Tensor sizes: [{', '.join(map(str, arr.shape))}]"
+        ) from None
+    return _view_of(record(ExpandBackward0, out, (a,), self_sym_sizes=arr.shape), a)
+
+
+# --- indexing --------------------------------------------------------------------------------
+class SelectBackward0(Node):
+    __slots__ = ()
+    rule = "select picks one slice: its gradient is placed back there, zeros elsewhere"
+
+    def backward(self, g):
+        out = np.zeros(self.saved("self_sym_sizes"), dtype=g.dtype)
+        idx = [slice(None)] * out.ndim
+        idx[self.saved("dim")] = self.saved("index")
+        out[tuple(idx)] = g
+        return (out,)
+
+
+class SliceBackward0(Node):
+    __slots__ = ()
+    rule = "slice picks a range: its gradient is placed back there, zeros elsewhere"
+
+    def backward(self, g):
+        out = np.zeros(self.saved("self_sym_sizes"), dtype=g.dtype)
+        idx = [slice(None)] * out.ndim
+        idx[self.saved("dim")] = slice(self.saved("start"), self.saved("end"), self.saved("step"))
+        out[tuple(idx)] = g
+        return (out,)
+
+
+class IndexBackward0(Node):
+    __slots__ = ()
+    rule = "indexing gathers elements: the gradient is scattered back (summed where repeated)"
+
+    def backward(self, g):
+        out = np.zeros(self.saved("self_sym_sizes"), dtype=g.dtype)
+        np.add.at(out, self.saved("indices"), g)
+        return (out,)
+
+
+def select(a, dim, index):
+    arr = a._array
+    d = normalize_dim(dim, arr.ndim)
+    size = arr.shape[d]
+    if not -size <= index < size:
+        raise IndexError(f"index {index} is out of bounds for dimension {d} with size {size}")
+    index = index % size
+    idx = [slice(None)] * arr.ndim
+    idx[d] = index
+    return _view_of(record(SelectBackward0, arr[tuple(idx)], (a,), self_sym_sizes=arr.shape,
+                           dim=d, index=index), a)
+
+
+def narrow_slice(a, dim, s: slice):
+    arr = a._array
+    start, stop, step = s.indices(arr.shape[dim])
+    if step <= 0:
+        raise ValueError("step must be greater than zero")
+    if start == 0 and stop >= arr.shape[dim] and step == 1:
+        return a
+    idx = [slice(None)] * arr.ndim
+    idx[dim] = slice(start, stop, step)
+    return _view_of(record(SliceBackward0, arr[tuple(idx)], (a,), self_sym_sizes=arr.shape,
+                           dim=dim, start=start, end=stop, step=step), a)
+
+
+def _is_basic(item) -> bool:
+    return item is None or item is Ellipsis or isinstance(item, (int, slice, np.integer)) and not isinstance(item, bool)
+
+
+def getitem(a, key):
+    from ..tensor import Tensor
+
+    items = key if isinstance(key, tuple) else (key,)
+    if all(_is_basic(i) for i in items):
+        return _basic_index(a, items)
+    # Advanced indexing (lists, integer or boolean tensors): one IndexBackward0.
+    np_key = tuple(i._array if isinstance(i, Tensor) else i for i in items)
+    np_key = np_key if isinstance(key, tuple) else np_key[0]
+    try:
+        out = a._array[np_key]
+    except IndexError as e:
+        raise IndexError(str(e)) from None
+    return record(IndexBackward0, np.ascontiguousarray(out), (a,),
+                  self_sym_sizes=a._array.shape, indices=np_key)
+
+
+def _basic_index(a, items):
+    """Apply ints, slices, None and ... one at a time, recording PyTorch's chain of views."""
+    ndim = a._array.ndim
+    n_real = sum(1 for i in items if i is not None and i is not Ellipsis)
+    if n_real > ndim:
+        raise IndexError(f"too many indices for tensor of dimension {ndim}")
+    expanded = []
+    for i in items:
+        if i is Ellipsis:
+            expanded.extend([slice(None)] * (ndim - n_real))
+        else:
+            expanded.append(i)
+    out = a
+    dim = 0
+    for i in expanded:
+        if i is None:
+            out = unsqueeze(out, dim)
+            dim += 1
+        elif isinstance(i, slice):
+            out = narrow_slice(out, dim, i)
+            dim += 1
+        else:
+            out = select(out, dim, int(i))
+    if out is a:
+        # x[:] and x[...] give a new view of the same data.
+        out = _view_of(record(ViewBackward0, a._array.view(), (a,), self_sym_sizes=a._array.shape), a)
+    return out
+
+
+# --- cat and stack ---------------------------------------------------------------------------
+class CatBackward0(Node):
+    __slots__ = ()
+    rule = "cat joins inputs: each input gets back its own slice of the gradient"
+
+    def backward(self, g):
+        d, sizes = self.saved("dim"), self.saved("sizes")
+        splits = np.cumsum(sizes)[:-1]
+        return tuple(np.split(g, splits, axis=d))
+
+
+class StackBackward0(Node):
+    __slots__ = ()
+    rule = "stack joins inputs along a new dim: each gets back its own slice of the gradient"
+
+    def backward(self, g):
+        d = self.saved("dim")
+        return tuple(np.take(g, i, axis=d) for i in range(g.shape[d]))
+
+
+def cat(tensors, dim=0):
+    ts = [as_tensor(t) for t in tensors]
+    if not ts:
+        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+    from ..dtypes import result_type
+
+    dt = result_type(*ts)
+    d = normalize_dim(dim, ts[0]._array.ndim)
+    try:
+        out = np.concatenate([t._array.astype(dt, copy=False) for t in ts], axis=d)
+    except ValueError:
+        ref = ts[0]._array.shape
+        for i, t in enumerate(ts):
+            s = t._array.shape
+            if len(s) != len(ref):
+                raise RuntimeError(
+                    f"Tensors must have same number of dimensions: got {len(ref)} and {len(s)}") from None
+            for k in range(len(ref)):
+                if k != d and s[k] != ref[k]:
+                    raise RuntimeError(
+                        f"Sizes of tensors must match except in dimension {d}. Expected size "
+                        f"{ref[k]} but got size {s[k]} for tensor number {i} in the list.") from None
+        raise
+    return record(CatBackward0, out, tuple(ts), dim=d, sizes=[t._array.shape[d] for t in ts])
+
+
+def stack(tensors, dim=0):
+    ts = [as_tensor(t) for t in tensors]
+    if not ts:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    from ..dtypes import result_type
+
+    dt = result_type(*ts)
+    d = normalize_dim(dim, ts[0]._array.ndim + 1)
+    for i, t in enumerate(ts[1:], 1):
+        if t._array.shape != ts[0]._array.shape:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got [{', '.join(map(str, ts[0]._array.shape))}] "
+                f"at entry 0 and [{', '.join(map(str, t._array.shape))}] at entry {i}")
+    out = np.stack([t._array.astype(dt, copy=False) for t in ts], axis=d)
+    return record(StackBackward0, out, tuple(ts), dim=d)
+
+
+# --- dtype conversion ------------------------------------------------------------------------
+class ToCopyBackward0(Node):
+    __slots__ = ()
+    rule = "a dtype conversion: the gradient is converted back"
+
+    def backward(self, g):
+        return (g,)  # the engine casts to the input's dtype
+
+
+def to_dtype(a, np_dtype):
+    if a._array.dtype == np_dtype:
+        return a
+    if a._requires_grad and np.dtype(np_dtype).kind not in "fc":
+        out = a._array.astype(np_dtype)
+        from ..tensor import Tensor
+
+        return Tensor._make(out)
+    return record(ToCopyBackward0, a._array.astype(np_dtype), (a,))

@@ -1,0 +1,787 @@
+"""``Tensor``: a numpy array that can record the operations applied to it.
+
+Everything a PyTorch user reaches for on a tensor is here under PyTorch's name; the math
+lives in ``gradviz.ops`` and the backward pass in ``gradviz.autograd``.
+"""
+from __future__ import annotations
+
+import builtins
+import numbers
+import warnings
+import weakref
+
+import numpy as np
+
+from . import dtypes as _dt
+from .autograd.grad_mode import is_grad_enabled, no_grad
+from .autograd.hooks import RemovableHandle
+from .formatting import tensor_repr
+
+NON_LEAF_GRAD_WARNING = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad field "
+    "to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If you "
+    "access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. See "
+    "github.com/pytorch/pytorch/pull/30531 for more information."
+)
+LEAF_INPLACE_MESSAGE = "a leaf Variable that requires grad is being used in an in-place operation."
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple that prints like PyTorch's ``Size``."""
+
+    def __repr__(self) -> str:
+        return f"gradviz.Size([{', '.join(map(str, self))}])"
+
+    def numel(self) -> int:
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+
+class Tensor:
+    __slots__ = ("_array", "_requires_grad", "_grad", "grad_fn", "_version_counter", "_hooks",
+                 "_acc", "_base", "_retains_grad", "__weakref__")
+
+    # ndarray <op> Tensor defers to Tensor's reflected operators.
+    __array_priority__ = 1000
+
+    def __init__(self, *data):
+        # ``gradviz.Tensor([1, 2])`` and ``gradviz.Tensor(2, 3)`` behave like torch.Tensor:
+        # the default float dtype, from data or as an uninitialised (here zero) shape.
+        if len(data) == 1 and not isinstance(data[0], numbers.Integral):
+            arr = np.array(_unwrap(data[0]), dtype=_dt.get_default_dtype().numpy)
+        else:
+            arr = np.zeros(tuple(int(d) for d in data), dtype=_dt.get_default_dtype().numpy)
+        self._init(arr)
+
+    def _init(self, arr: np.ndarray, requires_grad: bool = False) -> None:
+        self._array = arr
+        self._requires_grad = requires_grad
+        self._grad = None
+        self.grad_fn = None
+        self._version_counter = [0]
+        self._hooks = None
+        self._acc = None
+        self._base = None
+        self._retains_grad = False
+
+    @classmethod
+    def _make(cls, arr: np.ndarray, requires_grad: bool = False) -> "Tensor":
+        t = object.__new__(cls)
+        t._array = arr
+        t._requires_grad = requires_grad
+        t._grad = None
+        t.grad_fn = None
+        t._version_counter = [0]
+        t._hooks = None
+        t._acc = None
+        t._base = None
+        t._retains_grad = False
+        return t
+
+    # --- autograd state --------------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use a "
+                "computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach().")
+        if value and self._array.dtype.kind not in "fc":
+            raise RuntimeError("only Tensors of floating point and complex dtype can require gradients")
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def grad(self):
+        if self.grad_fn is not None and not self._retains_grad:
+            warnings.warn(NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}")
+            if value._array.shape != self._array.shape:
+                raise RuntimeError("assigned grad has data of a different size")
+            if value._array.dtype != self._array.dtype:
+                raise RuntimeError("assigned grad has data of a different type")
+        self._grad = value
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    def retain_grad(self) -> None:
+        """Keep the gradient of this non-leaf in ``.grad`` during backward."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is None or self._retains_grad:
+            return
+        self._retains_grad = True
+        self.grad_fn._retains = weakref.ref(self)
+
+    def register_hook(self, hook) -> RemovableHandle:
+        """``hook(grad)`` is called with this tensor's gradient during backward; returning a
+        tensor replaces the gradient. Returns a handle whose ``remove()`` unregisters it."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            fn = self.grad_fn
+            if fn._pre_hooks is None:
+                fn._pre_hooks = {}
+            return RemovableHandle(fn._pre_hooks, hook)
+        if self._hooks is None:
+            self._hooks = {}
+        return RemovableHandle(self._hooks, hook)
+
+    def _accumulator(self):
+        """The AccumulateGrad node of this leaf (one per leaf, shared by every use)."""
+        acc = self._acc
+        if acc is None:
+            from .autograd.node import AccumulateGrad
+
+            acc = self._acc = AccumulateGrad(self)
+        return acc
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        from .autograd import backward
+
+        backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
+
+    def detach(self) -> "Tensor":
+        t = Tensor._make(self._array)
+        t._version_counter = self._version_counter
+        t._base = self._base if self._base is not None else self
+        return t
+
+    def detach_(self) -> "Tensor":
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    @property
+    def data(self) -> "Tensor":
+        """The same storage, detached from the graph (PyTorch's ``.data``)."""
+        return self.detach()
+
+    @data.setter
+    def data(self, value: "Tensor") -> None:
+        self._array = value._array
+
+    # --- shape and dtype --------------------------------------------------------------------
+    @property
+    def shape(self) -> Size:
+        return Size(self._array.shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self._array.shape)
+        from .ops.base import normalize_dim
+
+        return self._array.shape[normalize_dim(dim, self._array.ndim)]
+
+    @property
+    def ndim(self) -> int:
+        return self._array.ndim
+
+    def dim(self) -> int:
+        return self._array.ndim
+
+    def numel(self) -> int:
+        return int(self._array.size)
+
+    nelement = numel
+
+    @property
+    def dtype(self) -> _dt.dtype:
+        return _dt.from_numpy(self._array.dtype)
+
+    @property
+    def device(self) -> str:
+        return "cpu"
+
+    def is_floating_point(self) -> bool:
+        return self._array.dtype.kind == "f"
+
+    def _type_name(self) -> str:
+        names = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+                 "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+        return f"gradviz.{names.get(self._array.dtype.name, 'Float')}Tensor"
+
+    def __len__(self) -> int:
+        if self._array.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._array.shape[0]
+
+    # --- conversion -------------------------------------------------------------------------
+    def item(self):
+        if self._array.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self._array.size} elements cannot be converted to Scalar")
+        return self._array.reshape(()).item()
+
+    def numpy(self, *, force: bool = False) -> np.ndarray:
+        if self._requires_grad and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        return self._array
+
+    def tolist(self):
+        return self._array.tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        if self._requires_grad:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead.")
+        return self._array if dtype is None else self._array.astype(dtype)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self._array.dtype.kind not in "iu" or self._array.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self._array.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self._array.reshape(()).item())
+
+    def __repr__(self) -> str:
+        return tensor_repr(self)
+
+    def __format__(self, spec: str) -> str:
+        # PyTorch formats a 0-dim tensor as its Python number (so f"{loss}" prints a float).
+        if self._array.ndim == 0:
+            return self.item().__format__(spec)
+        return object.__format__(self, spec)
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __iter__(self):
+        if self._array.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self._array.shape[0]))
+
+    def __reduce_ex__(self, protocol):
+        return (_rebuild, (self._array.copy(), self._requires_grad))
+
+    def to(self, *args, **kwargs) -> "Tensor":
+        target = kwargs.get("dtype")
+        for a in args:
+            if isinstance(a, _dt.dtype):
+                target = a
+            elif isinstance(a, Tensor):
+                target = a.dtype
+        if target is None:
+            return self
+        return _S.to_dtype(self, _dt.to_numpy_dtype(target))
+
+    def type(self, dtype=None):
+        if dtype is None:
+            return self._type_name()
+        return self.to(dtype)
+
+    def float(self):
+        return _S.to_dtype(self, np.dtype(np.float32))
+
+    def double(self):
+        return _S.to_dtype(self, np.dtype(np.float64))
+
+    def half(self):
+        return _S.to_dtype(self, np.dtype(np.float16))
+
+    def long(self):
+        return _S.to_dtype(self, np.dtype(np.int64))
+
+    def int(self):
+        return _S.to_dtype(self, np.dtype(np.int32))
+
+    def bool(self):
+        return _S.to_dtype(self, np.dtype(np.bool_))
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    def cpu(self):
+        return self
+
+    def contiguous(self):
+        return self if self._array.flags.c_contiguous else _S.clone(self)
+
+    def is_contiguous(self) -> bool:
+        return bool(self._array.flags.c_contiguous)
+
+    # --- arithmetic -------------------------------------------------------------------------
+    def __add__(self, other):
+        return _E.add(self, other)
+
+    def __radd__(self, other):
+        return _E.add(other, self)
+
+    def __sub__(self, other):
+        return _E.sub(self, other)
+
+    def __rsub__(self, other):
+        return _E.rsub(self, other)
+
+    def __mul__(self, other):
+        return _E.mul(self, other)
+
+    def __rmul__(self, other):
+        return _E.mul(other, self)
+
+    def __truediv__(self, other):
+        return _E.div(self, other)
+
+    def __rtruediv__(self, other):
+        return _E.rdiv(self, other)
+
+    def __pow__(self, exponent):
+        return _E.pow(self, exponent)
+
+    def __rpow__(self, base):
+        return _E.rpow(self, base)
+
+    def __neg__(self):
+        return _E.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _E.abs(self)
+
+    def __matmul__(self, other):
+        return _L.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _L.matmul(other, self)
+
+    def __floordiv__(self, other):
+        return _constant(np.floor_divide(self._array, _unwrap(other)))
+
+    def __mod__(self, other):
+        return _constant(np.mod(self._array, _unwrap(other)))
+
+    # Comparisons give bool tensors and never a graph.
+    def __eq__(self, other):
+        return _compare(np.equal, self, other)
+
+    def __ne__(self, other):
+        return _compare(np.not_equal, self, other)
+
+    def __lt__(self, other):
+        return _compare(np.less, self, other)
+
+    def __le__(self, other):
+        return _compare(np.less_equal, self, other)
+
+    def __gt__(self, other):
+        return _compare(np.greater, self, other)
+
+    def __ge__(self, other):
+        return _compare(np.greater_equal, self, other)
+
+    def __and__(self, other):
+        return _constant(np.logical_and(self._array, _unwrap(other)))
+
+    def __or__(self, other):
+        return _constant(np.logical_or(self._array, _unwrap(other)))
+
+    def __invert__(self):
+        return _constant(~self._array)
+
+    def eq(self, other):
+        return self == other
+
+    def ne(self, other):
+        return self != other
+
+    def lt(self, other):
+        return self < other
+
+    def le(self, other):
+        return self <= other
+
+    def gt(self, other):
+        return self > other
+
+    def ge(self, other):
+        return self >= other
+
+    def add(self, other, *, alpha=1):
+        return _E.add(self, other, alpha=alpha)
+
+    def sub(self, other, *, alpha=1):
+        return _E.sub(self, other, alpha=alpha)
+
+    def mul(self, other):
+        return _E.mul(self, other)
+
+    def div(self, other):
+        return _E.div(self, other)
+
+    def pow(self, exponent):
+        return _E.pow(self, exponent)
+
+    def neg(self):
+        return _E.neg(self)
+
+    def exp(self):
+        return _E.exp(self)
+
+    def log(self):
+        return _E.log(self)
+
+    def sqrt(self):
+        return _E.sqrt(self)
+
+    def abs(self):
+        return _E.abs(self)
+
+    def reciprocal(self):
+        return _E.reciprocal(self)
+
+    def clamp(self, min=None, max=None):
+        return _E.clamp(self, min, max)
+
+    clip = clamp
+
+    def relu(self):
+        return _A.relu(self)
+
+    def sigmoid(self):
+        return _A.sigmoid(self)
+
+    def tanh(self):
+        return _A.tanh(self)
+
+    def softmax(self, dim, dtype=None):
+        return _A.softmax(self, dim, dtype)
+
+    def log_softmax(self, dim, dtype=None):
+        return _A.log_softmax(self, dim, dtype)
+
+    def matmul(self, other):
+        return _L.matmul(self, other)
+
+    def mm(self, other):
+        return _L.mm(self, other)
+
+    def mv(self, other):
+        return _L.mv(self, other)
+
+    def dot(self, other):
+        return _L.dot(self, other)
+
+    def bmm(self, other):
+        return _L.bmm(self, other)
+
+    # --- reductions -------------------------------------------------------------------------
+    def sum(self, dim=None, keepdim=False, *, dtype=None):
+        return _R.sum(self, dim, keepdim, dtype=dtype)
+
+    def mean(self, dim=None, keepdim=False, *, dtype=None):
+        return _R.mean(self, dim, keepdim, dtype=dtype)
+
+    def max(self, dim=None, keepdim=False):
+        return _R.max(self, dim, keepdim)
+
+    def min(self, dim=None, keepdim=False):
+        return _R.min(self, dim, keepdim)
+
+    def amax(self, dim=(), keepdim=False):
+        return _R.amax(self, dim, keepdim)
+
+    def amin(self, dim=(), keepdim=False):
+        return _R.amin(self, dim, keepdim)
+
+    def argmax(self, dim=None, keepdim=False):
+        return _constant(_arg(np.argmax, self._array, dim, keepdim))
+
+    def argmin(self, dim=None, keepdim=False):
+        return _constant(_arg(np.argmin, self._array, dim, keepdim))
+
+    # --- shape ------------------------------------------------------------------------------
+    def view(self, *shape):
+        if len(shape) == 1 and isinstance(shape[0], _dt.dtype):
+            raise NotImplementedError("view(dtype) is not supported")
+        return _S.view(self, *shape)
+
+    def view_as(self, other):
+        return _S.view(self, other._array.shape)
+
+    def reshape(self, *shape):
+        return _S.reshape(self, *shape)
+
+    def reshape_as(self, other):
+        return _S.reshape(self, other._array.shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return _S.flatten(self, start_dim, end_dim)
+
+    def transpose(self, dim0, dim1):
+        return _S.transpose(self, dim0, dim1)
+
+    def permute(self, *dims):
+        return _S.permute(self, *dims)
+
+    def t(self):
+        return _S.t(self)
+
+    @property
+    def T(self):
+        n = self._array.ndim
+        if n < 2:
+            return self
+        return _S.permute(self, tuple(range(n - 1, -1, -1)))
+
+    @property
+    def mT(self):
+        return _S.transpose(self, -2, -1)
+
+    def unsqueeze(self, dim):
+        return _S.unsqueeze(self, dim)
+
+    def squeeze(self, dim=None):
+        return _S.squeeze(self, dim)
+
+    def expand(self, *sizes):
+        return _S.expand(self, *sizes)
+
+    def expand_as(self, other):
+        return _S.expand(self, other._array.shape)
+
+    def clone(self):
+        return _S.clone(self)
+
+    def __getitem__(self, key):
+        return _S.getitem(self, key)
+
+    def __setitem__(self, key, value):
+        if is_grad_enabled() and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
+            if self.grad_fn is None and self._requires_grad:
+                raise RuntimeError(LEAF_INPLACE_MESSAGE)
+            raise NotImplementedError(
+                "gradviz does not record assignment into a tensor that takes part in a graph; "
+                "build the result with gradviz.where or gradviz.cat instead")
+        key = tuple(k._array if isinstance(k, Tensor) else k for k in key) if isinstance(key, tuple) else (
+            key._array if isinstance(key, Tensor) else key)
+        self._array[key] = _unwrap(value)
+        self._version_counter[0] += 1
+
+    # --- in place ---------------------------------------------------------------------------
+    def _inplace(self, op, *args):
+        """Apply ``op`` in place. While recording, the result takes over the op's grad_fn and
+        the op is computed on a snapshot of the old value, so what it saves stays correct."""
+        enabled = is_grad_enabled()
+        tracking = enabled and (self._requires_grad or any(
+            isinstance(a, Tensor) and a._requires_grad for a in args))
+        if enabled and self._requires_grad and self.grad_fn is None:
+            raise RuntimeError(LEAF_INPLACE_MESSAGE)
+        if tracking:
+            if self._base is not None and self._base._requires_grad:
+                raise NotImplementedError(
+                    "gradviz does not record in-place operations on a view of a tensor that "
+                    "requires grad; use the out-of-place operation instead")
+            old = Tensor._make(self._array.copy(), self._requires_grad)
+            old.grad_fn = self.grad_fn
+            old._acc = self._acc
+            result = op(old, *args)
+        else:
+            with no_grad():
+                result = op(self, *args)
+        r = result._array
+        if r.dtype != self._array.dtype and not np.can_cast(r.dtype, self._array.dtype, "same_kind"):
+            raise RuntimeError(
+                f"result type {_dt.from_numpy(r.dtype).name.capitalize()} can't be cast to the "
+                f"desired output type {_dt.from_numpy(self._array.dtype).name.capitalize()}")
+        if r.shape != self._array.shape:
+            raise RuntimeError(
+                f"output with shape [{', '.join(map(str, self._array.shape))}] doesn't match the "
+                f"broadcast shape [{', '.join(map(str, r.shape))}]")
+        if not self._array.flags.writeable:
+            self._array = self._array.copy()
+        np.copyto(self._array, r, casting="unsafe")
+        self._version_counter[0] += 1
+        if tracking:
+            node = result.grad_fn
+            self.grad_fn = node
+            self._requires_grad = True
+            node._out_ref = weakref.ref(self)
+            node._out_array = r
+        return self
+
+    def add_(self, other, *, alpha=1):
+        return self._inplace(lambda a, b: _E.add(a, b, alpha=alpha), other)
+
+    def sub_(self, other, *, alpha=1):
+        return self._inplace(lambda a, b: _E.sub(a, b, alpha=alpha), other)
+
+    def mul_(self, other):
+        return self._inplace(_E.mul, other)
+
+    def div_(self, other):
+        return self._inplace(_E.div, other)
+
+    def pow_(self, exponent):
+        return self._inplace(_E.pow, exponent)
+
+    def clamp_(self, min=None, max=None):
+        return self._inplace(lambda a: _E.clamp(a, min, max))
+
+    def relu_(self):
+        return self._inplace(_A.relu)
+
+    def exp_(self):
+        return self._inplace(_E.exp)
+
+    def neg_(self):
+        return self._inplace(_E.neg)
+
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
+    def _fill(self, values: np.ndarray) -> "Tensor":
+        if is_grad_enabled() and self._requires_grad and self.grad_fn is None:
+            raise RuntimeError(LEAF_INPLACE_MESSAGE)
+        if is_grad_enabled() and self._requires_grad:
+            raise NotImplementedError(
+                "gradviz does not record filling a tensor that takes part in a graph")
+        if not self._array.flags.writeable:
+            self._array = self._array.copy()
+        np.copyto(self._array, values, casting="unsafe")
+        self._version_counter[0] += 1
+        return self
+
+    def zero_(self) -> "Tensor":
+        """Set every element to 0 in place (the tutorial's ``inp.grad.zero_()``)."""
+        return self._fill(np.zeros((), dtype=self._array.dtype))
+
+    def fill_(self, value) -> "Tensor":
+        return self._fill(np.asarray(_unwrap(value)))
+
+    def copy_(self, src) -> "Tensor":
+        return self._fill(np.broadcast_to(np.asarray(_unwrap(src)), self._array.shape))
+
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        from .random import default_generator
+
+        g = generator or default_generator
+        return self._fill(g.normal(self._array.shape, self._array.dtype) * std + mean)
+
+    def uniform_(self, a=0.0, b=1.0, *, generator=None):
+        from .random import default_generator
+
+        g = generator or default_generator
+        return self._fill(g.uniform(self._array.shape, self._array.dtype) * (b - a) + a)
+
+
+def _rebuild(arr, requires_grad):
+    return Tensor._make(arr, requires_grad)
+
+
+def _unwrap(x):
+    if isinstance(x, Tensor):
+        return x._array
+    if isinstance(x, (list, tuple)) and any(isinstance(i, Tensor) for i in x):
+        return [_unwrap(i) for i in x]
+    return x
+
+
+def _constant(arr) -> Tensor:
+    return Tensor._make(np.asarray(arr))
+
+
+def _compare(fn, a, b) -> Tensor:
+    from .ops.base import binary_operands
+
+    _, _, aa, ba = binary_operands(a, b)
+    return Tensor._make(np.asarray(fn(aa, ba)))
+
+
+def _arg(fn, arr, dim, keepdim):
+    if dim is None:
+        out = np.asarray(fn(arr))
+        return out.reshape((1,) * arr.ndim) if keepdim else out
+    return np.asarray(fn(arr, axis=dim, keepdims=keepdim)).astype(np.int64)
+
+
+def tensor(data, dtype=None, requires_grad=False) -> Tensor:
+    """A new leaf tensor from a number, a (nested) list, a numpy array or another tensor.
+
+    Python floats give the default float dtype (float32), Python ints int64, and numpy arrays
+    keep their dtype, as in PyTorch."""
+    if isinstance(data, Tensor):
+        arr = data._array.copy()
+    elif isinstance(data, np.ndarray):
+        arr = np.array(data, copy=True)
+        _dt.from_numpy(arr.dtype)
+    else:
+        arr = np.array(_unwrap(data))
+        if arr.dtype == object:
+            raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+        kind = arr.dtype.kind
+        if kind == "f":
+            if not _has_numpy_float(data):
+                arr = arr.astype(_dt.get_default_dtype().numpy)
+        elif kind in "iu":
+            arr = arr.astype(np.int64)
+        elif kind not in "b":
+            if kind in "US":
+                raise TypeError(f"new(): invalid data type '{arr.dtype.kind == 'U' and 'str'}'")
+            raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+    if dtype is not None:
+        arr = arr.astype(_dt.to_numpy_dtype(dtype))
+    t = Tensor._make(arr)
+    if requires_grad:
+        t.requires_grad = True
+    return t
+
+
+def _has_numpy_float(data) -> bool:
+    """numpy float64 scalars inside a list keep float64 only when *all* floats are numpy's;
+    PyTorch infers the default dtype for Python floats."""
+    if isinstance(data, np.floating):
+        return True
+    return False
+
+
+from .ops import activation as _A  # noqa: E402
+from .ops import elementwise as _E  # noqa: E402
+from .ops import linalg as _L  # noqa: E402
+from .ops import reduction as _R  # noqa: E402
+from .ops import shape as _S  # noqa: E402
+
+del builtins
