@@ -1,6 +1,7 @@
 """Reductions: sum, mean, max/min (values), amax/amin."""
 from __future__ import annotations
 
+import builtins
 from collections import namedtuple
 
 import numpy as np
@@ -40,7 +41,7 @@ class MeanBackward0(Node):
 
     def backward(self, g):
         shape = self.saved("self_sym_sizes")
-        n = max(int(np.prod(shape)), 1)
+        n = builtins.max(int(np.prod(shape)), 1)
         return (np.broadcast_to(g / n, shape),)
 
 
@@ -52,7 +53,7 @@ class MeanBackward1(Node):
         shape, dims = self.saved("self_sym_sizes"), self.saved("dim")
         n = int(np.prod([shape[d] for d in dims])) if dims else 1
         g = _expand_back(g, shape, dims, self.saved("keepdim"))
-        return (np.broadcast_to(g / max(n, 1), shape),)
+        return (np.broadcast_to(g / builtins.max(n, 1), shape),)
 
 
 def _check_dtype(a, name):
@@ -104,7 +105,7 @@ class _EvenlyDistribute(Node):
     def backward(self, g):
         a, r = self.saved("self"), self.saved("result")
         mask = (a == r) | (np.isnan(a) & np.isnan(r)) if a.dtype.kind == "f" else a == r
-        return (np.where(mask, g / max(int(mask.sum()), 1), 0).astype(g.dtype),)
+        return (np.where(mask, g / builtins.max(int(mask.sum()), 1), 0).astype(g.dtype),)
 
 
 class MaxBackward1(_EvenlyDistribute):
