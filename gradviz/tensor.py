@@ -42,7 +42,7 @@ class Size(tuple):
 
 class Tensor:
     __slots__ = ("_array", "_requires_grad", "_grad", "grad_fn", "_version_counter", "_hooks",
-                 "_acc", "_base", "_retains_grad", "__weakref__")
+                 "_acc", "_base", "_retains_grad", "_recipe", "__weakref__")
 
     # ndarray <op> Tensor defers to Tensor's reflected operators.
     __array_priority__ = 1000
@@ -66,6 +66,7 @@ class Tensor:
         self._acc = None
         self._base = None
         self._retains_grad = False
+        self._recipe = None
 
     @classmethod
     def _make(cls, arr: np.ndarray, requires_grad: bool = False) -> "Tensor":
@@ -79,6 +80,7 @@ class Tensor:
         t._acc = None
         t._base = None
         t._retains_grad = False
+        t._recipe = None
         return t
 
     # --- autograd state --------------------------------------------------------------------
@@ -338,7 +340,8 @@ class Tensor:
         return _E.add(self, other)
 
     def __radd__(self, other):
-        return _E.add(other, self)
+        # PyTorch records ``c + x`` as x.add(c): the tensor is input 0.
+        return _E.add(self, other)
 
     def __sub__(self, other):
         return _E.sub(self, other)
@@ -350,7 +353,8 @@ class Tensor:
         return _E.mul(self, other)
 
     def __rmul__(self, other):
-        return _E.mul(other, self)
+        # PyTorch records ``c * x`` as x.mul(c): the tensor is input 0.
+        return _E.mul(self, other)
 
     def __truediv__(self, other):
         return _E.div(self, other)

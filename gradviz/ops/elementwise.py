@@ -95,7 +95,7 @@ def mul(a, b):
     need_b = tb is not None and tb._requires_grad
     return record(MulBackward0, out, (ta, tb),
                   other=(tb if tb is not None else ba) if need_a else None,
-                  self=ta if need_b else None)
+                  self=(ta if ta is not None else aa) if need_b else None)
 
 
 def div(a, b):
