@@ -1,0 +1,29 @@
+"""Shared fixtures for gradviz's tests. Kept minimal: only what several test files need.
+
+``torch`` is real PyTorch, the oracle for parity tests. It is never a runtime dependency of
+gradviz, so tests that need it skip when it is missing, unless ``GRADVIZ_REQUIRE_TORCH=1``
+(set in CI), in which case a missing torch is a failure, not a silent skip.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+
+import pytest
+
+
+def import_torch():
+    """Import real PyTorch, skipping (or failing, under GRADVIZ_REQUIRE_TORCH=1) without it."""
+    try:
+        return importlib.import_module("torch")
+    except ImportError as exc:
+        if os.environ.get("GRADVIZ_REQUIRE_TORCH") == "1":
+            pytest.fail(f"PyTorch is required (GRADVIZ_REQUIRE_TORCH=1) but cannot be imported: {exc}",
+                        pytrace=False)
+        pytest.skip(f"PyTorch is not installed: {exc}")
+
+
+@pytest.fixture(scope="session")
+def torch():
+    """Real PyTorch (session scoped, so hypothesis tests may use it)."""
+    return import_torch()
