@@ -16,6 +16,7 @@ from . import dtypes as _dt
 from .autograd.grad_mode import is_grad_enabled, no_grad
 from .autograd.hooks import RemovableHandle
 from .formatting import tensor_repr
+from .ops.base import INPLACE_RECIPE
 
 NON_LEAF_GRAD_WARNING = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
@@ -636,6 +637,8 @@ class Tensor:
             self._requires_grad = True
             node._out_ref = weakref.ref(self)
             node._out_array = r
+            # Replay cannot re-run an in-place change: mark it so replay says so clearly.
+            self._recipe = INPLACE_RECIPE
         return self
 
     def add_(self, other, *, alpha=1):

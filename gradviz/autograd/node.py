@@ -73,6 +73,7 @@ class Node:
         "_out_array",
         "_pre_hooks",
         "_retains",
+        "_inputs",
         "__weakref__",
     )
 
@@ -177,6 +178,7 @@ class AccumulateGrad(Node):
         self._seq = float("inf")
         self.variable = variable
         self.next_functions = ()
+        self._inputs = ()
         self._input_meta = ()
         self._out_ref = None
         self._out_array = None

@@ -1,3 +1,24 @@
 """The ops, one module per family. Each op computes its result with numpy and records a
-backward node named as PyTorch names it (``AddBackward0``, ``MmBackward0``, ...)."""
-from . import activation, elementwise, linalg, loss, reduction, shape  # noqa: F401
+backward node named as PyTorch names it (``AddBackward0``, ``MmBackward0``, ...).
+
+Every public op is wrapped here with ``replayable``, so the tensors it returns remember how
+they were computed and a recorded graph can be run forward again with new inputs."""
+from . import activation, elementwise, linalg, loss, reduction, shape
+from .base import replayable
+
+PUBLIC_OPS = {
+    elementwise: ["add", "sub", "rsub", "mul", "div", "reciprocal", "rdiv", "neg", "pow", "rpow",
+                  "exp", "log", "sqrt", "abs", "clamp", "where"],
+    reduction: ["sum", "mean", "max", "min", "amax", "amin"],
+    activation: ["relu", "sigmoid", "tanh", "softmax", "log_softmax"],
+    linalg: ["mm", "mv", "dot", "bmm", "addmm", "matmul"],
+    shape: ["view", "reshape", "flatten", "clone", "transpose", "t", "permute", "unsqueeze",
+            "squeeze", "expand", "select", "narrow_slice", "getitem", "cat", "stack", "to_dtype"],
+    loss: ["binary_cross_entropy_with_logits", "binary_cross_entropy", "mse_loss", "nll_loss",
+           "cross_entropy"],
+}
+
+for _module, _names in PUBLIC_OPS.items():
+    for _name in _names:
+        setattr(_module, _name, replayable(getattr(_module, _name)))
+del _module, _names, _name

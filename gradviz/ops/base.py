@@ -33,6 +33,9 @@ def record(node_cls, out_array: np.ndarray, inputs: tuple, **saved):
     node = node_cls.__new__(node_cls)
     Node.__init__(node)
     node.next_functions = tuple(_edge(t) for t in inputs)
+    # The input tensors themselves, so a graph export can show constant inputs (which have no
+    # edge in next_functions) and so that the graph keeps its inputs alive.
+    node._inputs = inputs
     node._input_meta = tuple(
         (t._array.shape, t._array.dtype) if t is not None else None for t in inputs)
     store = {}
@@ -127,3 +130,45 @@ def normalize_dims(dim, ndim: int) -> tuple:
     if isinstance(dim, (tuple, list)):
         return tuple(sorted(normalize_dim(d, ndim) for d in dim))
     return (normalize_dim(dim, ndim),)
+
+
+# --- recipes: how each tensor was computed, so a graph can be run forward again -------------
+class _InplaceRecipe:
+    def __repr__(self) -> str:
+        return "<in-place>"
+
+
+INPLACE_RECIPE = _InplaceRecipe()
+
+
+def replayable(fn):
+    """Wrap a public op so that each tensor it returns remembers ``(op, args, kwargs,
+    grad_enabled, index)``. ``gradviz.graph.replay`` re-runs these recipes with new input values.
+
+    Composite ops (matmul, linear, ...) call other wrapped ops; the innermost call that produced a
+    tensor wins, because its recipe is set first."""
+    from ..tensor import Tensor
+
+    def op(*args, **kwargs):
+        out = fn(*args, **kwargs)
+        if type(out) is Tensor or isinstance(out, Tensor):
+            if out._recipe is None and not _is_arg(out, args):
+                out._recipe = (op, args, kwargs, _grad_enabled(), None)
+        elif isinstance(out, tuple):
+            for i, item in enumerate(out):
+                if isinstance(item, Tensor) and item._recipe is None and not _is_arg(item, args):
+                    item._recipe = (op, args, kwargs, _grad_enabled(), i)
+        return out
+
+    op.__name__ = fn.__name__
+    op.__qualname__ = fn.__qualname__
+    op.__doc__ = fn.__doc__
+    op.__wrapped__ = fn
+    return op
+
+
+def _is_arg(out, args) -> bool:
+    for a in args:
+        if a is out:
+            return True
+    return False
