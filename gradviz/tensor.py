@@ -167,9 +167,9 @@ class Tensor:
         backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
 
     def detach(self) -> "Tensor":
+        """A new leaf sharing this tensor's memory (and version counter), cut from the graph."""
         t = Tensor._make(self._array)
         t._version_counter = self._version_counter
-        t._base = self._base if self._base is not None else self
         return t
 
     def detach_(self) -> "Tensor":
