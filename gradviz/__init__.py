@@ -25,10 +25,31 @@ from .ops.shape import (cat, clone, flatten, permute, reshape, squeeze, stack,  
                         t, transpose, unsqueeze)
 from .random import Generator, initial_seed, manual_seed, seed  # noqa: F401
 from .tensor import Size, Tensor, tensor  # noqa: F401
+from .autograd.stepper import Stepper  # noqa: F401,E402
+from .graph import replay, to_networkx as _to_networkx  # noqa: F401,E402
+from .health import gradient_health  # noqa: F401,E402
 
 clip = clamp
 concat = concatenate = cat
 divide, multiply, subtract, negative = div, mul, sub, neg
+
+
+def to_networkx(roots, names=None, **kwargs):
+    """Export the graph behind ``roots`` as a networkx.DiGraph (see ``gradviz.graph``).
+    Without ``names``, the caller's variables name the tensors."""
+    return _to_networkx(roots, names, _depth=1, **kwargs)
+
+
+def explore(root, names=None, **kwargs):
+    """The explorer of ``root``'s graph: a Panel component to display in a notebook, serve
+    with ``.servable()``, open with ``.show()`` or write with ``.save("graph.html")``.
+    Without ``names``, the caller's variables name the tensors."""
+    from .graph import caller_names
+    from .viz.explorer import Explorer
+
+    if names is None:
+        names = caller_names(1)
+    return Explorer(root, names=names, **kwargs)
 
 
 def is_tensor(obj) -> bool:
