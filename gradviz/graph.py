@@ -255,7 +255,7 @@ class Replayed:
 
 def sources(roots) -> list:
     """The tensors a graph was computed from (leaves and constants), in a deterministic order."""
-    order, _ = _recipe_order(roots)
+    order, _ = _recipe_order([roots] if isinstance(roots, Tensor) else list(roots))
     return [t for t in order if t._recipe is None]
 
 
