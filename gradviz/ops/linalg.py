@@ -7,7 +7,7 @@ import numpy as np
 
 from ..autograd.node import Node
 from .base import record
-from .shape import SqueezeBackward4, expand, reshape, squeeze, unsqueeze, view
+from .shape import SqueezeBackward4, expand, reshape, squeeze, t, unsqueeze, view
 
 _C_NAMES = {"float32": "float", "float64": "double", "int64": "long", "int32": "int",
             "float16": "c10::Half", "bool": "bool", "int16": "short", "int8": "signed char",
@@ -143,8 +143,27 @@ def _unsafe_view(t, shape):
                   self_sym_sizes=t._array.shape)
 
 
+def _should_fold(a, b) -> bool:
+    """PyTorch's ``should_fold``: whether a >=3-D by <=2-D product (either way round) is
+    computed by folding the batch into mm/mv rather than by bmm."""
+    a_larger = a._array.ndim >= b._array.ndim
+    t1 = a._array if a_larger else np.swapaxes(b._array, -1, -2)
+    dim_t2 = b._array.ndim if a_larger else a._array.ndim
+    if not (t1.ndim >= 3 and dim_t2 <= 2):
+        return False
+    if (b if a_larger else a)._requires_grad:
+        return True
+    if a._array.ndim == 2:
+        return False
+    if t1.size == 0:
+        return True
+    st, sh = t1.strides, t1.shape
+    return all(st[i] == st[i + 1] * sh[i + 1] for i in range(t1.ndim - 2))
+
+
 def matmul(a, b):
     from .base import as_tensor
+    from .shape import SqueezeBackward1, transpose
 
     a, b = as_tensor(a), as_tensor(b)
     da, db = a._array.ndim, b._array.ndim
@@ -159,35 +178,46 @@ def matmul(a, b):
         return squeeze(mm(unsqueeze(a, 0), b), 0, _cls=SqueezeBackward4)
     if da == 2 and db == 2:
         return mm(a, b)
-    if da >= 3 and db <= 2:
-        # Fold the batch into the rows: view -> mm (or mv) -> view.
-        sa = a._array.shape
-        folded = view(a, (-1, sa[-1])) if a._array.flags.c_contiguous else reshape(a, (-1, sa[-1]))
-        if db == 1:
-            out = mv(folded, b)
-            return _unsafe_view(out, sa[:-1])
-        out = mm(folded, b)
-        return _unsafe_view(out, sa[:-1] + (b._array.shape[-1],))
-    # Batched on both sides (or a vector/matrix against a batch): broadcast the batch dims.
-    a2 = unsqueeze(a, 0) if da == 1 else a
-    b2 = unsqueeze(b, -1) if db == 1 else b
-    sa, sb = a2._array.shape, b2._array.shape
-    if sa[-1] != sb[-2]:
-        raise RuntimeError(
-            f"Expected size for first two dimensions of batch2 tensor to be: "
-            f"[{int(np.prod(sa[:-2])) if len(sa) > 2 else 1}, {sa[-1]}] but got: "
-            f"[{int(np.prod(sb[:-2])) if len(sb) > 2 else 1}, {sb[-2]}].")
-    batch = np.broadcast_shapes(sa[:-2], sb[:-2])
-    ea = expand(a2, batch + sa[-2:])
-    eb = expand(b2, batch + sb[-2:])
+    if _should_fold(a, b):
+        # Fold the batch of the larger operand into the rows: (view ->) mm/mv -> view; for a
+        # batch on the right, compute (b^T @ a^T)^T, as PyTorch does.
+        swap = db > da
+        t1 = transpose(b, -1, -2) if swap else a
+        t2 = (t(a) if da == 2 else a) if swap else b
+        s1 = t1._array.shape
+        out_shape = s1[:-1]
+        folded = reshape(t1, (int(np.prod(out_shape)), s1[-1]))
+        if t2._array.ndim == 2:
+            out = _unsafe_view(mm(folded, t2), out_shape + (t2._array.shape[1],))
+            return transpose(out, -1, -2).contiguous() if swap else out
+        return _unsafe_view(mv(folded, t2), out_shape)
+    # Batched on both sides: broadcast the batch dims, expand -> reshape -> bmm -> view.
+    sa, sb = a._array.shape, b._array.shape
+    n = sa[-2] if da > 1 else 1
+    m1 = sa[-1]
+    m2 = sb[-2] if db > 1 else sb[0]
+    p = sb[-1] if db > 1 else 1
+    ba, bb = sa[:max(da - 2, 0)], sb[:max(db - 2, 0)]
+    try:
+        batch = np.broadcast_shapes(ba, bb)
+    except ValueError:
+        from .base import check_broadcast
+
+        check_broadcast(np.empty(ba), np.empty(bb))
+        raise
     nb = int(np.prod(batch)) if batch else 1
-    va = reshape(ea, (nb,) + sa[-2:])
-    vb = reshape(eb, (nb,) + sb[-2:])
-    out = bmm(va, vb)
-    shape = batch + (sa[-2], sb[-1])
-    out = _unsafe_view(out, shape)
-    if da == 1:
-        out = squeeze(out, -2, _cls=SqueezeBackward4)
-    if db == 1:
-        out = squeeze(out, -1, _cls=SqueezeBackward4)
-    return out
+    if m1 != m2:
+        raise RuntimeError(
+            f"Expected size for first two dimensions of batch2 tensor to be: [{nb}, {m1}] but "
+            f"got: [{nb}, {m2}].")
+    ea = reshape(expand(a, batch + (n, m1)), (nb, n, m1))
+    vector_rhs = db == 1
+    eb = expand(b, batch + ((m2,) if vector_rhs else (m2, p)))
+    if vector_rhs:
+        eb = unsqueeze(eb, -1)
+    eb = reshape(eb, (nb, m2, p))
+    shape = batch + ((n,) if da > 1 else ()) + ((p,) if db > 1 else ())
+    out = bmm(ea, eb)
+    if vector_rhs:
+        out = squeeze(out, -1, _cls=SqueezeBackward1)
+    return _unsafe_view(out, shape)

@@ -61,22 +61,53 @@ class CloneBackward0(Node):
         return (g,)
 
 
+def _reshape_no_copy(arr: np.ndarray, shape: tuple):
+    """``arr`` reshaped as a view, or None when the strides make a copy necessary (PyTorch's
+    computeStride test)."""
+    try:
+        return np.reshape(arr, shape, copy=False)
+    except ValueError:
+        return None
+    except TypeError:  # numpy < 2.1 has no copy=
+        import warnings
+
+        v = arr.view()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                v.shape = shape
+        except AttributeError:
+            return None
+        return v
+
+
+class ReshapeAliasBackward0(ViewBackward0):
+    """reshape of a non-contiguous tensor whose strides still allow a view."""
+
+    __slots__ = ()
+
+
 def view(a, *shape):
     shape = _infer_shape(_shape_arg(shape), a._array.size)
     arr = a._array
-    if not arr.flags.c_contiguous and arr.ndim > 1 and shape != arr.shape:
+    out = arr.reshape(shape) if arr.flags.c_contiguous else _reshape_no_copy(arr, shape)
+    if out is None:
         raise RuntimeError(
             "view size is not compatible with input tensor's size and stride (at least one "
             "dimension spans across two contiguous subspaces). Use .reshape(...) instead.")
-    return _view_of(record(ViewBackward0, arr.reshape(shape), (a,), self_sym_sizes=arr.shape), a)
+    return _view_of(record(ViewBackward0, out, (a,), self_sym_sizes=arr.shape), a)
 
 
 def reshape(a, *shape):
     shape = _infer_shape(_shape_arg(shape), a._array.size)
     arr = a._array
-    if arr.flags.c_contiguous or arr.ndim <= 1:
+    if arr.flags.c_contiguous:
         return view(a, shape)
-    # Like PyTorch: a non-contiguous input is copied first, then viewed.
+    out = _reshape_no_copy(arr, shape)
+    if out is not None:
+        # Like PyTorch: a strided input that can still be viewed gives a _reshape_alias.
+        return _view_of(record(ReshapeAliasBackward0, out, (a,), self_sym_sizes=arr.shape), a)
+    # Like PyTorch: otherwise the input is copied first, then viewed.
     c = clone(a)
     c._array = np.ascontiguousarray(c._array)
     if c.grad_fn is not None:
