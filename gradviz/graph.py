@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 
-from .autograd.node import AccumulateGrad
+from .autograd.node import AccumulateGrad, FreedTensor, SavedTensor
 from .health import Thresholds, gradient_health, magnitude
 from .ops.base import INPLACE_RECIPE
 from .tensor import Tensor
@@ -179,10 +179,10 @@ class _Exporter:
         saved = []
         if fn._saved:
             for k, v in fn._saved.items():
-                if hasattr(v, "tensor"):
+                if isinstance(v, SavedTensor):
                     saved.append({"name": k, "shape": tuple(v.tensor._array.shape), "freed": False})
-        if fn._freed:
-            saved = [dict(s, freed=True) for s in saved] or [{"name": "(released)", "shape": (), "freed": True}]
+                elif isinstance(v, FreedTensor):
+                    saved.append({"name": k, "shape": v.shape, "freed": True})
         self.nodes.append((fid, {
             "kind": "function",
             "label": name,

@@ -14,13 +14,22 @@ def short(a) -> str:
         return "nothing"
     a = np.asarray(a)
     if a.size == 1:
-        return f"{a.reshape(()).item():.4g}"
+        return number(a.reshape(()).item())
     if a.size <= 6:
-        flat = ", ".join(f"{v:.4g}" for v in a.ravel())
-        return f"[{flat}]"
+        return "[" + ", ".join(number(v) for v in a.ravel()) + "]"
     with np.errstate(invalid="ignore"):
         m = float(np.abs(a).max()) if a.size else 0.0
     return f"a {'×'.join(map(str, a.shape))} array (largest |value| {m:.3g})"
+
+
+def number(v) -> str:
+    """Four decimals, as PyTorch prints tensors; scientific notation for very small or large."""
+    v = float(v)
+    if v != v or v in (float("inf"), float("-inf")):
+        return str(v)
+    if v == 0 or 1e-3 <= abs(v) < 1e5:
+        return f"{v:.4f}"
+    return f"{v:.3e}"
 
 
 class _Names:

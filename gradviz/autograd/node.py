@@ -49,6 +49,15 @@ class SavedTensor:
         return t._array
 
 
+class FreedTensor:
+    """What is left of a saved tensor after backward freed it: only its shape."""
+
+    __slots__ = ("shape",)
+
+    def __init__(self, shape):
+        self.shape = tuple(shape)
+
+
 def _produced_by(t) -> str:
     fn = t.grad_fn
     if fn is None:
@@ -113,6 +122,8 @@ class Node:
                 if object.__getattribute__(self, "_freed"):
                     raise RuntimeError(FREED_MESSAGE)
                 value = saved[key]
+                if isinstance(value, FreedTensor):
+                    raise RuntimeError(FREED_MESSAGE)
                 return value.tensor if isinstance(value, SavedTensor) else value
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{attr}'")
 
@@ -142,10 +153,16 @@ class Node:
     def release_saved(self):
         """Free saved tensors (after a backward without ``retain_graph``). Returns what was
         released, so that a stepper can undo it."""
-        if not self.has_saved_tensors() or self._freed:
-            return None
         released = self._saved
-        self._saved = {k: v for k, v in released.items() if not isinstance(v, SavedTensor)}
+        if not released or self._freed:
+            return None
+        # Keep a marker in each freed slot: reading it raises PyTorch's error, and the graph
+        # export can still list what was saved and that it is gone.
+        kept = {k: (FreedTensor(v.tensor._array.shape) if isinstance(v, SavedTensor) else v)
+                for k, v in released.items()}
+        if not any(isinstance(v, FreedTensor) for v in kept.values()):
+            return None  # nothing saved is a tensor: nothing to free
+        self._saved = kept
         self._freed = True
         return released
 
