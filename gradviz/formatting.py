@@ -17,6 +17,8 @@ LINEWIDTH = 80
 
 
 class _Formatter:
+    # Mirrors torch/_tensor_str.py's _Formatter: the width and the mode come from the nonzero
+    # finite values only (nan, inf and 0 never widen a column or switch to scientific).
     def __init__(self, values: np.ndarray):
         self.floating = values.dtype.kind == "f"
         self.int_mode = True
@@ -28,20 +30,23 @@ class _Formatter:
         if not self.floating:
             self.max_width = max((len(str(int(v))) for v in values.ravel()), default=1)
             return
-        finite = values[np.isfinite(values)].astype(np.float64)
-        if finite.size == 0:
-            self.max_width = max((len(self._nonfinite(v)) for v in values.ravel()), default=1)
+        flat = values.ravel().astype(np.float64)
+        nz = flat[np.isfinite(flat) & (flat != 0)]
+        if nz.size == 0:
             return
-        self.int_mode = bool(np.all(finite == np.ceil(finite)))
-        abs_nz = np.abs(finite[finite != 0])
+        self.int_mode = bool(np.all(nz == np.ceil(nz)))
+        absv = np.abs(nz)
+        lo, hi = absv.min(), absv.max()
         if self.int_mode:
-            if abs_nz.size and abs_nz.max() > 1e8:
-                self.sci_mode = True
-        elif abs_nz.size:
-            lo, hi = abs_nz.min(), abs_nz.max()
-            if hi / lo > 1000.0 or hi > 1e8 or lo < 1e-4:
-                self.sci_mode = True
-        self.max_width = max(len(self.format(v)) for v in values.ravel())
+            self.sci_mode = bool(hi / lo > 1000.0 or hi > 1.0e8)
+            if not self.sci_mode:
+                self.max_width = max(len(f"{v:.0f}") + 1 for v in nz)
+        else:
+            self.sci_mode = bool(hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4)
+            if not self.sci_mode:
+                self.max_width = max(len(f"{v:.{PRECISION}f}") for v in nz)
+        if self.sci_mode:
+            self.max_width = max(len(f"{v:.{PRECISION}e}") for v in nz)
 
     @staticmethod
     def _nonfinite(v) -> str:
@@ -86,7 +91,7 @@ def _rows(a: np.ndarray, fmt: _Formatter, indent: int, summarize: bool) -> str:
     if a.ndim == 1:
         n = a.shape[0]
         if summarize and n > 2 * EDGEITEMS:
-            cells = [fmt.cell(v) for v in a[:EDGEITEMS]] + ["..."] + [fmt.cell(v) for v in a[-EDGEITEMS:]]
+            cells = [fmt.cell(v) for v in a[:EDGEITEMS]] + [" ..."] + [fmt.cell(v) for v in a[-EDGEITEMS:]]
         else:
             cells = [fmt.cell(v) for v in a]
         per_line = max(1, (LINEWIDTH - indent) // (fmt.max_width + 2))
