@@ -114,12 +114,21 @@ def result_type(*operands) -> np.dtype:
             continue
         best = tier[0]
         for d in tier[1:]:
-            best = np.promote_types(best, d)
+            best = _promote(best, d)
         if result is None:
             result = best
         elif _category(best) > _category(result):
             result = best if tier is not tiers[2] else _default_of(_category(best), best)
     return result
+
+
+def _promote(a: np.dtype, b: np.dtype) -> np.dtype:
+    """Two dtypes of the same tier: the higher category wins outright (int64 + float32 is
+    float32 in PyTorch, not numpy's float64); within a category, numpy's promotion agrees."""
+    ca, cb = _category(a), _category(b)
+    if ca != cb:
+        return a if ca > cb else b
+    return np.promote_types(a, b)
 
 
 def _category(d: np.dtype) -> int:
