@@ -17,6 +17,19 @@ from .events import AccumulateEvent, CallEvent, DoneEvent, HookEvent, RetainEven
 from .node import FREED_MESSAGE, AccumulateGrad, SavedTensor
 
 
+_Tensor = None
+
+
+def _load_tensor():
+    # gradviz.tensor imports this module, so Tensor is looked up once, on first use (an
+    # import statement inside the hot functions costs more than the rest of them).
+    global _Tensor
+    from ..tensor import Tensor
+
+    _Tensor = Tensor
+    return Tensor
+
+
 def gradient_edge(tensor):
     """The node a gradient for ``tensor`` flows into: its grad_fn, or its AccumulateGrad."""
     if tensor.grad_fn is not None:
@@ -29,41 +42,47 @@ def gradient_edge(tensor):
 def plan(root_nodes, needed=None) -> list:
     """The nodes a pass runs, in the order it runs them. ``needed`` (a set) restricts the pass
     to those nodes, as ``autograd.grad`` does."""
+    # One walk counts the edges into every reachable node (the keys of ``deps`` are the nodes
+    # seen so far); this runs on every backward, so it stays free of helper calls.
     deps: dict = {}
-    seen = set()
     stack = []
     for n in root_nodes:
-        deps[n] = deps.get(n, 0) + 1
-        if n not in seen:
-            seen.add(n)
+        if n in deps:
+            deps[n] += 1
+        else:
+            deps[n] = 1
             stack.append(n)
     while stack:
         fn = stack.pop()
         for nxt, _ in fn.next_functions:
             if nxt is None or (needed is not None and nxt not in needed):
                 continue
-            deps[nxt] = deps.get(nxt, 0) + 1
-            if nxt not in seen:
-                seen.add(nxt)
+            if nxt in deps:
+                deps[nxt] += 1
+            else:
+                deps[nxt] = 1
                 stack.append(nxt)
 
     order = []
+    append = order.append
     heap: list = []
+    push, pop = heapq.heappush, heapq.heappop
     tick = 0
     for n in dict.fromkeys(root_nodes):
         deps[n] -= root_nodes.count(n)
         if deps[n] == 0:
-            heapq.heappush(heap, (-n._seq, tick, n))
+            push(heap, (-n._seq, tick, n))
             tick += 1
     while heap:
-        _, _, fn = heapq.heappop(heap)
-        order.append(fn)
+        fn = pop(heap)[2]
+        append(fn)
         for nxt, _ in fn.next_functions:
             if nxt is None or (needed is not None and nxt not in needed):
                 continue
-            deps[nxt] -= 1
-            if deps[nxt] == 0:
-                heapq.heappush(heap, (-nxt._seq, tick, nxt))
+            left = deps[nxt] - 1
+            deps[nxt] = left
+            if left == 0:
+                push(heap, (-nxt._seq, tick, nxt))
                 tick += 1
     return order
 
@@ -102,7 +121,9 @@ def check_can_run(order) -> None:
         saved = fn._saved
         if saved:
             for name, value in saved.items():
-                if isinstance(value, SavedTensor):
+                # unpack() raises the error; only call it for a tensor that did change.
+                if (isinstance(value, SavedTensor)
+                        and value.tensor._version_counter[0] != value.version):
                     value.unpack(fn, name)
 
 
@@ -140,8 +161,6 @@ def run_backward(roots, grads, retain_graph: bool = False, record: bool = False,
     capture: {node: slot} for ``autograd.grad``; the gradient reaching such a node is stored
     in ``capture["results"][slot]`` and leaves are not accumulated.
     """
-    from ..tensor import Tensor
-
     root_nodes = [gradient_edge(t) for t in roots]
     if order is None:
         needed = None
@@ -157,9 +176,13 @@ def run_backward(roots, grads, retain_graph: bool = False, record: bool = False,
         yield SeedEvent(node, t, g)
 
     results = capture["results"] if capture is not None else None
+    pop = buffers.pop
     for fn in order:
-        entry = buffers.pop(fn, None)
-        g, owned = (entry[0], entry[1]) if entry is not None else (None, False)
+        entry = pop(fn, None)
+        if entry is None:
+            g, owned = None, False
+        else:
+            g, owned = entry
 
         if isinstance(fn, AccumulateGrad):
             var = fn.variable
@@ -185,24 +208,40 @@ def run_backward(roots, grads, retain_graph: bool = False, record: bool = False,
         if capture is not None and fn in capture:
             results[capture[fn]] = g
 
-        if g is None:
-            grads_out = (None,) * len(fn.next_functions)
-        else:
-            raw = fn.backward(g)
-            grads_out = _reduce(fn, raw)
         next_functions = fn.next_functions
-        for i, gi in enumerate(grads_out):
-            nxt = next_functions[i][0]
-            if nxt is None or gi is None:
-                continue
-            # An array the engine may hand to a leaf without copying: a fresh one (no base),
-            # not the incoming gradient passed through, not sent along two edges at once.
-            is_owned = (gi.base is None and gi is not g
-                        and sum(1 for o in grads_out if o is gi) == 1)
-            _add_to_buffer(buffers, nxt, gi, is_owned)
+        if g is None:
+            grads_out = (None,) * len(next_functions)
+        else:
+            grads_out = _reduce(fn, fn.backward(g))
+            single = len(grads_out) == 1
+            for i, gi in enumerate(grads_out):
+                nxt = next_functions[i][0]
+                if nxt is None or gi is None:
+                    continue
+                # An array the engine may hand to a leaf without copying: a fresh one (no
+                # base), not the incoming gradient passed through, not sent along two edges at
+                # once; or, from a node with one input, the incoming gradient the engine owns
+                # (or a contiguous view of it, such as TBackward0's transpose), passed on.
+                base = gi.base
+                if base is None:
+                    is_owned = gi is not g and (single or _sent_once(gi, grads_out))
+                else:
+                    is_owned = (single and owned and gi.flags.c_contiguous
+                                and (base is g or (base is g.base)))
+                if single and owned and gi is g:
+                    is_owned = True
+                _add_to_buffer(buffers, nxt, gi, is_owned)
         freed = None if retain_graph else fn.release_saved()
         yield CallEvent(fn, g, grads_out, freed)
     yield DoneEvent()
+
+
+def _sent_once(gi, grads_out) -> bool:
+    n = 0
+    for o in grads_out:
+        if o is gi:
+            n += 1
+    return n == 1
 
 
 def _reduce(fn, raw) -> tuple:
@@ -236,8 +275,7 @@ def _add_to_buffer(buffers, node, g, owned) -> None:
 
 
 def _run_hook(hook, fn, tensor, g, owned):
-    from ..tensor import Tensor
-
+    Tensor = _Tensor or _load_tensor()
     result = hook(Tensor._make(g))
     if result is None:
         return g, owned, HookEvent(fn, tensor, g, g)
@@ -246,8 +284,7 @@ def _run_hook(hook, fn, tensor, g, owned):
 
 
 def _accumulate(fn, var, g, owned, record):
-    from ..tensor import Tensor
-
+    Tensor = _Tensor or _load_tensor()
     if g is None:
         current = var._grad._array.copy() if (record and var._grad is not None) else None
         return AccumulateEvent(fn, var, None, current, current)
@@ -268,8 +305,7 @@ def _accumulate(fn, var, g, owned, record):
 
 
 def _retain(fn, t, g, record):
-    from ..tensor import Tensor
-
+    Tensor = _Tensor or _load_tensor()
     before = t._grad._array.copy() if (record and t._grad is not None) else None
     if g is not None:
         if t._grad is None:

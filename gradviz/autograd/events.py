@@ -6,75 +6,94 @@ engine also keeps what an event overwrote (``before``), so a stepper can undo it
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 import numpy as np
 
 
-@dataclass(eq=False)
-class SeedEvent:
+class _Event:
+    """Plain ``__slots__`` classes rather than dataclasses: a backward pass makes one event per
+    node, and constructing these must cost next to nothing when nobody records them."""
+
+    __slots__ = ()
+    kind: str = ""
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__)
+        return f"{type(self).__name__}({fields})"
+
+
+class SeedEvent(_Event):
     """A root receives its starting gradient (ones for a scalar, or ``gradient=``)."""
 
-    node: Any  # the node that receives it (the root's grad_fn, or an AccumulateGrad)
-    tensor: Any  # the root tensor
-    grad: np.ndarray
-    kind: str = field(default="seed", init=False)
+    __slots__ = ("node", "tensor", "grad")
+    kind = "seed"
+
+    def __init__(self, node, tensor, grad: np.ndarray):
+        self.node = node  # the node that receives it (the root's grad_fn, or an AccumulateGrad)
+        self.tensor = tensor  # the root tensor
+        self.grad = grad
 
 
-@dataclass(eq=False)
-class CallEvent:
+class CallEvent(_Event):
     """A function node runs: ``grad_in`` is the summed gradient of its output, ``grads_out``
     the gradient it sends along each of its ``next_functions`` (reduced to each input's
     shape; None where an input needs none). ``freed`` holds the saved tensors it released."""
 
-    node: Any
-    grad_in: np.ndarray | None
-    grads_out: tuple
-    freed: dict | None = None
-    kind: str = field(default="call", init=False)
+    __slots__ = ("node", "grad_in", "grads_out", "freed")
+    kind = "call"
+
+    def __init__(self, node, grad_in, grads_out: tuple, freed=None):
+        self.node = node
+        self.grad_in = grad_in
+        self.grads_out = grads_out
+        self.freed = freed
 
 
-@dataclass(eq=False)
-class AccumulateEvent:
+class AccumulateEvent(_Event):
     """A leaf's ``.grad`` goes from ``before`` to ``after`` (by adding ``grad_in``)."""
 
-    node: Any  # the AccumulateGrad node
-    tensor: Any  # the leaf
-    grad_in: np.ndarray | None
-    before: np.ndarray | None = None  # recorded only with record=True
-    after: np.ndarray | None = None  # recorded only with record=True
-    kind: str = field(default="accumulate", init=False)
+    __slots__ = ("node", "tensor", "grad_in", "before", "after")
+    kind = "accumulate"
+
+    def __init__(self, node, tensor, grad_in, before=None, after=None):
+        self.node = node  # the AccumulateGrad node
+        self.tensor = tensor  # the leaf
+        self.grad_in = grad_in
+        self.before = before  # recorded only with record=True
+        self.after = after  # recorded only with record=True
 
 
-@dataclass(eq=False)
-class HookEvent:
+class HookEvent(_Event):
     """A hook registered with ``register_hook`` saw the gradient (and maybe replaced it)."""
 
-    node: Any
-    tensor: Any
-    before: np.ndarray | None
-    after: np.ndarray | None
-    kind: str = field(default="hook", init=False)
+    __slots__ = ("node", "tensor", "before", "after")
+    kind = "hook"
+
+    def __init__(self, node, tensor, before, after):
+        self.node = node
+        self.tensor = tensor
+        self.before = before
+        self.after = after
 
 
-@dataclass(eq=False)
-class RetainEvent:
+class RetainEvent(_Event):
     """A non-leaf that called ``retain_grad()`` stores its gradient in ``.grad``."""
 
-    node: Any
-    tensor: Any
-    grad_in: np.ndarray | None
-    before: np.ndarray | None = None
-    after: np.ndarray | None = None
-    kind: str = field(default="retain", init=False)
+    __slots__ = ("node", "tensor", "grad_in", "before", "after")
+    kind = "retain"
+
+    def __init__(self, node, tensor, grad_in, before=None, after=None):
+        self.node = node
+        self.tensor = tensor
+        self.grad_in = grad_in
+        self.before = before
+        self.after = after
 
 
-@dataclass(eq=False)
-class DoneEvent:
+class DoneEvent(_Event):
     """The pass is over."""
 
-    kind: str = field(default="done", init=False)
+    __slots__ = ()
+    kind = "done"
 
 
 Event = SeedEvent | CallEvent | AccumulateEvent | HookEvent | RetainEvent | DoneEvent
