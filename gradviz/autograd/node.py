@@ -29,19 +29,23 @@ class SavedTensor:
     """A tensor saved for backward, with the version it had when saved, so that an in-place
     change made afterwards is detected instead of silently giving a wrong gradient."""
 
-    __slots__ = ("tensor", "version")
+    __slots__ = ("tensor", "version", "grad_fn")
 
     def __init__(self, tensor):
         self.tensor = tensor
         self.version = tensor._version_counter[0]
+        # What produced the tensor when it was saved (an in-place op replaces t.grad_fn later).
+        self.grad_fn = tensor.grad_fn
 
     def unpack(self, node: "Node", name: str) -> np.ndarray:
         t = self.tensor
         if t._version_counter[0] != self.version:
+            # A node's own output is saved before the node is attached to it.
+            fn = node if node.output_tensor() is t else self.grad_fn
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an "
                 f"inplace operation: [{t._type_name()} [{', '.join(map(str, t.shape))}]]"
-                f"{_produced_by(t)}, is at version {t._version_counter[0]}; expected version "
+                f"{_produced_by(fn)} is at version {t._version_counter[0]}; expected version "
                 f"{self.version} instead. Hint: enable anomaly detection to find the operation "
                 "that failed to compute its gradient, with "
                 "torch.autograd.set_detect_anomaly(True, check_nan=False)."
@@ -58,13 +62,12 @@ class FreedTensor:
         self.shape = tuple(shape)
 
 
-def _produced_by(t) -> str:
-    fn = t.grad_fn
+def _produced_by(fn) -> str:
     if fn is None:
         return ""
     name = fn.name()
     short = name[: name.rfind("Backward")] if "Backward" in name else name
-    return f", which is output 0 of {short}"
+    return f", which is output 0 of {short},"
 
 
 class Node:
