@@ -26,6 +26,8 @@ def _float_dtype(dtype) -> np.dtype:
 def _leaf(arr: np.ndarray, requires_grad: bool) -> Tensor:
     t = Tensor._make(arr)
     if requires_grad:
+        if arr.dtype.kind not in "fc":
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         t.requires_grad = True
     return t
 

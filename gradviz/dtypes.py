@@ -122,6 +122,15 @@ def result_type(*operands) -> np.dtype:
     return result
 
 
+_SCALAR_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char",
+                 "int16": "Short", "int32": "Int", "int64": "Long", "uint8": "Byte", "bool": "Bool"}
+
+
+def scalar_type_name(np_dtype) -> str:
+    """PyTorch's ScalarType name of a dtype, as its error messages print it (Float, Long)."""
+    return _SCALAR_NAMES.get(np.dtype(np_dtype).name, np.dtype(np_dtype).name)
+
+
 def _promote(a: np.dtype, b: np.dtype) -> np.dtype:
     """Two dtypes of the same tier: the higher category wins outright (int64 + float32 is
     float32 in PyTorch, not numpy's float64); within a category, numpy's promotion agrees."""

@@ -101,6 +101,9 @@ class Tensor:
         self._requires_grad = bool(value)
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        if requires_grad and self.grad_fn is None and self._array.dtype.kind not in "fc":
+            # PyTorch words this one differently from the setter's.
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self.requires_grad = requires_grad
         return self
 
@@ -120,7 +123,10 @@ class Tensor:
             if not isinstance(value, Tensor):
                 raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type {type(value).__name__}")
             if value._array.shape != self._array.shape:
-                raise RuntimeError("assigned grad has data of a different size")
+                raise RuntimeError(
+                    f"attempting to assign a gradient of size '[{', '.join(map(str, value._array.shape))}]' "
+                    f"to a tensor of size '[{', '.join(map(str, self._array.shape))}]'. Please ensure "
+                    "that the gradient and the tensor are the same size")
             if value._array.dtype != self._array.dtype:
                 raise RuntimeError("assigned grad has data of a different type")
         self._grad = value
@@ -588,7 +594,8 @@ class Tensor:
     def __setitem__(self, key, value):
         if is_grad_enabled() and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
             if self.grad_fn is None and self._requires_grad:
-                raise RuntimeError(LEAF_INPLACE_MESSAGE)
+                # Assignment goes through a view of the leaf (x[0] is a view), as in PyTorch.
+                raise RuntimeError("a view of " + LEAF_INPLACE_MESSAGE)
             raise NotImplementedError(
                 "gradviz does not record assignment into a tensor that takes part in a graph; "
                 "build the result with gradviz.where or gradviz.cat instead")
@@ -621,8 +628,8 @@ class Tensor:
         r = result._array
         if r.dtype != self._array.dtype and not np.can_cast(r.dtype, self._array.dtype, "same_kind"):
             raise RuntimeError(
-                f"result type {_dt.from_numpy(r.dtype).name.capitalize()} can't be cast to the "
-                f"desired output type {_dt.from_numpy(self._array.dtype).name.capitalize()}")
+                f"result type {_dt.scalar_type_name(r.dtype)} can't be cast to the "
+                f"desired output type {_dt.scalar_type_name(self._array.dtype)}")
         if r.shape != self._array.shape:
             raise RuntimeError(
                 f"output with shape [{', '.join(map(str, self._array.shape))}] doesn't match the "
@@ -773,6 +780,8 @@ def tensor(data, dtype=None, requires_grad=False) -> Tensor:
         arr = arr.astype(_dt.to_numpy_dtype(dtype))
     t = Tensor._make(arr)
     if requires_grad:
+        if arr.dtype.kind not in "fc":
+            raise RuntimeError("Only Tensors of floating point and complex dtype can require gradients")
         t.requires_grad = True
     return t
 

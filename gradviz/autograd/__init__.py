@@ -87,13 +87,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         pass
     results = capture["results"]
     out = []
-    for t, g in zip(ins, results):
+    for i, (t, g) in enumerate(zip(ins, results)):
         if g is None:
             if materialize_grads:
                 g = np.zeros(t._array.shape, dtype=t._array.dtype)
             elif not allow_unused:
                 raise RuntimeError(
-                    "One of the differentiated Tensors appears to not have been used in the graph. "
-                    "Set allow_unused=True if this is the desired behavior.")
+                    f"The differentiated Tensor at index {i} appears to not have been used in the "
+                    "graph. Set allow_unused=True if this is the desired behavior.")
         out.append(Tensor._make(np.array(g, copy=True)) if g is not None else None)
     return tuple(out)

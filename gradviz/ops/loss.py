@@ -16,6 +16,11 @@ def _check_reduction(reduction):
 
 def _reduce(loss: np.ndarray, reduction: str) -> np.ndarray:
     if reduction == "mean":
+        n = loss.size
+        if n:
+            # What ndarray.mean computes (the same float32 sum, then one division), without
+            # its Python-level wrapper, which costs more than the sum on a small batch.
+            return np.asarray(np.add.reduce(loss, axis=None, dtype=loss.dtype) / n)
         return np.asarray(loss.mean(dtype=loss.dtype))
     if reduction == "sum":
         return np.asarray(loss.sum(dtype=loss.dtype))
@@ -23,11 +28,15 @@ def _reduce(loss: np.ndarray, reduction: str) -> np.ndarray:
 
 
 def _grad_scale(g: np.ndarray, shape: tuple, reduction: str) -> np.ndarray:
-    """The incoming gradient of a reduced loss, spread back over the elementwise losses."""
+    """The incoming gradient of a reduced loss, spread back over the elementwise losses.
+
+    For a reduced loss ``g`` is a scalar: it is returned as one (divided by the count for the
+    mean) and the callers' products broadcast it, which is cheaper than materialising it."""
     if reduction == "mean":
-        return np.broadcast_to(g / max(int(np.prod(shape)), 1), shape)
-    if reduction == "sum":
-        return np.broadcast_to(g, shape)
+        n = 1
+        for s in shape:
+            n *= s
+        return g / max(n, 1)
     return g
 
 
@@ -59,7 +68,8 @@ class BinaryCrossEntropyWithLogitsBackward0(Node):
         x, y = self.saved("self"), self.saved("target")
         w = self.saved("weight") if "weight" in self._saved else None
         pw = self.saved("pos_weight") if "pos_weight" in self._saved else None
-        gs = _grad_scale(g, np.broadcast_shapes(x.shape, y.shape), self.saved("reduction"))
+        shape = x.shape if x.shape == y.shape else np.broadcast_shapes(x.shape, y.shape)
+        gs = _grad_scale(g, shape, self.saved("reduction"))
         gx = gt = None
         if self.needs(0):
             s = _sigmoid(x)
@@ -189,7 +199,10 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     x, t = as_tensor(input), as_tensor(target)
     xa, ta = x._array, t._array
     if ta.dtype.kind not in "iu":
-        raise RuntimeError(f"expected scalar type Long but found {t.dtype.name.capitalize()}")
+        from ..dtypes import scalar_type_name
+
+        raise RuntimeError(
+            f"expected target dtype to be Long or Byte, but got {scalar_type_name(ta.dtype)}")
     batched = xa.ndim >= 2
     if batched and ta.shape[0] != xa.shape[0]:
         raise ValueError(

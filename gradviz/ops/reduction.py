@@ -7,6 +7,7 @@ from collections import namedtuple
 import numpy as np
 
 from ..autograd.node import Node
+from ..dtypes import scalar_type_name
 from .base import OUTPUT, normalize_dim, normalize_dims, record
 
 
@@ -60,7 +61,7 @@ def _check_dtype(a, name):
     if a._array.dtype.kind not in "fc":
         raise RuntimeError(
             f"{name}(): could not infer output dtype. Input dtype must be either a floating point "
-            f"or complex dtype. Got: {a.dtype.name.capitalize()}")
+            f"or complex dtype. Got: {scalar_type_name(a._array.dtype)}")
 
 
 def sum(a, dim=None, keepdim=False, *, dtype=None):
