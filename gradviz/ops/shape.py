@@ -53,6 +53,12 @@ class UnsafeViewBackward0(ViewBackward0):
     __slots__ = ()
 
 
+class AliasBackward0(ViewBackward0):
+    """x[...]: a new tensor over the same data, the gradient passes through."""
+
+    __slots__ = ()
+
+
 class CloneBackward0(Node):
     __slots__ = ()
     rule = "a copy: the gradient passes through unchanged"
@@ -309,12 +315,12 @@ def select(a, dim, index):
                            dim=d, index=index), a)
 
 
-def narrow_slice(a, dim, s: slice):
+def narrow_slice(a, dim, s: slice, force: bool = False):
     arr = a._array
     start, stop, step = s.indices(arr.shape[dim])
     if step <= 0:
         raise ValueError("step must be greater than zero")
-    if start == 0 and stop >= arr.shape[dim] and step == 1:
+    if start == 0 and stop >= arr.shape[dim] and step == 1 and not force:
         return a
     idx = [slice(None)] * arr.ndim
     idx[dim] = slice(start, stop, step)
@@ -330,6 +336,11 @@ def getitem(a, key):
     from ..tensor import Tensor
 
     items = key if isinstance(key, tuple) else (key,)
+    if isinstance(key, slice):
+        # PyTorch's x[a:b] always records a slice, even of the whole dim (x[:] is SliceBackward0).
+        if a._array.ndim == 0:
+            raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
+        return narrow_slice(a, 0, key, force=True)
     if all(_is_basic(i) for i in items):
         return _basic_index(a, items)
     # Advanced indexing (lists, integer or boolean tensors): one IndexBackward0.
@@ -367,8 +378,8 @@ def _basic_index(a, items):
         else:
             out = select(out, dim, int(i))
     if out is a:
-        # x[:] and x[...] give a new view of the same data.
-        out = _view_of(record(ViewBackward0, a._array.view(), (a,), self_sym_sizes=a._array.shape), a)
+        # x[...] and x[:, :] give a new view of the same data, which PyTorch records as an alias.
+        out = _view_of(record(AliasBackward0, a._array.view(), (a,), self_sym_sizes=a._array.shape), a)
     return out
 
 
