@@ -17,8 +17,8 @@ from .dtypes import (bool_ as bool, double, dtype, float, float16, float32, floa
                      set_default_dtype, uint8)
 from .dtypes import int as int  # noqa: F401,PLC0414
 from .ops.activation import log_softmax, relu, sigmoid, softmax, tanh  # noqa: F401
-from .ops.elementwise import (abs, add, clamp, div, exp, log, mul, neg, pow,  # noqa: F401
-                              reciprocal, sqrt, sub, where)
+from .ops.elementwise import (abs, add, clamp, div, exp, log, maximum, minimum, mul,  # noqa: F401
+                              neg, pow, reciprocal, sqrt, sub, where)
 from .ops.linalg import addmm, bmm, dot, matmul, mm, mv  # noqa: F401
 from .ops.reduction import amax, amin, max, mean, min, sum  # noqa: F401
 from .ops.shape import (cat, clone, flatten, permute, reshape, squeeze, stack,  # noqa: F401
@@ -66,14 +66,6 @@ def argmax(t: Tensor, dim=None, keepdim=False) -> Tensor:
 
 def argmin(t: Tensor, dim=None, keepdim=False) -> Tensor:
     return t.argmin(dim, keepdim)
-
-
-def maximum(a, b):
-    return where(a >= b, a, b)
-
-
-def minimum(a, b):
-    return where(a <= b, a, b)
 
 
 def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False) -> builtins_bool:

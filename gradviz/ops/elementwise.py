@@ -360,3 +360,39 @@ def where(condition, a, b):
     ta, tb, aa, ba = binary_operands(a, b)
     out = np.where(c, aa, ba)
     return record(WhereBackward0, out, (ta, tb), condition=c)
+
+
+# --- maximum / minimum -----------------------------------------------------------------------
+class MaximumBackward0(Node):
+    __slots__ = ()
+    rule = "d max(a, b)/da = 1 where a > b, ½ where a = b, 0 elsewhere (and the same for b)"
+
+    def backward(self, g):
+        a, b = self.saved("self"), self.saved("other")
+        wa = np.where(a == b, 0.5, (a > b).astype(g.dtype))
+        if type(self) is MinimumBackward0:
+            wa = np.where(a == b, 0.5, (a < b).astype(g.dtype))
+        return (g * wa if self.needs(0) else None), (g * (1 - wa) if self.needs(1) else None)
+
+
+class MinimumBackward0(MaximumBackward0):
+    __slots__ = ()
+    rule = "d min(a, b)/da = 1 where a < b, ½ where a = b, 0 elsewhere (and the same for b)"
+
+
+def _extremum(cls, fn, a, b):
+    from ..tensor import Tensor
+
+    if not isinstance(b, Tensor):
+        raise TypeError(f"{'maximum' if cls is MaximumBackward0 else 'minimum'}(): argument "
+                        f"'other' (position 2) must be Tensor, not {type(b).__name__}")
+    ta, tb, aa, ba, out = _binary(fn, a, b)
+    return record(cls, out, (ta, tb), self=ta, other=tb)
+
+
+def maximum(a, b):
+    return _extremum(MaximumBackward0, np.maximum, a, b)
+
+
+def minimum(a, b):
+    return _extremum(MinimumBackward0, np.minimum, a, b)

@@ -198,9 +198,9 @@ def max(a, dim=None, keepdim=False):
     from ..tensor import Tensor
 
     if isinstance(dim, Tensor):
-        from .elementwise import where
+        from .elementwise import maximum
 
-        return where(a >= dim, a, dim)
+        return maximum(a, dim)
     return _extreme(a, dim, keepdim, MaxBackward1, MaxBackward0, np.max, np.argmax, "max")
 
 
@@ -208,9 +208,9 @@ def min(a, dim=None, keepdim=False):
     from ..tensor import Tensor
 
     if isinstance(dim, Tensor):
-        from .elementwise import where
+        from .elementwise import minimum
 
-        return where(a <= dim, a, dim)
+        return minimum(a, dim)
     return _extreme(a, dim, keepdim, MinBackward1, MinBackward0, np.min, np.argmin, "min")
 
 
