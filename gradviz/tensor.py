@@ -635,7 +635,8 @@ class Tensor:
                 f"output with shape [{', '.join(map(str, self._array.shape))}] doesn't match the "
                 f"broadcast shape [{', '.join(map(str, r.shape))}]")
         if not self._array.flags.writeable:
-            self._array = self._array.copy()
+            # Read-only arrays, and numpy scalars (numpy ufuncs give those for 0-d inputs).
+            self._array = np.array(self._array)
         np.copyto(self._array, r, casting="unsafe")
         self._version_counter[0] += 1
         if tracking:
@@ -694,7 +695,8 @@ class Tensor:
             raise NotImplementedError(
                 "gradviz does not record filling a tensor that takes part in a graph")
         if not self._array.flags.writeable:
-            self._array = self._array.copy()
+            # Read-only arrays, and numpy scalars (numpy ufuncs give those for 0-d inputs).
+            self._array = np.array(self._array)
         np.copyto(self._array, values, casting="unsafe")
         self._version_counter[0] += 1
         return self
