@@ -112,6 +112,11 @@ class Tensor:
         return self.grad_fn is None
 
     @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor's data has seen (PyTorch's ``x._version``)."""
+        return self._version_counter[0]
+
+    @property
     def grad(self):
         if self.grad_fn is not None and not self._retains_grad:
             warnings.warn(NON_LEAF_GRAD_WARNING, UserWarning, stacklevel=2)
