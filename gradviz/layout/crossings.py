@@ -12,20 +12,26 @@ from typing import Hashable, Iterable, Mapping, Sequence
 import numpy as np
 
 
-def count_inversions(values: np.ndarray) -> int:
+def count_inversions(values: np.ndarray, group_size: int = 0) -> int | np.ndarray:
     """Pairs i < j with values[i] > values[j], in O(n log^2 n) numpy work.
 
     A bottom-up merge sort: at each level every element of a right block
     counts the elements of its left block that are larger (one searchsorted
     over all blocks at once), then the block pairs are merged (a stable sort
     on already-sorted runs, which numpy's timsort does in linear time).
+
+    With group_size > 0 the values are non-negative ints encoding
+    group * group_size + value, and the inversions are returned per group.
     """
+    values = np.asarray(values, dtype=np.int64)
     n = len(values)
+    per_group = np.zeros(int(values.max(initial=0)) // group_size + 1 if group_size else 0, dtype=np.int64)
     if n < 2:
-        return 0
+        return per_group if group_size else 0
     # Dense ranks keep the block keys below n * n, far from int64 overflow.
-    _, a = np.unique(np.asarray(values), return_inverse=True)
+    distinct, a = np.unique(values, return_inverse=True)
     a = a.astype(np.int64).ravel()
+    group_of_rank = distinct // group_size if group_size else None
     idx = np.arange(n, dtype=np.int64)
     total = 0
     width = 1
@@ -36,42 +42,55 @@ def count_inversions(values: np.ndarray) -> int:
         left_keys = key[~is_right]
         right_pair = pair[is_right]
         not_greater = np.searchsorted(left_keys, key[is_right], side="right")
-        total += int(((right_pair + 1) * width - not_greater).sum())
+        greater = (right_pair + 1) * width - not_greater
+        if group_size:
+            per_group += np.bincount(group_of_rank[a[is_right]], weights=greater, minlength=len(per_group)).astype(np.int64)
+        else:
+            total += int(greater.sum())
         a = np.sort(key, kind="stable") - pair * n
         width *= 2
-    return total
+    return per_group if group_size else total
 
 
 # Layer pairs with at most this many segments are counted pair by pair with
 # shifted comparisons (cheap: autograd graphs are narrow); wider ones by merge.
-_PAIRWISE_MAX = 24
+_PAIRWISE_MAX = 8
 
 
-def count_layered_crossings(layer_pair: np.ndarray, first: np.ndarray, second: np.ndarray) -> int:
-    """Crossings among segments that each join two consecutive layers.
+def crossings_per_layer_pair(layer_pair: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """Crossings among segments joining consecutive layers, per layer pair.
 
-    layer_pair[i] names the pair of layers segment i joins; first[i] and
-    second[i] are its positions (any comparable numbers) on those layers.
+    layer_pair[i] (a non-negative int) names the pair of layers segment i
+    joins; first[i] and second[i] are its positions (any comparable numbers)
+    on those layers. Returns counts indexed by layer_pair value.
     """
+    layer_pair = np.asarray(layer_pair, dtype=np.int64)
+    counts = np.zeros(int(layer_pair.max(initial=-1)) + 1, dtype=np.int64)
     if len(layer_pair) < 2:
-        return 0
+        return counts
     order = np.lexsort((second, first, layer_pair))
-    group = np.asarray(layer_pair)[order]
+    group = layer_pair[order]
     value = np.asarray(second)[order]
-    _, group = np.unique(group, return_inverse=True)
-    group = group.ravel()
     size = np.bincount(group)
     small = size[group] <= _PAIRWISE_MAX
-    total = 0
     g, v = group[small], value[small]
     for shift in range(1, int(size[size <= _PAIRWISE_MAX].max(initial=1))):
-        total += int(np.count_nonzero((g[:-shift] == g[shift:]) & (v[:-shift] > v[shift:])))
+        crossed = (g[:-shift] == g[shift:]) & (v[:-shift] > v[shift:])
+        counts += np.bincount(g[:-shift][crossed], minlength=len(counts))
     if not small.all():
         g, v = group[~small], value[~small]
         _, v_rank = np.unique(v, return_inverse=True)
+        stride = int(v_rank.max()) + 1
         # Offsetting each pair's values keeps inversions from spanning two pairs.
-        total += count_inversions(g * (int(v_rank.max()) + 1) + v_rank.ravel())
-    return total
+        per = count_inversions(g * stride + v_rank.ravel(), group_size=stride)
+        counts[: len(per)] += per
+    return counts
+
+
+def count_layered_crossings(layer_pair: np.ndarray, first: np.ndarray, second: np.ndarray) -> int:
+    """Total of crossings_per_layer_pair."""
+    _, dense = np.unique(np.asarray(layer_pair), return_inverse=True)
+    return int(crossings_per_layer_pair(dense.ravel(), first, second).sum())
 
 
 def count_crossings(

@@ -8,6 +8,7 @@ from typing import Any, Callable, Hashable
 import networkx as nx
 import numpy as np
 
+from .channels import assign_tracks, channel_routes, pick_channel_edges
 from .coordinates import in_layer_coordinates, layer_columns
 from .long_edges import split_long_edges
 from .model import Layout, Point, default_node_size
@@ -21,6 +22,11 @@ DIRECTIONS = ("LR", "RL", "TB", "BT")
 # sweeps and rounds, and no crossing count to pick the best sweep, so that
 # even 100k nodes come back in a few seconds.
 LARGE_GRAPH = 80_000
+
+# Dummy nodes allowed per real node (and at least this many in all) before
+# the longest edges are routed over the top instead (see channels).
+DUMMIES_PER_NODE = 4
+MIN_DUMMY_BUDGET = 50_000
 
 
 def _to_drawing(direction: str, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -89,11 +95,14 @@ def layered_layout(
     along_real, across_real = (height, width) if vertical else (width, height)
 
     rank = rank_nodes(graph, nodes, src, dst)
-    pg = split_long_edges(rank, src, dst)
+    over_top = pick_channel_edges(rank[dst] - rank[src], max(DUMMIES_PER_NODE * len(nodes), MIN_DUMMY_BUDGET))
+    layered_src, layered_dst = src[~over_top], dst[~over_top]
+    pg = split_long_edges(rank, layered_src, layered_dst)
     phase("ranking", 0.1)
 
     large = pg.n_nodes > LARGE_GRAPH
-    sweeps = (2 if large else 8) if sweeps is None else sweeps
+    if sweeps is None:  # fewer sweeps as the layered graph grows, to bound the time
+        sweeps = 2 if large else 4 if pg.n_nodes > 25_000 else 8
     rounds = (4 if large else 12) if rounds is None else rounds
     pos = initial_order(pg)
     phase("initial order", 0.2)
@@ -115,12 +124,27 @@ def layered_layout(
     b = b - (b - across / 2).min()  # top edge of the drawing at 0
     phase("coordinates", 0.85)
 
-    pa, pb, start = route_points(pg, src, dst, a, b, along, column_centre, column_width)
+    pa, pb, start = route_points(pg, layered_src, layered_dst, a, b, along, column_centre, column_width)
+    if over_top.any():
+        cs, cd = src[over_top], dst[over_top]
+        track = assign_tracks(rank[cs], rank[cd])
+        gap_after = column_centre[rank[cs]] + column_width[rank[cs]] / 2 + rank_sep / 2
+        gap_before = column_centre[rank[cd]] - column_width[rank[cd]] / 2 - rank_sep / 2
+        track_b = -node_sep - track * edge_sep  # above the top edge, which is at 0
+        pts = channel_routes(a[cs] + along[cs] / 2, b[cs], gap_after, gap_before, a[cd] - along[cd] / 2, b[cd], track_b)
+        pa = np.concatenate((pa, pts[:, :, 0].ravel()))
+        pb = np.concatenate((pb, pts[:, :, 1].ravel()))
+        start = np.concatenate((start, start[-1] + 6 * np.arange(1, len(cs) + 1)))
     px, py = _to_drawing(direction, pa, pb)
     points = list(zip(px.tolist(), py.tolist()))
     start = start.tolist()
     edges = list(graph.edges())
-    routes = {edge: points[start[i] : start[i + 1]] for i, edge in enumerate(edges)}
+    # Routes are stored layered edges first, then over-the-top ones; the
+    # dict follows the graph's edge order.
+    slot = np.empty(len(edges), dtype=np.int64)
+    slot[np.flatnonzero(~over_top)] = np.arange(int((~over_top).sum()))
+    slot[np.flatnonzero(over_top)] = int((~over_top).sum()) + np.arange(int(over_top.sum()))
+    routes = {edge: points[start[i] : start[i + 1]] for edge, i in zip(edges, slot.tolist())}
 
     x, y = _to_drawing(direction, a[: pg.n_real], b[: pg.n_real])
     positions = dict(zip(nodes, zip(x.tolist(), y.tolist())))
@@ -140,5 +164,5 @@ def layered_layout(
         bounds=(xmin, ymin, xmax, ymax),
         direction=direction,
         crossings=crossings,
-        stats={"dummies": n_dummy, "layers": pg.n_layers, "seconds": timings},
+        stats={"dummies": n_dummy, "over_the_top": int(over_top.sum()), "layers": pg.n_layers, "seconds": timings},
     )

@@ -22,7 +22,7 @@ from typing import Callable
 
 import numpy as np
 
-from .crossings import count_layered_crossings
+from .crossings import crossings_per_layer_pair
 from .long_edges import ProperGraph
 
 
@@ -52,8 +52,14 @@ def initial_order(pg: ProperGraph) -> np.ndarray:
     return np.array(pos, dtype=np.int64)
 
 
+def crossings_by_layer(pg: ProperGraph, pos: np.ndarray) -> np.ndarray:
+    """Crossings between layer k and k + 1, for every k."""
+    counts = crossings_per_layer_pair(pg.layer[pg.src], pos[pg.src], pos[pg.dst])
+    return np.concatenate((counts, np.zeros(pg.n_layers - len(counts), dtype=np.int64)))
+
+
 def crossings_of(pg: ProperGraph, pos: np.ndarray) -> int:
-    return count_layered_crossings(pg.layer[pg.src], pos[pg.src], pos[pg.dst])
+    return int(crossings_by_layer(pg, pos).sum())
 
 
 def _neighbour_key(
@@ -89,64 +95,91 @@ def _neighbour_key(
 
 
 def _transpose(
-    pg: ProperGraph, pos: np.ndarray, parity_class: int, shift: int, on_ties: bool
+    pg: ProperGraph,
+    pos: np.ndarray,
+    layer_start: np.ndarray,
+    candidates: np.ndarray,
+    src: np.ndarray,
+    dst: np.ndarray,
+    shift: int,
+    on_ties: bool,
 ) -> tuple[np.ndarray, int]:
     """Swap disjoint neighbouring pairs wherever swapping removes crossings.
 
-    Pairs (k, k + 1) with k = shift, shift + 2, ... in every layer of one
-    parity: a swap only changes crossings between the two nodes' own edges,
-    so all these swaps are independent and each is an exact improvement
-    (dot's "transpose" step, done for many pairs at once). With `on_ties`,
-    pairs whose crossings are equal (and not zero) swap too, as dot does on
+    Pairs (k, k + 1) with k = shift, shift + 2, ... among `candidates` (nodes
+    of active layers of one parity; src/dst the edges touching them). A swap
+    only changes crossings between the two nodes' own edges, so all these
+    swaps are independent and each is an exact improvement (dot's
+    "transpose" step, done for many pairs at once). With `on_ties`, pairs
+    whose crossings are equal (and not zero) swap too, as dot does on
     alternate passes, to walk off plateaus that no single swap improves.
     Returns the new positions and the number of crossings removed.
     """
     n = pg.n_nodes
+    slot = layer_start[pg.layer] + pos
+    node_at = np.empty(n, dtype=np.int64)
+    node_at[slot] = np.arange(n)
+    u = candidates[(pos[candidates] - shift) % 2 == 0]
+    u = u[(pos[u] >= shift) & (slot[u] + 1 < n)]
+    v = node_at[np.minimum(slot[u] + 1, n - 1)]
+    same = pg.layer[v] == pg.layer[u]
+    u, v = u[same], v[same]
+    if len(u) == 0:
+        return pos, 0
+    partner = np.full(n, -1, dtype=np.int64)
+    partner[u] = v
+
     # Endpoint entries: (node, side, neighbour position), side 0 = pred, 1 = succ.
-    node = np.concatenate((pg.dst, pg.src))
-    side = np.concatenate((np.zeros(len(pg.src), np.int64), np.ones(len(pg.src), np.int64)))
-    q = np.concatenate((pos[pg.src], pos[pg.dst]))
+    node = np.concatenate((dst, src))
+    side = np.concatenate((np.zeros(len(src), np.int64), np.ones(len(src), np.int64)))
+    q = np.concatenate((pos[src], pos[dst]))
     width = int(pos.max()) + 2
-    group = node * 2 + side
-    keys = np.sort(group * width + q)
+    keys = np.sort((node * 2 + side) * width + q)
 
-    # The node right after each node in its layer (or -1).
-    by = np.lexsort((pos, pg.layer))
-    after = np.full(n, -1, dtype=np.int64)
-    same_layer = pg.layer[by[1:]] == pg.layer[by[:-1]]
-    after[by[:-1][same_layer]] = by[1:][same_layer]
-    first = ((pos - shift) % 2 == 0) & (pos >= shift) & (pg.layer % 2 == parity_class) & (after >= 0)
-
-    u_entry = first[node]
-    partner = after[node[u_entry]]
-    base = (partner * 2 + side[u_entry]) * width
+    u_entry = partner[node] >= 0
+    base = (partner[node[u_entry]] * 2 + side[u_entry]) * width
     qe = q[u_entry]
-    lo = np.searchsorted(keys, base)
-    below = np.searchsorted(keys, base + qe) - lo  # partner edges ending below: cross if u first
+    below = np.searchsorted(keys, base + qe) - np.searchsorted(keys, base)  # cross if u stays first
     above = np.searchsorted(keys, base + width) - np.searchsorted(keys, base + qe, side="right")
-    u_first = np.bincount(node[u_entry], weights=below, minlength=n)
-    v_first = np.bincount(node[u_entry], weights=above, minlength=n)
-    swap = first & ((v_first < u_first) | (on_ties & (v_first == u_first) & (u_first > 0)))
+    u_first = np.bincount(node[u_entry], weights=below, minlength=n)[u]
+    v_first = np.bincount(node[u_entry], weights=above, minlength=n)[u]
+    swap = (v_first < u_first) | (on_ties & (v_first == u_first) & (u_first > 0))
     if not swap.any():
         return pos, 0
+    u, v = u[swap], v[swap]
     new_pos = pos.copy()
-    u = np.flatnonzero(swap)
-    v = after[u]
     new_pos[u], new_pos[v] = pos[v], pos[u]
     return new_pos, int((u_first - v_first)[swap].sum())
 
 
-def transpose(pg: ProperGraph, pos: np.ndarray, on_ties: bool, passes: int = 4) -> np.ndarray:
-    """Adjacent exchanges until they stop helping (or `passes` run out)."""
+def transpose(
+    pg: ProperGraph, pos: np.ndarray, layer_start: np.ndarray, by_layer: np.ndarray, on_ties: bool, passes: int = 4
+) -> tuple[np.ndarray, int]:
+    """Adjacent exchanges until they stop helping (or `passes` run out).
+
+    Only layers next to a crossing (by_layer: crossings per layer pair) take
+    part, which on autograd graphs is a small fraction of them. Returns the
+    positions and the crossings removed.
+    """
+    crossed = by_layer > 0
+    active = crossed | np.concatenate(([False], crossed[:-1]))
+    total_gain = 0
+    if not active.any():
+        return pos, 0
+    edge_active = active[pg.layer[pg.src]] | active[pg.layer[pg.dst]]
+    src, dst = pg.src[edge_active], pg.dst[edge_active]
+    nodes = np.flatnonzero(active[pg.layer])
+    by_parity = [nodes[pg.layer[nodes] % 2 == p] for p in (0, 1)]
     for _ in range(passes):
         gained = 0
-        for parity_class in (0, 1):
+        for candidates in by_parity:
             for shift in (0, 1):
-                pos, g = _transpose(pg, pos, parity_class, shift, on_ties)
+                pos, g = _transpose(pg, pos, layer_start, candidates, src, dst, shift, on_ties)
                 gained += g
+        total_gain += gained
         if gained == 0:
             break
-    return pos
+    return pos, total_gain
 
 
 def reduce_crossings(
@@ -156,7 +189,11 @@ def reduce_crossings(
     count: bool = True,
     progress: Callable[[float, str], None] | None = None,
 ) -> tuple[np.ndarray, int | None]:
-    """Reorder layers to reduce crossings; returns the best positions and their count."""
+    """Reorder layers to reduce crossings; returns the best positions and their count.
+
+    With count=False (huge graphs) there is no crossing count and no
+    transpose step, only the sweeps: the last order is returned.
+    """
     layer = pg.layer
     sizes = np.bincount(layer, minlength=pg.n_layers)
     layer_start = np.concatenate(([0], np.cumsum(sizes)[:-1]))
@@ -180,9 +217,10 @@ def reduce_crossings(
             new_pos = np.empty_like(pos)
             new_pos[by] = np.arange(len(by)) - layer_start[layer[by]]
             pos = new_pos
-        pos = transpose(pg, pos, on_ties=it % 2 == 1)
         if count:
-            c = crossings_of(pg, pos)
+            by_layer = crossings_by_layer(pg, pos)
+            pos, gain = transpose(pg, pos, layer_start, by_layer, on_ties=it % 2 == 1)
+            c = int(by_layer.sum()) - gain
             if c < best:
                 best, best_pos = c, pos
         else:
