@@ -20,8 +20,7 @@ OUTPUT = object()
 
 def record(node_cls, out_array: np.ndarray, inputs: tuple, **saved):
     """Wrap ``out_array`` in a Tensor and, when needed, attach a ``node_cls`` grad_fn."""
-    from ..tensor import Tensor
-
+    Tensor = _Tensor or _load_tensor()
     out = Tensor._make(out_array)
     if not _grad_enabled():
         return out
@@ -32,12 +31,27 @@ def record(node_cls, out_array: np.ndarray, inputs: tuple, **saved):
         return out
     node = node_cls.__new__(node_cls)
     Node.__init__(node)
-    node.next_functions = tuple(_edge(t) for t in inputs)
+    # Edges and input metadata in one plain loop: this runs for every recorded op.
+    edges = []
+    meta = []
+    for t in inputs:
+        if t is None:
+            edges.append(_NO_EDGE)
+            meta.append(None)
+            continue
+        if not t._requires_grad:
+            edges.append(_NO_EDGE)
+        elif t.grad_fn is not None:
+            edges.append((t.grad_fn, 0))
+        else:
+            edges.append((t._accumulator(), 0))
+        a = t._array
+        meta.append((a.shape, a.dtype))
+    node.next_functions = tuple(edges)
     # The input tensors themselves, so a graph export can show constant inputs (which have no
     # edge in next_functions) and so that the graph keeps its inputs alive.
     node._inputs = inputs
-    node._input_meta = tuple(
-        (t._array.shape, t._array.dtype) if t is not None else None for t in inputs)
+    node._input_meta = tuple(meta)
     store = {}
     for name, value in saved.items():
         if value is OUTPUT:
@@ -52,6 +66,19 @@ def record(node_cls, out_array: np.ndarray, inputs: tuple, **saved):
     out._requires_grad = True
     out.grad_fn = node
     return out
+
+
+_Tensor = None
+
+
+def _load_tensor():
+    # gradviz.tensor imports this module, so Tensor is looked up once, on first use (an import
+    # statement inside record() costs as much as the rest of it).
+    global _Tensor
+    from ..tensor import Tensor
+
+    _Tensor = Tensor
+    return Tensor
 
 
 _grad_enabled = is_grad_enabled
@@ -70,10 +97,10 @@ def _edge(t):
 
 def as_tensor(x):
     """Tensors pass through; numbers and arrays become constant tensors."""
-    from ..tensor import Tensor, tensor
-
-    if isinstance(x, Tensor):
+    if isinstance(x, _Tensor or _load_tensor()):
         return x
+    from ..tensor import tensor
+
     return tensor(x)
 
 

@@ -21,13 +21,34 @@ def _same_dtype(a, b, m1="m1", m2="m2"):
                            f"{_C_NAMES.get(da.name, da.name)} != {_C_NAMES.get(db.name, db.name)}")
 
 
+def _strides(arr: np.ndarray) -> tuple:
+    """Strides in elements, as PyTorch's ``_saved_mat2_sym_strides`` gives them."""
+    n = arr.itemsize
+    return tuple(s // n for s in arr.strides)
+
+
+def _mat2_grad(mat1: np.ndarray, g: np.ndarray, strides, shape) -> np.ndarray:
+    """Aᵀ@G, laid out like mat2. For a column-major mat2 (``weight.t()`` in ``linear``) PyTorch
+    computes (Gᵀ@A)ᵀ, so the gradient that TBackward0 hands to the weight is row-major like the
+    weight and the leaf keeps it without a copy; here the product is written straight into a
+    fresh column-major array (one the engine knows it owns)."""
+    if strides is not None and strides[0] == 1 and strides[1] == shape[0] and shape[1] > 1:
+        out = np.empty(shape, dtype=np.result_type(mat1.dtype, g.dtype), order="F")
+        np.matmul(g.T, mat1, out=out.T)
+        return out
+    return mat1.T @ g
+
+
 class MmBackward0(Node):
     __slots__ = ()
     rule = "d(A@B)/dA = G@Bᵀ, d(A@B)/dB = Aᵀ@G"
 
     def backward(self, g):
         ga = g @ self.saved("mat2").T if self.needs(0) else None
-        gb = self.saved("self").T @ g if self.needs(1) else None
+        gb = None
+        if self.needs(1):
+            gb = _mat2_grad(self.saved("self"), g, self._saved.get("mat2_sym_strides"),
+                            self._input_meta[1][0])
         return ga, gb
 
 
@@ -68,7 +89,10 @@ class AddmmBackward0(Node):
     def backward(self, g):
         gs = g if self.needs(0) else None
         ga = g @ self.saved("mat2").T if self.needs(1) else None
-        gb = self.saved("mat1").T @ g if self.needs(2) else None
+        gb = None
+        if self.needs(2):
+            gb = _mat2_grad(self.saved("mat1"), g, self._saved.get("mat2_sym_strides"),
+                            self._input_meta[2][0])
         return gs, ga, gb
 
 
@@ -86,7 +110,8 @@ def mm(a, b):
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({n}x{k} and {k2}x{m})")
     out = a._array @ b._array
     return record(MmBackward0, out, (a, b), self=a if _need(b) else None,
-                  mat2=b if _need(a) else None)
+                  mat2=b if _need(a) else None,
+                  mat2_sym_strides=_strides(b._array) if _need(b) else None)
 
 
 def mv(a, v):
@@ -131,7 +156,8 @@ def addmm(bias, a, b):
     out = a._array @ b._array
     out += bias._array
     return record(AddmmBackward0, out, (bias, a, b), mat1=a if _need(b) else None,
-                  mat2=b if _need(a) else None)
+                  mat2=b if _need(a) else None,
+                  mat2_sym_strides=_strides(b._array) if _need(b) else None)
 
 
 
