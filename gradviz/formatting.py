@@ -122,18 +122,43 @@ def format_array(a: np.ndarray, indent: int) -> str:
 def tensor_repr(t) -> str:
     a = t._array
     prefix = "tensor("
-    body = format_array(a, len(prefix))
-    suffixes = []
-    if a.size == 0 and a.ndim > 1:
-        body = "[]"
-        suffixes.append(f"size={tuple(a.shape)}")
+    indent = len(prefix)
     from .dtypes import get_default_dtype
 
-    default = {get_default_dtype().numpy, np.dtype(np.int64), np.dtype(np.bool_)}
-    if a.dtype not in default:
-        suffixes.append(f"dtype={t.dtype!r}")
+    suffixes = []
+    if a.size == 0:
+        body = "[]"
+        if a.ndim != 1:
+            suffixes.append(f"size={tuple(a.shape)}")
+        # Nothing to infer an integer dtype from, so only the default float goes unsaid.
+        if a.dtype != get_default_dtype().numpy:
+            suffixes.append(f"dtype={t.dtype!r}")
+    else:
+        body = format_array(a, indent)
+        default = {get_default_dtype().numpy, np.dtype(np.int64), np.dtype(np.bool_)}
+        if a.dtype not in default:
+            suffixes.append(f"dtype={t.dtype!r}")
     if t.grad_fn is not None:
         suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
     elif t.requires_grad:
         suffixes.append("requires_grad=True")
-    return prefix + body + "".join(", " + s for s in suffixes) + ")"
+    return _add_suffixes(prefix + body, suffixes, indent)
+
+
+def _add_suffixes(text: str, suffixes: list, indent: int) -> str:
+    """torch/_tensor_str.py's _add_suffixes: a suffix that would pass the line width goes on a
+    new line (the length arithmetic, off by a little, is PyTorch's own)."""
+    parts = [text]
+    last_line_len = len(text) - text.rfind("\n") + 1
+    for suffix in suffixes:
+        # Measured as PyTorch's "torch.float64" would be, so that lines break where PyTorch
+        # breaks them and the text is PyTorch's with only the module name changed.
+        n = len(suffix.replace("gradviz.", "torch."))
+        if last_line_len + n + 2 > LINEWIDTH:
+            parts.append(",\n" + " " * indent + suffix)
+            last_line_len = indent + n
+        else:
+            parts.append(", " + suffix)
+            last_line_len += n + 2
+    parts.append(")")
+    return "".join(parts)
