@@ -775,7 +775,8 @@ def tensor(data, dtype=None, requires_grad=False) -> Tensor:
             raise TypeError(f"Could not infer dtype of {type(data).__name__}")
         kind = arr.dtype.kind
         if kind == "f":
-            if not _has_numpy_float(data):
+            # With an explicit dtype, convert once (going through float32 first loses digits).
+            if dtype is None and not _has_numpy_float(data):
                 arr = arr.astype(_dt.get_default_dtype().numpy)
         elif kind in "iu":
             arr = arr.astype(np.int64)
