@@ -245,6 +245,17 @@ def test_dtype_parity(torch, expr):
     np.testing.assert_allclose(g.numpy().astype(np.float64), t.numpy().astype(np.float64), rtol=1e-3)
 
 
+def test_explicit_dtype_keeps_every_digit(torch):
+    for expr in ["torch.tensor([0.1, 1.0 + 1e-12], dtype=torch.float64)",
+                 "torch.tensor(0.1, dtype=torch.float64)",
+                 "torch.tensor([[1e-300, 3.141592653589793]], dtype=torch.float64)",
+                 "torch.tensor([16777217], dtype=torch.float64)",
+                 "torch.tensor([0.1], dtype=torch.float16)"]:
+        t, g = ev(expr, torch), ev(expr, gradviz)
+        assert g.dtype == getattr(gradviz, str(t.dtype).split(".")[1])
+        np.testing.assert_array_equal(g.numpy(), t.numpy())
+
+
 # --- reprs ----------------------------------------------------------------------------------------
 REPR_CASES = [
     "torch.tensor([1.0, 2.0, 3.0])",
@@ -304,6 +315,15 @@ REPR_CASES = [
     "torch.tensor([-1e-5])",
     "torch.tensor([[[1.0]]])",
     "torch.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True) @ torch.ones(2, 2)",
+    "torch.tensor([], dtype=torch.int64)",
+    "torch.zeros(2, 0, dtype=torch.float64)",
+    "torch.zeros(0, dtype=torch.bool)",
+    "torch.tensor([781456.836, 1800954.0086, -197338.7898, -2911966.3909, -627778.0694, -3069568.2166], dtype=torch.float64, requires_grad=True)",
+    "torch.tensor([-152., -19., 70., 113., -7., 21., 55.], dtype=torch.float16)",
+    "torch.tensor([[23576199., -8254597.], [16918926., 20411694.]], dtype=torch.float64)",
+    "torch.tensor([0.0, -0.0])",
+    "torch.tensor([1e-9, 1e-9], dtype=torch.float16)",
+    "torch.tensor([[float('inf'), -float('inf')], [float('nan'), 0.0]])",
 ]
 
 
@@ -312,6 +332,39 @@ def test_repr_parity(torch, expr):
     t, g = ev(expr, torch), ev(expr, gradviz)
     assert repr(g) == norm(repr(t))
     assert str(g) == norm(str(t))
+
+
+def _random_array(rng):
+    nd = int(rng.integers(0, 4))
+    shape = tuple(int(v) for v in rng.integers(0 if rng.random() < 0.05 else 1, 14 if nd < 2 else 6, nd))
+    if rng.random() < 0.04:
+        shape = (int(rng.integers(990, 1300)),)
+    kind = rng.choice(["f32", "f64", "int", "bool", "f16"])
+    a = rng.standard_normal(shape) * 10.0 ** int(rng.integers(-9, 11))
+    if rng.random() < 0.3:
+        a = np.round(a)
+    if rng.random() < 0.15 and a.size:
+        a.flat[int(rng.integers(a.size))] = rng.choice([np.nan, np.inf, -np.inf, 0.0, -0.0])
+    with np.errstate(all="ignore"):
+        if kind == "int":
+            a = np.nan_to_num(np.round(np.clip(a, -1e12, 1e12))).astype(np.int64)
+        elif kind == "bool":
+            a = a > 0
+        else:
+            a = a.astype({"f32": np.float32, "f64": np.float64, "f16": np.float16}[kind])
+    return a, kind
+
+
+def test_repr_fuzz(torch):
+    """Random shapes, magnitudes, dtypes, non-finite values and autograd suffixes."""
+    rng = np.random.default_rng(2024)
+    for _ in range(400):
+        a, kind = _random_array(rng)
+        rg = kind[0] == "f" and bool(rng.random() < 0.3)
+        t, g = torch.tensor(a, requires_grad=rg), gradviz.tensor(a, requires_grad=rg)
+        if rg and rng.random() < 0.5:
+            t, g = t * 1, g * 1
+        assert repr(g) == norm(repr(t)), (a.dtype, a.shape)
 
 
 def test_size_and_dtype_reprs(torch):
