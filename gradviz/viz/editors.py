@@ -1,0 +1,226 @@
+"""Editors for a graph's inputs: every leaf and constant gets one.
+
+Each editor offers a literal to edit or paste (``[[1, 2], [3, 4]]``, parsed with
+``ast.literal_eval``: never ``eval``), one cell to set by index, a seeded randomise, and a
+``requires_grad`` toggle. It only *proposes* a new value: the explorer replays the forward pass
+and either accepts it or hands back the reason, which the editor shows next to the field.
+Nothing changes on bad input.
+"""
+from __future__ import annotations
+
+import ast
+
+import numpy as np
+import panel as pn
+import param
+
+from . import style
+
+MAX_NUMBERS = 10_000          # a paste larger than this is refused
+MAX_LITERAL_CHARS = 400_000   # refused before parsing: literal_eval of a huge string is slow
+
+
+class InputError(ValueError):
+    """The text is not an acceptable value; the message says why, for a person."""
+
+
+def parse_literal(text: str, max_numbers: int = MAX_NUMBERS) -> np.ndarray:
+    """Parse ``"[[1, 2], [3, 4]]"`` (or a number) into a float array, safely.
+
+    Raises ``InputError`` for anything that is not a (nested) list of numbers of a regular
+    shape, for NaN/inf, and for more than ``max_numbers`` numbers."""
+    text = (text or "").strip()
+    if not text:
+        raise InputError("Type a number or a nested list such as [[1, 2], [3, 4]].")
+    if len(text) > MAX_LITERAL_CHARS:
+        raise InputError(f"That paste is too large ({len(text):,} characters); "
+                         f"at most {max_numbers:,} numbers are accepted.")
+    text = text.replace("\n", " ")
+    if text.startswith("tensor(") and text.endswith(")"):
+        text = text[len("tensor("):-1]  # a pasted repr: tensor([...])
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        raise InputError("Not a number or a list of numbers: use e.g. 0.5 or [[1, 2], [3, 4]].") from None
+    if isinstance(value, tuple):
+        value = list(value)
+    _check_numbers(value)
+    try:
+        arr = np.array(value, dtype=float)
+    except (ValueError, TypeError):
+        raise InputError("The rows have different lengths: every row needs the same number of entries.") from None
+    if arr.size > max_numbers:
+        raise InputError(f"Too many numbers ({arr.size:,}); at most {max_numbers:,} are accepted.")
+    if not np.all(np.isfinite(arr)):
+        raise InputError("NaN and infinity are not accepted as inputs.")
+    return arr
+
+
+def _check_numbers(value, depth: int = 0) -> None:
+    if depth > 32:
+        raise InputError("Lists nested too deeply.")
+    if isinstance(value, bool):
+        raise InputError("True/False are not numbers here; use 1 or 0.")
+    if isinstance(value, (int, float)):
+        return
+    if isinstance(value, (list, tuple)):
+        for v in value:
+            _check_numbers(v, depth + 1)
+        return
+    raise InputError(f"{value!r} is not a number.")
+
+
+def parse_index(text: str, shape: tuple) -> tuple:
+    """``"1, 2"`` (or ``"(1, 2)"``, or ``""`` for a scalar) -> a valid index into ``shape``."""
+    text = (text or "").strip().strip("()[]")
+    if not shape:
+        if text:
+            raise InputError("This input is a single number: leave the index empty.")
+        return ()
+    try:
+        idx = tuple(int(p) for p in text.replace(" ", "").split(",") if p != "")
+    except ValueError:
+        raise InputError("The index is whole numbers separated by commas, e.g. 0, 2.") from None
+    if len(idx) != len(shape):
+        raise InputError(f"This input has {len(shape)} dimension(s): give {len(shape)} index number(s).")
+    for i, n in zip(idx, shape):
+        if not -n <= i < n:
+            raise InputError(f"Index {i} is out of range for a dimension of size {n}.")
+    return idx
+
+
+def literal_of(a: np.ndarray) -> str:
+    """The text an editor shows for a value: short floats, valid Python."""
+    a = np.asarray(a)
+    if a.ndim == 0:
+        return _num(a.item())
+    return _nested(a)
+
+
+def _num(v) -> str:
+    if isinstance(v, float):
+        return np.format_float_positional(v, precision=4, trim="-")
+    return str(v)
+
+
+def _nested(a) -> str:
+    if a.ndim == 1:
+        return "[" + ", ".join(_num(v) for v in a.tolist()) + "]"
+    return "[" + ",\n ".join(_nested(r) for r in a) + "]"
+
+
+def random_value(shape: tuple, seed: int, like: np.ndarray) -> np.ndarray:
+    """Standard normal numbers (integers 0-9 for an integer input), reproducible from ``seed``."""
+    rng = np.random.default_rng(seed)
+    if like.dtype.kind in "iub":
+        return rng.integers(0, 10, size=shape).astype(like.dtype)
+    return rng.standard_normal(shape).round(4)
+
+
+class TensorEditor(pn.viewable.Viewer):
+    """The editor of one leaf or constant. ``on_propose(editor, value=None, requires_grad=None)``
+    is called with a new value or flag and returns None (accepted) or an error message."""
+
+    name_label = param.String(doc="The tensor's name as shown (e.g. 'w').")
+    node_id = param.String(doc="Its node id in the exported graph.")
+
+    def __init__(self, node_id: str, label: str, value: np.ndarray, requires_grad: bool,
+                 on_propose, **params):
+        super().__init__(node_id=node_id, name_label=label, **params)
+        self.shape = tuple(value.shape)
+        self._value = value
+        self._on_propose = on_propose
+        self.literal = pn.widgets.TextAreaInput(value=literal_of(value), auto_grow=True,
+                                                max_rows=8, rows=min(max(1, len(value) if value.ndim else 1), 6),
+                                                sizing_mode="stretch_width", name="",
+                                                css_classes=["gv-literal"])
+        self.apply_button = pn.widgets.Button(name="Apply", button_type="primary", width=64)
+        self.cell_index = pn.widgets.TextInput(placeholder="index: 0, 1" if value.ndim else "(scalar)",
+                                               width=86, disabled=value.ndim == 0)
+        self.cell_value = pn.widgets.TextInput(placeholder="value", width=64)
+        self.cell_button = pn.widgets.Button(name="Set cell", width=76)
+        self.seed = pn.widgets.IntInput(value=0, start=0, end=2**31 - 1, width=80, name="")
+        self.random_button = pn.widgets.Button(name="Randomise", width=90)
+        self.requires_grad = pn.widgets.Checkbox(name="requires_grad", value=bool(requires_grad))
+        self.message = style.html("", sizing_mode="stretch_width", margin=(0, 5))
+        self.apply_button.on_click(self._apply)
+        self.cell_button.on_click(self._set_cell)
+        self.random_button.on_click(self._randomise)
+        self.requires_grad.param.watch(self._toggle, "value")
+        shape = "×".join(map(str, self.shape)) or "scalar"
+        self.header = style.html(
+            f'<span class="gv-title">{label}</span> <span class="gv-muted">{shape} · {value.dtype}</span>',
+            margin=(4, 5, 0, 5))
+        self._layout = pn.Column(
+            pn.Row(self.header, pn.layout.HSpacer(), self.requires_grad, align="center"),
+            self.literal,
+            pn.Row(self.apply_button, self.cell_index, self.cell_value, self.cell_button),
+            pn.Row(style.html('<span class="gv-muted">seed</span>', margin=(12, 2, 0, 5)),
+                   self.seed, self.random_button),
+            self.message,
+            sizing_mode="stretch_width", css_classes=["gv-editor"],
+            styles={"border-bottom": "1px solid #e4e7eb", "padding-bottom": "6px"})
+
+    def __panel__(self):
+        return self._layout
+
+    # --- proposing -------------------------------------------------------------------------
+    def _propose(self, value=None, requires_grad=None) -> bool:
+        error = self._on_propose(self, value=value, requires_grad=requires_grad)
+        if error:
+            self.show_error(error)
+            return False
+        self.message.object = '<div class="gv-ok">Applied: forward pass recomputed.</div>'
+        return True
+
+    def show_error(self, text: str) -> None:
+        from html import escape
+        self.message.object = f'<div class="gv-error">{escape(text)}</div>'
+
+    def _apply(self, event=None):
+        try:
+            value = parse_literal(self.literal.value)
+        except InputError as e:
+            self.show_error(str(e))
+            return
+        self._propose(value=value)
+
+    def _set_cell(self, event=None):
+        try:
+            idx = parse_index(self.cell_index.value, self._value.shape)
+            number = parse_literal(self.cell_value.value)
+            if number.ndim != 0:
+                raise InputError("A cell takes a single number.")
+        except InputError as e:
+            self.show_error(str(e))
+            return
+        value = np.array(self._value, dtype=float)
+        value[idx] = float(number)
+        self._propose(value=value)
+
+    def _randomise(self, event=None):
+        self._propose(value=random_value(self._value.shape, int(self.seed.value or 0), self._value))
+
+    def _toggle(self, event):
+        if self._syncing:
+            return
+        if not self._propose(requires_grad=bool(event.new)):
+            self._syncing = True
+            try:
+                self.requires_grad.value = bool(event.old)
+            finally:
+                self._syncing = False
+
+    _syncing = False
+
+    def sync(self, value: np.ndarray, requires_grad: bool) -> None:
+        """Show the value the graph now holds (after any accepted change)."""
+        self._value = value
+        self.shape = tuple(value.shape)
+        self.literal.value = literal_of(value)
+        if self.requires_grad.value != bool(requires_grad):
+            self._syncing = True
+            try:
+                self.requires_grad.value = bool(requires_grad)
+            finally:
+                self._syncing = False

@@ -1,0 +1,475 @@
+"""The graph drawn with Bokeh: one figure, a few ColumnDataSources, patched in place.
+
+The pure functions at the top turn an exported graph (``gradviz.to_networkx``) and its layout
+into plain column dicts; they need no browser and are unit-tested. ``GraphView`` owns the
+figure and its sources and only ever *patches* them: a backward step changes the rows of the
+few nodes and edges the event touched, an input edit rewrites the value columns; the figure,
+the glyphs and the positions are built once.
+
+Glyphs: one ``rect`` renderer per kind of node (tensors: rounded boxes; functions: pills), one
+``multi_line`` for every edge, one vectorised ``Arrow`` for the heads, and ``text`` glyphs for
+labels, shapes, badges and edge gradients. Label font sizes follow the zoom (a small CustomJS),
+so text stays inside its box and disappears when zoomed too far out to read.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import style
+
+FULL_LIMIT = 12  # arrays up to this many numbers are shown in full in hovers and edge labels
+
+
+# --- pure helpers ----------------------------------------------------------------------------
+def format_array(a, limit: int = FULL_LIMIT, precision: int = 4) -> str:
+    """An array as text: in full when it has at most ``limit`` numbers, else a summary."""
+    if a is None:
+        return "None"
+    a = np.asarray(a)
+    if a.size <= limit:
+        if a.ndim == 0:
+            return np.format_float_positional(float(a), precision=precision, trim="-") \
+                if a.dtype.kind == "f" else str(a.item())
+        return np.array2string(a, precision=precision, suppress_small=True, separator=", ",
+                               max_line_width=60)
+    return summarize_array(a)
+
+
+def summarize_array(a) -> str:
+    a = np.asarray(a)
+    shape = "×".join(map(str, a.shape)) or "scalar"
+    if a.size == 0:
+        return f"{shape} (empty)"
+    if a.dtype.kind not in "biuf":
+        return f"{shape} {a.dtype}"
+    with np.errstate(invalid="ignore"):
+        finite = a[np.isfinite(a)] if a.dtype.kind == "f" else a
+        bad = a.size - finite.size
+        if finite.size == 0:
+            return f"{shape}: all NaN/inf"
+        text = (f"{shape}: min {finite.min():.4g}, max {finite.max():.4g}, "
+                f"mean {finite.mean():.4g}")
+    return text + (f", {bad} NaN/inf" if bad else "")
+
+
+def short_gradient(g) -> str:
+    """What an edge says once a gradient has crossed it (a few characters)."""
+    if g is None:
+        return ""
+    a = np.asarray(g)
+    if a.size == 1:
+        return f"{a.reshape(()).item():.3g}"
+    if a.size <= 3:
+        return "[" + " ".join(f"{v:.2g}" for v in a.ravel()) + "]"
+    with np.errstate(invalid="ignore"):
+        return f"max|g| {float(np.abs(a).max()):.2g}"
+
+
+def node_role(attrs: dict) -> str:
+    return "function" if attrs["kind"] == "function" else attrs.get("role", "intermediate")
+
+
+def node_look(role: str, grad, health, mode: str, current: bool) -> tuple[str, str, float, str]:
+    """(fill, outline colour, outline width, badge) of one node.
+
+    ``mode`` is "role" (colour says what the node is) or "gradient" (colour says its gradient).
+    The current step is gold in role mode and a thick gold outline in gradient mode; health
+    problems always get a coloured outline and a badge."""
+    if mode == "gradient" and role != "function":
+        fill = style.gradient_fill(grad)
+        line, width = "#52606d", 1.2
+    else:
+        fill, line, width = style.ROLE_FILL[role], style.ROLE_LINE[role], 1.5
+    if current:
+        if mode == "gradient" and role != "function":
+            line, width = style.CURRENT_LINE, 4.0
+        else:
+            fill, line, width = style.CURRENT_FILL, style.CURRENT_LINE, 2.5
+    badge = ""
+    if health in style.HEALTH_LINE:
+        line, width = style.HEALTH_LINE[health], 3.5
+        badge = style.HEALTH_BADGE[health]
+    return fill, line, width, badge
+
+
+def tensor_hover(attrs: dict, grad) -> dict:
+    return {
+        "shape_text": str(tuple(attrs["shape"])) + f" {attrs['dtype']}",
+        "value_text": format_array(attrs["value"]),
+        "grad_text": format_array(grad) if grad is not None else "none yet",
+    }
+
+
+def node_columns(G, layout, grads: dict | None = None, mode: str = "role",
+                 current: str | None = None) -> tuple[dict, dict]:
+    """Column data for the tensor boxes and the function pills: ``(tensors, functions)``.
+
+    ``grads``: node id -> the gradient to show (a leaf's ``.grad``, the gradient that reached
+    an intermediate); missing means none yet. Rows follow node id order, so the same graph
+    gives the same rows."""
+    grads = grads or {}
+    tensors = {k: [] for k in ("id", "x", "y", "w", "h", "label", "sub", "label_y", "sub_y",
+                               "fill", "line", "lw", "badge", "badge_color", "badge_alpha", "badge_x", "badge_y", "role",
+                               "shape_text", "value_text", "grad_text", "requires_grad")}
+    functions = {k: [] for k in ("id", "x", "y", "w", "h", "label", "fill", "line", "lw",
+                                 "name", "rule", "saved_text")}
+    for nid in sorted(G.nodes, key=_id_key):
+        attrs = G.nodes[nid]
+        x, y = layout.positions[nid]
+        w, h = layout.sizes[nid]
+        role = node_role(attrs)
+        if attrs["kind"] == "tensor":
+            g = grads.get(nid)
+            health = style_health(g)
+            fill, line, lw, badge = node_look(role, g, health, mode, nid == current)
+            cols = tensors
+            cols["label_y"].append(y + h * 0.18)
+            cols["sub_y"].append(y - h * 0.24)
+            cols["sub"].append("(" + ", ".join(map(str, attrs["shape"])) + ")" if attrs["shape"] else "scalar")
+            cols["badge"].append(badge)
+            cols["badge_color"].append(style.HEALTH_LINE.get(health, "#ffffff"))
+            cols["badge_alpha"].append(1.0 if badge else 0.0)
+            cols["badge_x"].append(x + w / 2)
+            cols["badge_y"].append(y + h / 2)
+            cols["role"].append(style.ROLE_NAMES[role])
+            cols["requires_grad"].append("yes" if attrs["requires_grad"] else "no")
+            for k, v in tensor_hover(attrs, g).items():
+                cols[k].append(v)
+        else:
+            fill, line, lw, _ = node_look(role, None, None, mode, nid == current)
+            cols = functions
+            cols["name"].append(attrs["label"])
+            cols["rule"].append(attrs.get("rule") or "")
+            cols["saved_text"].append(saved_text(attrs.get("saved")))
+        cols["id"].append(nid)
+        cols["x"].append(x)
+        cols["y"].append(y)
+        cols["w"].append(w)
+        cols["h"].append(h)
+        cols["label"].append(display_label(attrs))
+        cols["fill"].append(fill)
+        cols["line"].append(line)
+        cols["lw"].append(lw)
+    return tensors, functions
+
+
+def style_health(g):
+    from ..health import gradient_health
+    return gradient_health(g)
+
+
+def saved_text(saved) -> str:
+    if not saved:
+        return "nothing saved"
+    parts = []
+    for s in saved:
+        shape = "×".join(map(str, s["shape"])) or "scalar"
+        parts.append(f"{s['name']} ({shape}{', freed' if s['freed'] else ''})")
+    return ", ".join(parts)
+
+
+def edge_columns(G, layout, edge_grads: dict | None = None, fresh=()) -> dict:
+    """Column data for the edges: polyline, arrow head segment, gradient label and colour.
+
+    ``edge_grads``: (u, v) -> the gradient that crossed the edge backwards (missing: not yet).
+    Only the ``fresh`` edges (crossed by the current step) carry a text label: labels on every
+    edge would cover the nodes; the others say their gradient on hover."""
+    edge_grads = edge_grads or {}
+    fresh = set(fresh)
+    cols = {k: [] for k in ("u", "v", "u_label", "v_label", "xs", "ys", "x_start", "y_start", "x_end", "y_end",
+                            "label_x", "label_y", "grad_label", "grad_text", "color", "width")}
+    for u, v in sorted(G.edges, key=lambda e: (_id_key(e[0]), _id_key(e[1]))):
+        route = layout.routes.get((u, v)) or [layout.positions[u], layout.positions[v]]
+        xs = [float(p[0]) for p in route]
+        ys = [float(p[1]) for p in route]
+        g = edge_grads.get((u, v))
+        mid = len(route) // 2
+        if len(route) % 2 == 0:
+            lx = (xs[mid - 1] + xs[mid]) / 2
+            ly = (ys[mid - 1] + ys[mid]) / 2
+        else:
+            lx, ly = xs[mid], ys[mid]
+        cols["u"].append(u)
+        cols["v"].append(v)
+        cols["u_label"].append(G.nodes[u]["label"])
+        cols["v_label"].append(G.nodes[v]["label"])
+        cols["xs"].append(xs)
+        cols["ys"].append(ys)
+        cols["x_start"].append(xs[-2])
+        cols["y_start"].append(ys[-2])
+        cols["x_end"].append(xs[-1])
+        cols["y_end"].append(ys[-1])
+        cols["label_x"].append(lx)
+        cols["label_y"].append(ly)
+        cols["grad_label"].append(short_gradient(g) if (u, v) in fresh else "")
+        cols["grad_text"].append(format_array(g) if g is not None else "not crossed yet")
+        cols["color"].append(style.edge_colour(g))
+        cols["width"].append(style.edge_width(g))
+    return cols
+
+
+def _id_key(nid: str):
+    """Sort "t10" after "t9" (ids are a letter prefix and a counter)."""
+    head = nid.rstrip("0123456789")
+    tail = nid[len(head):]
+    return (head, int(tail) if tail else -1)
+
+
+def display_label(attrs: dict) -> str:
+    """The text drawn in a node. Long grad_fn names break before "Backward" onto a second
+    line (BinaryCrossEntropyWithLogits / Backward0), so one name does not set the scale of
+    the whole drawing."""
+    label = str(attrs["label"])
+    if attrs["kind"] == "function" and len(label) > 20:
+        i = label.rfind("Backward")
+        if i > 0:
+            return label[:i] + "\n" + label[i:]
+    return label
+
+
+def node_size(node, attrs) -> tuple[float, float]:
+    """Box size for the layout: fits ``display_label`` (and a tensor's shape line)."""
+    from ..layout.model import CHAR_WIDTH, LINE_HEIGHT, PADDING
+
+    lines = display_label(attrs).split("\n")
+    if attrs.get("kind") == "tensor":
+        lines.append(str(tuple(attrs["shape"])))
+    width = max(len(line) for line in lines) * CHAR_WIDTH + 2 * PADDING
+    return max(width, 48.0), len(lines) * LINE_HEIGHT + PADDING
+
+
+def compute_layout(G):
+    """The layered left-to-right layout of ``G`` (``gradviz.layout.layered_layout``)."""
+    from ..layout import layered_layout
+    return layered_layout(G, direction="LR", node_size=node_size, node_sep=22.0, rank_sep=44.0)
+
+
+def fitting_height(layout, width_px: float = 950.0, lo: int = 440, hi: int = 680) -> int:
+    """A figure height that suits the graph's aspect at a typical width: a long flat chain
+    should not sit in a tall empty box, a tall graph should get room."""
+    xmin, ymin, xmax, ymax = layout.bounds
+    w = max(xmax - xmin, 1.0) * 1.08
+    h = max(ymax - ymin, 1.0) * 1.24
+    return int(min(max(width_px * h / w + 40, lo), hi))
+
+
+# --- the Bokeh view --------------------------------------------------------------------------
+_FONT_JS = """
+let w = 0;
+try { w = fig.inner_width; } catch (e) { return; }  // not laid out yet: the next change runs us
+const span = xr.end - xr.start;
+if (!(w > 0) || !(span > 0)) return;
+const scale = w / span;
+for (const [r, base] of pairs) {
+  // 1.15: the layout sizes boxes for a monospace estimate; our sans-serif text is narrower.
+  const px = Math.min(base * scale * 1.15, base * 2.5);
+  r.glyph.text_font_size = px.toFixed(1) + 'px';
+  r.visible = px >= 6 && shown.active !== false;
+}
+"""
+
+
+class GraphView:
+    """The figure and its sources. Build once with the first (G, layout); then call
+    ``update_nodes`` / ``update_edges`` with only the rows that changed, or ``set_values`` after
+    an input edit (positions kept)."""
+
+    def __init__(self, G, layout, grads=None, edge_grads=None, mode="role", current=None,
+                 height=None, on_tap=None):
+        from bokeh.models import (Arrow, ColumnDataSource, CustomJS, DataRange1d, HoverTool,
+                                  TapTool, VeeHead)
+        from bokeh.core.properties import value
+        from bokeh.plotting import figure
+
+        self.G = G
+        self.layout = layout
+        tensors, functions = node_columns(G, layout, grads, mode, current)
+        self.tensor_source = ColumnDataSource(tensors, name="gv_tensors")
+        self.function_source = ColumnDataSource(functions, name="gv_functions")
+        self.edge_source = ColumnDataSource(edge_columns(G, layout, edge_grads), name="gv_edges")
+        self._reindex()
+
+        fig = figure(
+            x_range=DataRange1d(range_padding=0.04, range_padding_units="percent"),
+            y_range=DataRange1d(range_padding=0.12, range_padding_units="percent"),
+            match_aspect=True, sizing_mode="stretch_width", height=height or fitting_height(layout),
+            tools="pan,wheel_zoom,reset,save", active_scroll="wheel_zoom", toolbar_location="above",
+            output_backend="canvas", name="gv_graph", background_fill_color="#ffffff",
+            border_fill_color="#ffffff", outline_line_color=None)
+        fig.axis.visible = False
+        fig.grid.visible = False
+        fig.toolbar.logo = None
+
+        edges = fig.multi_line("xs", "ys", source=self.edge_source, line_color="color",
+                               line_width="width", line_alpha=0.9, hover_line_alpha=1.0,
+                               hover_line_color="#1f2933", name="gv_edge_lines")
+        head = VeeHead(size=9, fill_color="color", line_color="color")
+        self.arrows = Arrow(end=head, source=self.edge_source, x_start="x_start", y_start="y_start",
+                            x_end="x_end", y_end="y_end", line_color="color", line_width="width",
+                            line_alpha=0.0)
+        fig.add_layout(self.arrows)
+        common = dict(fill_color="fill", line_color="line", line_width="lw",
+                      selection_fill_color="fill", selection_line_color="#1f2933",
+                      selection_line_width=3.0, nonselection_fill_alpha=1.0,
+                      nonselection_line_alpha=1.0, nonselection_fill_color="fill",
+                      nonselection_line_color="line")
+        self.tensor_renderer = fig.rect("x", "y", "w", "h", source=self.tensor_source,
+                                        border_radius=7, name="gv_tensor_boxes", **common)
+        self.function_renderer = fig.rect("x", "y", "w", "h", source=self.function_source,
+                                          border_radius=40, name="gv_function_pills", **common)
+        text = dict(text_align="center", text_baseline="middle", text_color=style.TEXT,
+                    text_font=value(style.FONT_FAMILY))
+        label_px = style.LABEL_FONT_PX
+        t_label = fig.text("x", "label_y", text="label", source=self.tensor_source,
+                           text_font_style="bold", text_font_size=f"{label_px + 1}px", **text)
+        t_sub = fig.text("x", "sub_y", text="sub", source=self.tensor_source,
+                         text_font_size=f"{label_px - 0.5}px", **dict(text, text_color=style.MUTED))
+        f_label = fig.text("x", "y", text="label", source=self.function_source,
+                           text_font_size=f"{label_px}px", **text)
+        badges = fig.text("badge_x", "badge_y", text="badge", source=self.tensor_source,
+                          text_font_size="10px", text_color="#ffffff", text_font_style="bold",
+                          text_align="center", text_baseline="middle", text_alpha="badge_alpha",
+                          background_fill_color="badge_color", background_fill_alpha="badge_alpha",
+                          padding=2, border_radius=3)
+        e_label = fig.text("label_x", "label_y", text="grad_label", source=self.edge_source,
+                           text_font_size="11px", text_color="#1f2933", text_align="center",
+                           text_baseline="middle", background_fill_color="#ffffff",
+                           background_fill_alpha=0.85, padding=2, border_radius=3)
+        for r in (t_label, t_sub, f_label, badges, e_label):
+            r.nonselection_glyph = None
+            r.selection_glyph = None
+        self.label_renderers = [t_label, t_sub, f_label, e_label]
+        self.badge_renderer = badges
+        # Text scales with the zoom like the boxes do (base size at ~1 px per data unit).
+        font_cb = CustomJS(args=dict(fig=fig, xr=fig.x_range, shown={"active": True},
+                                     pairs=[[t_label, label_px + 1], [t_sub, label_px - 0.5],
+                                            [f_label, label_px], [badges, 10],
+                                            [e_label, 11]]), code=_FONT_JS)
+        fig.x_range.js_on_change("start", font_cb)
+        fig.x_range.js_on_change("end", font_cb)
+        fig.js_on_change("inner_width", font_cb)
+
+        node_hover = HoverTool(renderers=[self.tensor_renderer], tooltips=_TENSOR_TOOLTIP,
+                               name="gv_node_hover", attachment="right")
+        fn_hover = HoverTool(renderers=[self.function_renderer], tooltips=_FUNCTION_TOOLTIP,
+                             name="gv_function_hover", attachment="right")
+        edge_hover = HoverTool(renderers=[edges], tooltips=_EDGE_TOOLTIP, line_policy="interp",
+                               name="gv_edge_hover")
+        fig.add_tools(node_hover, fn_hover, edge_hover,
+                      TapTool(renderers=[self.tensor_renderer, self.function_renderer]))
+        self.edge_renderer = edges
+        self.figure = fig
+        self._on_tap = on_tap
+        self.tensor_source.selected.on_change("indices", self._tapped_tensor)
+        self.function_source.selected.on_change("indices", self._tapped_function)
+
+    # --- indexing --------------------------------------------------------------------------
+    def _reindex(self):
+        self.tensor_row = {n: i for i, n in enumerate(self.tensor_source.data["id"])}
+        self.function_row = {n: i for i, n in enumerate(self.function_source.data["id"])}
+        self.edge_row = {(u, v): i for i, (u, v) in
+                         enumerate(zip(self.edge_source.data["u"], self.edge_source.data["v"]))}
+
+    def _tapped_tensor(self, attr, old, new):
+        if new and self._on_tap:
+            self._on_tap(self.tensor_source.data["id"][new[0]])
+
+    def _tapped_function(self, attr, old, new):
+        if new and self._on_tap:
+            self._on_tap(self.function_source.data["id"][new[0]])
+
+    # --- updates ---------------------------------------------------------------------------
+    def node_patches(self, G, nodes, grads, mode, current) -> tuple[dict, dict]:
+        """Patches (``{column: [(row, value), ...]}``) restyling ``nodes`` only."""
+        tp: dict = {}
+        fp: dict = {}
+        for nid in nodes:
+            attrs = G.nodes[nid]
+            role = node_role(attrs)
+            if attrs["kind"] == "tensor":
+                row = self.tensor_row[nid]
+                g = grads.get(nid)
+                fill, line, lw, badge = node_look(role, g, style_health(g), mode, nid == current)
+                health = style_health(g)
+                values = dict(fill=fill, line=line, lw=lw, badge=badge,
+                              badge_color=style.HEALTH_LINE.get(health, "#ffffff"),
+                              badge_alpha=1.0 if badge else 0.0, **tensor_hover(attrs, g))
+                target = tp
+            else:
+                row = self.function_row[nid]
+                fill, line, lw, _ = node_look(role, None, None, mode, nid == current)
+                values = dict(fill=fill, line=line, lw=lw, saved_text=saved_text(attrs.get("saved")))
+                target = fp
+            for k, v in values.items():
+                target.setdefault(k, []).append((row, v))
+        return tp, fp
+
+    def update_nodes(self, G, nodes, grads, mode, current) -> None:
+        tp, fp = self.node_patches(G, nodes, grads, mode, current)
+        if tp:
+            self.tensor_source.patch(tp)
+        if fp:
+            self.function_source.patch(fp)
+
+    def update_edges(self, edges, edge_grads, fresh=()) -> None:
+        """Restyle ``edges``; label the ``fresh`` ones and unlabel those labelled before."""
+        fresh = set(fresh)
+        patch: dict = {}
+        for e in set(edges) | self.fresh_edges | fresh:
+            row = self.edge_row.get(e)
+            if row is None:
+                continue
+            g = edge_grads.get(e)
+            for k, v in (("grad_label", short_gradient(g) if e in fresh else ""),
+                         ("grad_text", format_array(g) if g is not None else "not crossed yet"),
+                         ("color", style.edge_colour(g)), ("width", style.edge_width(g))):
+                patch.setdefault(k, []).append((row, v))
+        self.fresh_edges = fresh
+        if patch:
+            self.edge_source.patch(patch)
+
+    fresh_edges: set = frozenset()
+
+    def redraw_all(self, G, grads, edge_grads, mode, current, layout=None, fresh=()) -> None:
+        """Rewrite every column (an input edit, a colour-mode switch, a new pass): still the
+        same figure and sources; positions come from ``layout`` (the old one by default)."""
+        if layout is not None:
+            self.layout = layout
+        self.G = G
+        tensors, functions = node_columns(G, self.layout, grads, mode, current)
+        for source, data in ((self.tensor_source, tensors), (self.function_source, functions),
+                             (self.edge_source, edge_columns(G, self.layout, edge_grads, fresh))):
+            if list(source.data.get("id", source.data.get("u", []))) == list(
+                    data.get("id", data.get("u", []))):
+                # Same rows: assign only the columns whose values changed.
+                for k, v in data.items():
+                    if list(source.data[k]) != v:
+                        source.data[k] = v
+            else:
+                source.data = data
+        self.fresh_edges = set(fresh)
+        self._reindex()
+
+
+_TENSOR_TOOLTIP = """
+<div style="font-family:sans-serif;font-size:12px;max-width:420px">
+  <div><b>@label</b> <span style="color:#616e7c">@shape_text · @role · requires_grad @requires_grad</span></div>
+  <div style="margin-top:4px;color:#616e7c">value</div>
+  <div style="font-family:monospace;white-space:pre">@value_text</div>
+  <div style="margin-top:4px;color:#616e7c">grad</div>
+  <div style="font-family:monospace;white-space:pre">@grad_text</div>
+</div>
+"""
+_FUNCTION_TOOLTIP = """
+<div style="font-family:sans-serif;font-size:12px;max-width:420px">
+  <div><b>@name</b></div>
+  <div style="font-family:monospace;white-space:pre-wrap;margin-top:4px">@rule</div>
+  <div style="margin-top:4px;color:#616e7c">saved: @saved_text</div>
+</div>
+"""
+_EDGE_TOOLTIP = """
+<div style="font-family:sans-serif;font-size:12px">
+  <div style="color:#616e7c">gradient on @u_label → @v_label</div>
+  <div style="font-family:monospace;white-space:pre">@grad_text</div>
+</div>
+"""

@@ -1,0 +1,141 @@
+"""The inspector: everything about the node the user clicked.
+
+Tensors: value and gradient in full (text), and a heatmap of each when there are more than a
+few numbers. Functions: the local derivative rule and what they saved for backward. Built once;
+selecting another node rewrites the HTML and the heatmaps' data in place.
+"""
+from __future__ import annotations
+
+from html import escape
+
+import numpy as np
+import panel as pn
+import param
+
+from . import style
+
+from .graph_view import saved_text, summarize_array
+
+HEATMAP_MIN = 7        # arrays with at least this many numbers also get a heatmap
+HEATMAP_MAX_CELLS = 4096
+TEXT_LIMIT = 400       # numbers printed in full in the inspector
+
+
+def heatmap_columns(a) -> dict:
+    """Rect-grid column data for a 0-, 1- or 2-D array (higher ranks are flattened to 2-D;
+    more than ``HEATMAP_MAX_CELLS`` numbers are strided down)."""
+    a = np.asarray(a, dtype=float)
+    if a.ndim == 0:
+        a = a.reshape(1, 1)
+    elif a.ndim == 1:
+        a = a.reshape(1, -1)
+    elif a.ndim > 2:
+        a = a.reshape(-1, a.shape[-1])
+    rs = max(1, int(np.ceil(a.shape[0] / 64)))
+    cs = max(1, int(np.ceil(a.shape[1] / 64)))
+    a = a[::rs, ::cs]
+    rows, cols = np.indices(a.shape)
+    return {"col": cols.ravel().astype(float), "row": (-rows).ravel().astype(float),
+            "v": a.ravel(), "text": [f"{v:.4g}" for v in a.ravel()]}
+
+
+def array_text(a) -> str:
+    if a is None:
+        return "None (no gradient yet)"
+    a = np.asarray(a)
+    if a.size > TEXT_LIMIT:
+        return summarize_array(a) + "\n(too many numbers to print; see the heatmap)"
+    return np.array2string(a, precision=4, suppress_small=True, separator=", ", max_line_width=72,
+                           threshold=TEXT_LIMIT + 1)
+
+
+class Heatmap:
+    """A small Bokeh rect grid with a diverging colour map, updated in place."""
+
+    def __init__(self, title: str):
+        from bokeh.models import ColumnDataSource, LinearColorMapper
+        from bokeh.palettes import RdBu11
+        from bokeh.plotting import figure
+
+        self.source = ColumnDataSource(heatmap_columns(np.zeros((1, 1))))
+        self.mapper = LinearColorMapper(palette=list(reversed(RdBu11)), low=-1, high=1)
+        fig = figure(height=150, sizing_mode="stretch_width", tools="hover", toolbar_location=None,
+                     title=title, match_aspect=False, x_axis_location=None, y_axis_location=None,
+                     min_border=4, outline_line_color=None)
+        fig.grid.visible = False
+        fig.rect("col", "row", 1, 1, source=self.source, line_color="#ffffff", line_width=0.5,
+                 fill_color={"field": "v", "transform": self.mapper})
+        fig.hover.tooltips = [("", "@text")]
+        fig.title.text_font_size = "12px"
+        self.figure = fig
+        # The visibility lives on a wrapping Column: hiding the Bokeh pane itself left an
+        # empty plot frame on the page.
+        self.pane = pn.Column(pn.pane.Bokeh(fig, sizing_mode="stretch_width"), visible=False,
+                              sizing_mode="stretch_width")
+
+    def show(self, a) -> None:
+        if a is None or np.asarray(a).size < HEATMAP_MIN:
+            self.pane.visible = False
+            return
+        data = heatmap_columns(a)
+        finite = np.asarray(data["v"])[np.isfinite(data["v"])]
+        m = float(np.abs(finite).max()) if finite.size else 1.0
+        self.mapper.low, self.mapper.high = -(m or 1.0), (m or 1.0)
+        self.source.data = data
+        self.pane.visible = True
+
+
+class Inspector(pn.viewable.Viewer):
+    """Shows the node whose id is ``node``; call ``refresh(G, grads)`` when values change."""
+
+    node = param.String(default="", doc="The node id shown ('' for none).")
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self.body = style.html(_EMPTY, sizing_mode="stretch_width", margin=(0, 5))
+        self.value_map = Heatmap("value")
+        self.grad_map = Heatmap("grad")
+        self._layout = pn.Column(self.body, self.value_map.pane, self.grad_map.pane,
+                                 sizing_mode="stretch_width")
+
+    def __panel__(self):
+        return self._layout
+
+    def show(self, G, node: str, grads: dict) -> None:
+        self.node = node or ""
+        self.refresh(G, grads)
+
+    def refresh(self, G, grads: dict) -> None:
+        if not self.node or self.node not in G:
+            self.body.object = _EMPTY
+            self.value_map.show(None)
+            self.grad_map.show(None)
+            return
+        attrs = G.nodes[self.node]
+        if attrs["kind"] == "tensor":
+            grad = grads.get(self.node)
+            shape = "×".join(map(str, attrs["shape"])) or "scalar"
+            kind = {"leaf": "leaf, requires grad", "constant": "constant (no grad)",
+                    "root": "root", "intermediate": "intermediate"}[attrs["role"]]
+            grad_title = ".grad" if attrs["role"] == "leaf" else "gradient reaching it"
+            self.body.object = (
+                f'<div class="gv-title">{escape(attrs["label"])}</div>'
+                f'<div class="gv-muted">{shape} · {attrs["dtype"]} · {kind}</div>'
+                f'<div class="gv-muted" style="margin-top:6px">value</div>'
+                f'<div class="gv-array" data-field="value">{escape(array_text(attrs["value"]))}</div>'
+                f'<div class="gv-muted" style="margin-top:6px">{grad_title}</div>'
+                f'<div class="gv-array" data-field="grad">{escape(array_text(grad))}</div>')
+            self.value_map.show(attrs["value"])
+            self.grad_map.show(grad)
+        else:
+            self.body.object = (
+                f'<div class="gv-title">{escape(attrs["label"])}</div>'
+                f'<div class="gv-muted" style="margin-top:6px">local derivative rule</div>'
+                f'<div class="gv-rule">{escape(attrs.get("rule") or "(no rule text)")}</div>'
+                f'<div class="gv-muted" style="margin-top:6px">saved for backward</div>'
+                f'<div class="gv-mono">{escape(saved_text(attrs.get("saved")))}</div>')
+            self.value_map.show(None)
+            self.grad_map.show(None)
+
+
+_EMPTY = '<div class="gv-muted">Click a node in the graph to inspect it.</div>'

@@ -1,0 +1,181 @@
+"""Colours, fonts and the legend: one place, so every part of the explorer agrees.
+
+Role colours tell what a node is (a leaf you train, a constant input, the root, an
+intermediate result, a function); gradient colours tell how big and which sign its gradient
+is, on a log scale: ``sign(g) * log10|g|`` through a diverging palette (blue negative, red
+positive, pale near ``VANISHING_LOG``). Health problems (NaN, inf, exploding, vanishing) get an
+outline and a badge of their own in either mode, so they are never hidden by the colouring.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+FONT_FAMILY = "Liberation Sans, Helvetica Neue, Arial, sans-serif"
+FONT = "'Liberation Sans', 'Helvetica Neue', Arial, sans-serif"
+MONO = "'DejaVu Sans Mono', 'Menlo', 'Consolas', monospace"
+LABEL_FONT_PX = 12  # node labels at the default zoom (layout sizes assume 12px text)
+
+# --- role colours (fill, outline) ----------------------------------------------------------
+ROLE_FILL = {
+    "leaf": "#fdd9a8",          # requires grad: what training changes
+    "constant": "#e4e7eb",      # inputs that need no gradient (x, y)
+    "root": "#d9c8f5",          # the loss
+    "intermediate": "#d6e8fb",  # results computed on the way
+    "function": "#cdeedd",      # the backward functions (grad_fn)
+}
+ROLE_LINE = {
+    "leaf": "#d9822b",
+    "constant": "#8a94a3",
+    "root": "#7b4fd0",
+    "intermediate": "#5b8fd0",
+    "function": "#3a9a6a",
+}
+CURRENT_FILL = "#ffe066"   # the node the current step acts on
+CURRENT_LINE = "#e6a700"
+TEXT = "#1f2933"
+MUTED = "#616e7c"
+
+ROLE_NAMES = {
+    "leaf": "leaf (requires grad)",
+    "constant": "constant",
+    "root": "root",
+    "intermediate": "intermediate",
+    "function": "function (grad_fn)",
+}
+
+# --- edges ---------------------------------------------------------------------------------
+EDGE_IDLE = "#aab4c0"
+EDGE_IDLE_WIDTH = 1.5
+
+# --- gradient colours ----------------------------------------------------------------------
+NO_GRAD_FILL = "#f5f7fa"
+# Diverging palette from strong negative (blue) through pale to strong positive (red).
+NEGATIVE = ["#08306b", "#2166ac", "#4393c3", "#92c5de", "#d1e5f0"]
+POSITIVE = ["#fddbc7", "#f4a582", "#d6604d", "#b2182b", "#67001f"]
+ZERO_FILL = "#f7f7f7"
+VANISHING_LOG = -6.0   # |g| at or below 1e-6 draws as pale as zero
+EXPLODING_LOG = 3.0    # |g| at or above 1e3 draws at full strength
+
+HEALTH_LINE = {"nan": "#d7263d", "inf": "#d7263d", "exploding": "#f46036", "vanishing": "#8e44ad"}
+HEALTH_BADGE = {"nan": "NaN", "inf": "inf", "exploding": "big", "vanishing": "tiny"}
+
+
+def signed_log(g) -> float | None:
+    """``sign(g) * log10|g|`` of a gradient's dominant entry (largest |value|); None without one.
+    (Its sign is the sign of log10|g|·sign(g): use the entry's own sign for the direction.)
+
+    NaN when the gradient holds NaN or inf: no colour can stand for those."""
+    if g is None:
+        return None
+    a = np.asarray(g, dtype=float)
+    if a.size == 0:
+        return 0.0
+    if not np.all(np.isfinite(a)):
+        return float("nan")
+    flat = a.ravel()
+    i = int(np.argmax(np.abs(flat)))
+    v = float(flat[i])
+    if v == 0.0:
+        return 0.0
+    return math.copysign(math.log10(abs(v)), v)
+
+
+def gradient_fill(g) -> str:
+    """The fill colour of a gradient: blue for negative, red for positive, darker when larger
+    (log scale between 1e-6 and 1e3); grey-white without one, black-ish for NaN/inf."""
+    s = signed_log(g)
+    if s is None:
+        return NO_GRAD_FILL
+    if math.isnan(s):
+        return "#3d3d3d"
+    a = np.asarray(g, dtype=float)
+    if a.size == 0 or not np.any(a):
+        return ZERO_FILL
+    # s is a signed log: its size is log10|g| (negative below 1), its sign that of g.
+    flat = a.ravel()
+    dominant = float(flat[int(np.argmax(np.abs(flat)))])
+    log_mag = math.log10(abs(dominant))
+    strength = (log_mag - VANISHING_LOG) / (EXPLODING_LOG - VANISHING_LOG)
+    strength = min(max(strength, 0.0), 1.0)
+    palette = POSITIVE if dominant > 0 else NEGATIVE[::-1]
+    return palette[min(int(strength * len(palette)), len(palette) - 1)]
+
+
+def edge_width(g) -> float:
+    """Thicker edges for larger gradients (log scale), so the flow is visible at a glance."""
+    if g is None:
+        return EDGE_IDLE_WIDTH
+    a = np.asarray(g, dtype=float)
+    if a.size == 0 or not np.all(np.isfinite(a)):
+        return 4.0
+    m = float(np.abs(a).max())
+    if m == 0.0:
+        return 2.0
+    t = (math.log10(m) - VANISHING_LOG) / (EXPLODING_LOG - VANISHING_LOG)
+    return 2.0 + 4.0 * min(max(t, 0.0), 1.0)
+
+
+def edge_colour(g) -> str:
+    if g is None:
+        return EDGE_IDLE
+    fill = gradient_fill(g)
+    # The palest entries vanish against the background: draw them as a mid grey instead.
+    return "#9aa5b1" if fill in (ZERO_FILL, NEGATIVE[-1], POSITIVE[0]) else fill
+
+
+def legend_html(mode: str = "role") -> str:
+    """A small HTML legend (works in a saved static file too: no callbacks needed)."""
+    def swatch(fill, line, text, shape="4px"):
+        return (f'<span class="gv-swatch" style="background:{fill};border-color:{line};'
+                f'border-radius:{shape}"></span><span class="gv-legend-text">{text}</span>')
+
+    items = []
+    if mode == "role":
+        for role in ("leaf", "constant", "intermediate", "root"):
+            items.append(swatch(ROLE_FILL[role], ROLE_LINE[role], ROLE_NAMES[role]))
+        items.append(swatch(ROLE_FILL["function"], ROLE_LINE["function"], ROLE_NAMES["function"], "50%"))
+    else:
+        ramp = "".join(f'<span class="gv-ramp" style="background:{c}"></span>'
+                       for c in NEGATIVE + [ZERO_FILL] + POSITIVE)
+        items.append(f'<span class="gv-legend-text">grad &lt; 0</span>{ramp}'
+                     f'<span class="gv-legend-text">grad &gt; 0 &nbsp;(log |g|, 1e-6 … 1e3)</span>')
+        items.append(swatch(NO_GRAD_FILL, "#9aa5b1", "no grad yet"))
+    items.append(swatch(CURRENT_FILL, CURRENT_LINE, "current step"))
+    items.append(swatch("#ffffff", HEALTH_LINE["nan"], "NaN / inf"))
+    items.append(swatch("#ffffff", HEALTH_LINE["vanishing"], "vanishing / exploding"))
+    return '<div class="gv-legend">' + "".join(f'<span class="gv-legend-item">{i}</span>' for i in items) + "</div>"
+
+
+# Shared CSS, kept small: Panel widgets keep their own look; this only spaces our parts.
+CSS = f"""
+.gv-legend {{ display:flex; flex-wrap:wrap; gap:4px 16px; font-family:{FONT}; font-size:12.5px;
+             color:{TEXT}; align-items:center; padding:2px 4px; }}
+.gv-legend-item {{ display:inline-flex; align-items:center; gap:6px; }}
+.gv-swatch {{ display:inline-block; width:16px; height:12px; border:2px solid; }}
+.gv-ramp {{ display:inline-block; width:10px; height:12px; }}
+.gv-counter {{ font-family:{FONT}; font-size:14px; font-weight:600; color:{TEXT};
+              white-space:nowrap; }}
+.gv-sentence {{ font-family:{FONT}; font-size:14px; color:{TEXT}; line-height:1.45; }}
+.gv-note {{ font-family:{FONT}; font-size:13px; color:#8a4b00; background:#fff4e0;
+           border-left:3px solid #f0a030; padding:6px 10px; border-radius:4px; }}
+.gv-error {{ font-family:{FONT}; font-size:13px; color:#a61b29; background:#fdecee;
+            border-left:3px solid #d7263d; padding:6px 10px; border-radius:4px;
+            white-space:pre-wrap; }}
+.gv-ok {{ font-family:{FONT}; font-size:12.5px; color:#1e7a4a; }}
+.gv-title {{ font-family:{FONT}; font-size:15px; font-weight:600; color:{TEXT}; margin:0; }}
+.gv-mono, .gv-array {{ font-family:{MONO}; font-size:12.5px; color:{TEXT}; white-space:pre;
+                       overflow-x:auto; }}
+.gv-muted {{ font-family:{FONT}; font-size:12.5px; color:{MUTED}; }}
+.gv-rule {{ font-family:{MONO}; font-size:12.5px; background:#f5f7fa; padding:6px 8px;
+           border-radius:4px; white-space:pre-wrap; }}
+"""
+
+
+def html(obj: str = "", **kwargs):
+    """An HTML pane that carries the shared CSS (each pane renders in its own shadow root, so
+    a stylesheet on a parent layout would not reach it)."""
+    import panel as pn
+    kwargs.setdefault("stylesheets", [CSS])
+    return pn.pane.HTML(obj, **kwargs)
