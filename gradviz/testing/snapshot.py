@@ -1,0 +1,400 @@
+"""Render a Panel view in headless Chromium and capture it as PNG bytes.
+
+A :class:`SnapshotSession` owns one browser for many snapshots (starting Chromium is the slow
+part). Every snapshot serves the view in-process on a free loopback port, opens it in a fresh
+browser context with a fixed viewport, waits until Bokeh has rendered and gone idle, parks the
+mouse, captures, and stops the server.
+
+All Playwright calls of a session run on one worker thread that the session owns: Playwright's
+sync API is bound to the thread that started it and refuses to run inside an asyncio loop, so
+this keeps ``snapshot()`` usable from any thread and from a Jupyter kernel.
+"""
+from __future__ import annotations
+
+import atexit
+import concurrent.futures
+import threading
+import time
+from typing import Any, Callable
+
+from .browser import LAUNCH_ARGS, BrowserInfo, find_browser
+from .serve import ServedApp
+
+DEFAULT_WIDTH = 1200
+DEFAULT_HEIGHT = 800
+
+# True once every Bokeh document on the page exists and has no pending work.
+_DOCS_IDLE_JS = """() => !!(window.Bokeh && Bokeh.documents && Bokeh.documents.length > 0
+    && Bokeh.documents.every(d => d.is_idle))"""
+
+# True when a document holds a Plot, i.e. a <canvas> is coming.
+_HAS_PLOT_JS = """() => Bokeh.documents.some(d => [...d.all_models].some(m => {
+    for (let c = m.constructor; c; c = Object.getPrototypeOf(c)) {
+        if (c.__name__ === 'Plot') return true;
+    }
+    return false;
+}))"""
+
+# Resolves after web fonts are loaded and two animation frames have been painted.
+_SETTLE_JS = """async () => {
+    if (document.fonts && document.fonts.ready) { await document.fonts.ready; }
+    await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+}"""
+
+
+def _is_tensor(obj: Any) -> bool:
+    try:
+        from ..tensor import Tensor
+    except Exception:  # pragma: no cover - the core always imports
+        return False
+    return isinstance(obj, Tensor)
+
+
+def _explore_factory(root: Any) -> Callable[[], Any]:
+    import gradviz
+
+    explore = getattr(gradviz, "explore", None)
+    if explore is None:
+        try:
+            from gradviz.viz import explore  # type: ignore[no-redef]
+        except ImportError as exc:
+            raise NotImplementedError(
+                "snapshot() of a Tensor needs gradviz.explore(), which is not available in "
+                "this version of gradviz; pass a Panel view or a function that builds one"
+            ) from exc
+    return lambda: explore(root)
+
+
+def as_factory(view_or_root: Any) -> Callable[[], Any]:
+    """A function that builds a fresh view for each page load.
+
+    Accepts a gradviz ``Tensor`` (built with ``gradviz.explore``), a callable returning a
+    view (used as is: the preferred form), or a Panel viewable / Bokeh model instance
+    (returned each time; fine for one page at a time, which is how snapshots use it).
+    """
+    if _is_tensor(view_or_root):
+        return _explore_factory(view_or_root)
+    if _is_viewable(view_or_root):
+        return lambda: view_or_root
+    if callable(view_or_root):
+        return view_or_root
+    return lambda: view_or_root
+
+
+def _is_viewable(obj: Any) -> bool:
+    """True for Panel viewables and Bokeh models, which are callable-free views."""
+    mod = type(obj).__module__ or ""
+    if mod.startswith(("panel.", "bokeh.")):
+        return True
+    try:
+        from panel.viewable import Viewable, Viewer
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(obj, (Viewable, Viewer))
+
+
+def _force_canvas(view: Any) -> None:
+    """Switch every Bokeh plot inside a plain Panel viewable to the canvas backend.
+
+    WebGL output depends on the GPU/driver; canvas output is what baselines can pin down.
+    Best effort: objects that do not expose their plots are left alone.
+    """
+    try:
+        from bokeh.model import Model
+        from bokeh.models import Plot
+        from panel.pane import Bokeh as BokehPane
+        from panel.viewable import Viewable
+    except ImportError:  # pragma: no cover
+        return
+    models = []
+    if isinstance(view, Model):
+        models.append(view)
+    elif isinstance(view, Viewable):
+        try:
+            models.extend(p.object for p in view.select(BokehPane) if p.object is not None)
+        except Exception:
+            return
+    for model in models:
+        for plot in model.select({"type": Plot}):
+            if getattr(plot, "output_backend", "canvas") != "canvas":
+                plot.output_backend = "canvas"
+
+
+class _BuiltView:
+    """Builds the view on the server thread and remembers what went wrong there."""
+
+    def __init__(self, factory, step, actions, canvas):
+        self.factory, self.step, self.actions, self.canvas = factory, step, actions, canvas
+        self.error: BaseException | None = None
+        self.calls = 0
+
+    def __call__(self):
+        self.calls += 1
+        try:
+            view = self.factory()
+            if self.actions is not None:
+                result = self.actions(view)
+                if result is not None:
+                    view = result
+            if self.step:
+                stepper = getattr(view, "stepper", None)
+                if stepper is None or not callable(getattr(stepper, "step", None)):
+                    raise ValueError(
+                        f"step={self.step} needs a view with a `stepper` that has a step() "
+                        f"method (as gradviz.explore() returns); got {type(view).__name__}")
+                for _ in range(self.step):
+                    stepper.step()
+            if self.canvas:
+                _force_canvas(view)
+            return view
+        except BaseException as exc:
+            self.error = exc
+            raise
+
+
+class SnapshotSession:
+    """One headless Chromium that takes many snapshots; a context manager.
+
+    Example::
+
+        with SnapshotSession() as session:
+            png1 = session.snapshot(make_view)
+            png2 = session.snapshot(make_view, step=3)
+
+    Args:
+        browser: path of the Chromium executable; found with
+            :func:`gradviz.testing.find_browser` when omitted.
+        width, height: default viewport size in CSS pixels (device scale factor 1).
+        launch_args: extra Chromium flags added to the stable-rendering defaults.
+
+    Attributes:
+        launches: how many times this session has started a browser (1 after first use).
+        browser_info: the :class:`BrowserInfo` used.
+    """
+
+    def __init__(self, browser: str | None = None, *, width: int = DEFAULT_WIDTH,
+                 height: int = DEFAULT_HEIGHT, launch_args: tuple[str, ...] = ()):
+        self.browser_info = BrowserInfo(browser, "explicit") if browser else None
+        self.width, self.height = width, height
+        self.launch_args = tuple(launch_args)
+        self.launches = 0
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+        self._playwright = None
+        self._browser = None
+        self._lock = threading.Lock()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def _run(self, fn, *args, **kwargs):
+        with self._lock:
+            if self._executor is None:
+                self._executor = concurrent.futures.ThreadPoolExecutor(
+                    max_workers=1, thread_name_prefix="gradviz-snapshot")
+            executor = self._executor
+        return executor.submit(fn, *args, **kwargs).result()
+
+    def start(self) -> "SnapshotSession":
+        """Start the browser now (otherwise the first snapshot starts it).
+
+        Raises:
+            BrowserNotFound: no browser was given and none could be found.
+        """
+        if self.browser_info is None:
+            self.browser_info = find_browser()
+        self._run(self._ensure_browser)
+        return self
+
+    def _ensure_browser(self):
+        if self._browser is not None and self._browser.is_connected():
+            return self._browser
+        from playwright.sync_api import sync_playwright
+
+        if self._playwright is None:
+            self._playwright = sync_playwright().start()
+        self._browser = self._playwright.chromium.launch(
+            executable_path=self.browser_info.path, headless=True,
+            args=[*LAUNCH_ARGS, *self.launch_args])
+        self.launches += 1
+        return self._browser
+
+    @property
+    def is_running(self) -> bool:
+        """True while the session's browser is up."""
+        return self._browser is not None
+
+    def close(self) -> None:
+        """Close the browser and stop Playwright. The session can be started again."""
+        if self._executor is None:
+            return
+
+        def _close():
+            try:
+                if self._browser is not None:
+                    self._browser.close()
+            finally:
+                self._browser = None
+                if self._playwright is not None:
+                    self._playwright.stop()
+                    self._playwright = None
+
+        try:
+            self._run(_close)
+        finally:
+            with self._lock:
+                executor, self._executor = self._executor, None
+            if executor is not None:
+                executor.shutdown(wait=True)
+
+    def __enter__(self) -> "SnapshotSession":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- snapshots ---------------------------------------------------------------------------
+    def snapshot(self, view_or_root: Any, *, width: int | None = None,
+                 height: int | None = None, step: int | None = None,
+                 actions: Callable[[Any], Any] | None = None, selector: str | None = None,
+                 canvas: bool = True, settle: float = 0.3, timeout: float = 30.0) -> bytes:
+        """Render a view and return a PNG of it.
+
+        Args:
+            view_or_root: a function that builds a Panel view (preferred: each page gets
+                fresh objects), a Panel viewable or Bokeh model, or a gradviz ``Tensor``
+                (the root of a graph, shown with ``gradviz.explore``).
+            width, height: viewport size in CSS pixels; the session's default otherwise.
+            step: take this many backward steps (``view.stepper.step()``) on the server
+                before capturing. The view must have a ``stepper``; ``ValueError`` otherwise.
+            actions: called with the freshly built view before it is served (and before
+                ``step``), to put it in the state to capture. If it returns something other
+                than ``None``, that is served instead.
+            selector: capture only the first element matching this CSS selector (e.g.
+                ``".bk-Figure"``) instead of the whole viewport.
+            canvas: switch Bokeh plots found in the view to the canvas backend (WebGL
+                output is not reproducible across machines).
+            settle: seconds to wait after Bokeh reports idle, for the last frame to paint.
+            timeout: seconds allowed for loading and rendering the page.
+
+        Returns:
+            PNG bytes.
+        """
+        if step is not None and (not isinstance(step, int) or step < 0):
+            raise ValueError(f"step must be a non-negative int, not {step!r}")
+        builder = _BuiltView(as_factory(view_or_root), step, actions, canvas)
+        if self.browser_info is None:
+            self.browser_info = find_browser()
+        with ServedApp(builder, timeout=timeout) as app:
+            return self._run(self._capture, app.url, builder, width or self.width,
+                             height or self.height, selector, settle, timeout)
+
+    def _capture(self, url, builder, width, height, selector, settle, timeout) -> bytes:
+        browser = self._ensure_browser()
+        context = browser.new_context(viewport={"width": width, "height": height},
+                                      device_scale_factor=1, color_scheme="light",
+                                      reduced_motion="reduce")
+        try:
+            page = context.new_page()
+            page.set_default_timeout(timeout * 1000)
+            response = page.goto(url, wait_until="load")
+            if builder.error is not None:
+                raise builder.error
+            if response is not None and response.status >= 400:
+                raise RuntimeError(f"serving the view failed: HTTP {response.status} for {url}")
+            self._wait_rendered(page, builder, timeout)
+            page.mouse.move(0, 0)  # no hover state in the picture
+            page.evaluate(_SETTLE_JS)
+            if settle:
+                page.wait_for_timeout(settle * 1000)
+            if builder.error is not None:
+                raise builder.error
+            if selector:
+                return page.locator(selector).first.screenshot(animations="disabled",
+                                                               caret="hide")
+            return page.screenshot(animations="disabled", caret="hide", full_page=False)
+        finally:
+            context.close()
+
+    @staticmethod
+    def _wait_rendered(page, builder, timeout):
+        deadline = time.monotonic() + timeout
+        while True:
+            # Poll in short slices so that an error raised while building the view on the
+            # server surfaces at once instead of as a timeout.
+            try:
+                page.wait_for_function(_DOCS_IDLE_JS, timeout=500)
+                break
+            except Exception as exc:  # playwright TimeoutError
+                if builder.error is not None:
+                    raise builder.error from None
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"the view did not finish rendering within {timeout} s "
+                                       f"({exc.__class__.__name__})") from None
+        if page.evaluate(_HAS_PLOT_JS):
+            page.wait_for_selector("canvas", state="attached",
+                                   timeout=max(1.0, deadline - time.monotonic()) * 1000)
+            # A document becomes idle before its plots finish their first paint.
+            page.wait_for_function(_DOCS_IDLE_JS)
+
+
+_default_session: SnapshotSession | None = None
+_default_lock = threading.Lock()
+
+
+def default_session() -> SnapshotSession:
+    """The module-level session :func:`snapshot` uses; started lazily, closed at exit."""
+    global _default_session
+    with _default_lock:
+        if _default_session is None:
+            _default_session = SnapshotSession()
+            atexit.register(_close_default_session)
+        return _default_session
+
+
+def _close_default_session() -> None:
+    global _default_session
+    with _default_lock:
+        session, _default_session = _default_session, None
+    if session is not None:
+        try:
+            session.close()
+        except Exception:  # pragma: no cover - interpreter shutdown
+            pass
+
+
+def snapshot(view_or_root: Any, path: str | None = None, *, width: int = DEFAULT_WIDTH,
+             height: int = DEFAULT_HEIGHT, step: int | None = None,
+             actions: Callable[[Any], Any] | None = None, selector: str | None = None,
+             session: SnapshotSession | None = None, **kwargs) -> bytes:
+    """Render a view in headless Chromium and return PNG bytes (and write them to ``path``).
+
+    The view is served in-process on a free ``127.0.0.1`` port for the duration of the call
+    and the server is stopped afterwards. The browser is kept for the next call: a shared
+    session starts on first use and closes when Python exits (pass ``session=`` to use your
+    own :class:`SnapshotSession`).
+
+    Args:
+        view_or_root: a function that builds a Panel view (preferred), a Panel viewable or
+            Bokeh model, or a gradviz ``Tensor`` (shown with ``gradviz.explore``).
+        path: also write the PNG to this file.
+        width, height: viewport size in CSS pixels (default 1200 x 800).
+        step: backward steps to take (``view.stepper.step()``) before capturing.
+        actions: called with the freshly built view before serving it.
+        selector: capture only the first element matching this CSS selector.
+        session: the :class:`SnapshotSession` to use instead of the shared one.
+        **kwargs: passed on to :meth:`SnapshotSession.snapshot` (``canvas``, ``settle``,
+            ``timeout``).
+
+    Returns:
+        The PNG bytes.
+
+    Raises:
+        BrowserNotFound: no Chromium could be found (the message says how to install one).
+    """
+    session = session or default_session()
+    png = session.snapshot(view_or_root, width=width, height=height, step=step,
+                           actions=actions, selector=selector, **kwargs)
+    if path is not None:
+        from pathlib import Path
+
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_bytes(png)
+    return png
