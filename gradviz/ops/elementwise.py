@@ -75,7 +75,25 @@ def add(a, b, *, alpha=1):
     return record(AddBackward0, out, (ta, tb), alpha=None if alpha == 1 else alpha)
 
 
+_BOOL_SUB = ("Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+             "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
+def _bool_sub_error(a, b) -> RuntimeError:
+    if _is_bool(a) and _is_bool(b):
+        return RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                            "supported. Use the `^` or `logical_xor()` operator instead.")
+    return RuntimeError(_BOOL_SUB)
+
+
+def _is_bool(x) -> bool:
+    arr = getattr(x, "_array", None)
+    return arr.dtype == np.bool_ if arr is not None else isinstance(x, (bool, np.bool_))
+
+
 def sub(a, b, *, alpha=1):
+    if _is_bool(a) or _is_bool(b):
+        raise _bool_sub_error(a, b)
     ta, tb, aa, ba, out = _binary(np.subtract, a, b) if alpha == 1 else _binary(
         lambda x, y: x - alpha * y, a, b)
     return record(SubBackward0, out, (ta, tb), alpha=None if alpha == 1 else alpha)
@@ -83,6 +101,8 @@ def sub(a, b, *, alpha=1):
 
 def rsub(a, b):
     """``b - a`` where ``b`` is a plain number (Python's reflected subtraction)."""
+    if _is_bool(a) or _is_bool(b):
+        raise _bool_sub_error(a, b)
     ta, tb, aa, ba, out = _binary(np.subtract, b, a)
     if ta is None or tb is None:
         return record(RsubBackward1, out, (tb,))
@@ -148,6 +168,10 @@ class NegBackward0(Node):
 
 
 def neg(a):
+    if a._array.dtype == np.bool_:
+        raise RuntimeError(
+            "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+            "invert a mask, use the `~` or `logical_not()` operator instead.")
     return record(NegBackward0, np.negative(a._array), (a,))
 
 
@@ -195,14 +219,20 @@ def pow(a, exponent):
 
     if not isinstance(a, Tensor):
         # number ** tensor
-        base = a
+        from ..dtypes import result_type
+
+        base = a.item() if isinstance(a, np.generic) else a
         e = exponent
-        ea = _float(e._array)
-        out = np.power(np.asarray(base, dtype=ea.dtype), ea)
+        # PyTorch's promotion: 2 ** int_tensor stays integer, 2.0 ** int_tensor is float.
+        dt = result_type(base, e)
+        out = _power(np.asarray(base, dtype=dt), e._array.astype(dt, copy=False))
         return record(PowBackward2, out, (e,), self=base, result=OUTPUT)
     if isinstance(exponent, Tensor):
         ta, tb, aa, ba, out = _binary(_power, a, exponent)
         return record(PowBackward1, out, (ta, tb), self=ta, exponent=tb, result=OUTPUT)
+    if isinstance(exponent, np.generic):
+        # A numpy scalar exponent counts as a Python number, as in PyTorch.
+        exponent = exponent.item()
     aa = a._array
     if aa.dtype.kind in "iub" and isinstance(exponent, float):
         from ..dtypes import get_default_dtype
