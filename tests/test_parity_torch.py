@@ -256,6 +256,51 @@ def test_explicit_dtype_keeps_every_digit(torch):
         np.testing.assert_array_equal(g.numpy(), t.numpy())
 
 
+PROMO_DTYPES = ["float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool"]
+PROMO_OPERANDS = ([("t", d, nd) for d in PROMO_DTYPES for nd in (0, 1)]
+                  + [("py", k, 0) for k in ("int", "float", "bool")]
+                  + [("np", k, 0) for k in ("f64", "f32", "i64")])
+
+
+def _operand(mod, spec):
+    kind, d, nd = spec
+    if kind == "py":
+        return {"int": 3, "float": 2.5, "bool": True}[d]
+    if kind == "np":
+        return {"f64": np.float64(1.5), "f32": np.float32(1.5), "i64": np.int64(2)}[d]
+    return mod.tensor([1, 2] if nd else 1, dtype=getattr(mod, d))
+
+
+@pytest.mark.parametrize("op", ["+", "-", "*", "/", "**"])
+def test_type_promotion_matrix(torch, op):
+    """Every pair of (tensor dtype x {0-d, 1-d}, Python scalar, numpy scalar): same result
+    dtype and values, or the same error."""
+    import itertools
+
+    f = eval(f"lambda a, b: a {op} b")  # noqa: S307
+    mismatches = []
+    for sa, sb in itertools.product(PROMO_OPERANDS, PROMO_OPERANDS):
+        if sa[0] != "t" and sb[0] != "t":
+            continue
+        if op == "**" and "bool" in (sa[1], sb[1]):
+            continue  # bool powers: PyTorch's rules are irregular; gradviz does not copy them
+        res = []
+        for mod in (torch, gradviz):
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    r = f(_operand(mod, sa), _operand(mod, sb))
+                res.append((str(r.dtype).split(".")[1], np.asarray(r.tolist(), dtype=float)))
+            except Exception as exc:  # noqa: BLE001
+                res.append((type(exc).__name__, norm(str(exc))))
+        (td, tv), (gd, gv_) = res
+        ok = td == gd and (np.allclose(tv, gv_, rtol=1e-3, equal_nan=True) if isinstance(tv, np.ndarray)
+                           else tv == gv_)
+        if not ok:
+            mismatches.append((sa, sb, res))
+    assert not mismatches, mismatches[:5]
+
+
 # --- reprs ----------------------------------------------------------------------------------------
 REPR_CASES = [
     "torch.tensor([1.0, 2.0, 3.0])",
