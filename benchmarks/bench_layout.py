@@ -91,6 +91,7 @@ def main() -> None:
     parser.add_argument("--shapes", nargs="+", default=list(SHAPES))
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--dot-repeats", type=int, default=3)
+    parser.add_argument("--dot-repeats-large", type=int, default=1, help="dot runs at 5000 nodes and more")
     parser.add_argument("--dot-max-seconds", type=float, default=120.0, help="skip dot at larger sizes once a run takes longer")
     args = parser.parse_args()
     have_dot = shutil.which("dot") is not None
@@ -106,13 +107,14 @@ def main() -> None:
             source = to_dot(graph)
             ours, dots, nxs = [], [], []
             run_dot = have_dot and not dot_too_slow[shape]
-            for r in range(max(args.repeats, args.dot_repeats if run_dot else 0)):
+            dot_repeats = args.dot_repeats if size < 5000 else args.dot_repeats_large
+            for r in range(max(args.repeats, dot_repeats if run_dot else 0)):
                 if r < args.repeats:
                     t, layout = timed(layered_layout, graph)
                     ours.append(t)
                     t, nx_positions = timed(multipartite, graph)
                     nxs.append(t)
-                if run_dot and r < args.dot_repeats:
+                if run_dot and r < dot_repeats:
                     t, (dot_positions, dot_routes) = timed(dot_layout, source)
                     dots.append(t)
                     if t > args.dot_max_seconds:

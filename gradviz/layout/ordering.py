@@ -26,29 +26,34 @@ from .crossings import crossings_per_layer_pair
 from .long_edges import ProperGraph
 
 
-def initial_order(pg: ProperGraph) -> np.ndarray:
-    """Position of every node within its layer, from a DFS from the sinks."""
+def initial_order(pg: ProperGraph, from_sinks: bool = True) -> np.ndarray:
+    """Position of every node within its layer, from a depth-first walk.
+
+    From the sinks backwards over inputs (in input order) by default; or from
+    the sources forwards over consumers, a second start that is sometimes
+    better where one tensor feeds many ops.
+    """
     n = pg.n_nodes
-    by_target = np.argsort(pg.dst, kind="stable")
-    starts = np.searchsorted(pg.dst[by_target], np.arange(n + 1))
-    preds_flat = pg.src[by_target].tolist()
-    starts = starts.tolist()
-    has_succ = np.zeros(n, dtype=bool)
-    has_succ[pg.src] = True
-    sinks = np.flatnonzero(~has_succ).tolist()
+    walk_from, walk_to = (pg.dst, pg.src) if from_sinks else (pg.src, pg.dst)
+    by_origin = np.argsort(walk_from, kind="stable")
+    starts = np.searchsorted(walk_from[by_origin], np.arange(n + 1)).tolist()
+    next_flat = walk_to[by_origin].tolist()
+    has_next = np.zeros(n, dtype=bool)
+    has_next[walk_to] = True  # reached by some edge: not a place to start
+    roots = np.flatnonzero(~has_next).tolist()
 
     layer = pg.layer.tolist()
     next_slot = [0] * (pg.n_layers + 1)
     pos = [-1] * n
-    stack = sinks[::-1]
+    stack = roots[::-1]
     while stack:
         v = stack.pop()
         if pos[v] >= 0:
             continue
         pos[v] = next_slot[layer[v]]
         next_slot[layer[v]] += 1
-        # Reversed so the first input is visited (and placed) first.
-        stack.extend(preds_flat[starts[v] : starts[v + 1]][::-1])
+        # Reversed so the first input (or consumer) is visited, and placed, first.
+        stack.extend(next_flat[starts[v] : starts[v + 1]][::-1])
     return np.array(pos, dtype=np.int64)
 
 
