@@ -34,15 +34,15 @@ class Controls(pn.viewable.Viewer):
         for label in BUTTON_LABELS:
             kind = "primary" if label == "Step" else "default"
             width = {"Backward again": 130, "Zero grads": 100}.get(label, 68)
-            b = pn.widgets.Button(name=label, button_type=kind, width=width, margin=(5, 3))
+            b = pn.widgets.Button(label=label, button_type=kind, width=width, margin=(5, 3))
             b.on_click(self._clicked(label))
             self.buttons[label] = b
         self.buttons["Backward again"].button_type = "warning"
-        self.speed = pn.widgets.FloatSlider(name="steps / s", start=0.5, end=10, step=0.5,
+        self.speed = pn.widgets.FloatSlider(label="steps / s", start=0.5, end=10, step=0.5,
                                             value=round(1000 / self.interval_ms, 1), width=130,
                                             margin=(0, 8))
         self.speed.param.watch(self._speed_changed, "value")
-        self.retain_graph = pn.widgets.Checkbox(name="retain_graph", value=bool(retain_graph),
+        self.retain_graph = pn.widgets.Checkbox(label="retain_graph", value=bool(retain_graph),
                                                 margin=(12, 8))
         self.colour_mode = pn.widgets.RadioButtonGroup(options=["role colours", "gradient colours"],
                                                        value="role colours", margin=(8, 8),
@@ -100,7 +100,7 @@ class Controls(pn.viewable.Viewer):
         if self.playing:
             return
         self.playing = True
-        self.buttons["Play"].name = "Pause"
+        self.buttons["Play"].label = "Pause"
         self._callback = pn.state.add_periodic_callback(self._tick, period=self.interval_ms)
 
     def stop(self) -> None:
@@ -108,7 +108,7 @@ class Controls(pn.viewable.Viewer):
             self._callback.stop()
             self._callback = None
         self.playing = False
-        self.buttons["Play"].name = "Play"
+        self.buttons["Play"].label = "Play"
 
     def _tick(self) -> None:
         if not self._actions["Step"]():  # False at the end of the pass: stop playing

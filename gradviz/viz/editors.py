@@ -132,16 +132,16 @@ class TensorEditor(pn.viewable.Viewer):
         self._on_propose = on_propose
         self.literal = pn.widgets.TextAreaInput(value=literal_of(value), auto_grow=True,
                                                 max_rows=8, rows=min(max(1, len(value) if value.ndim else 1), 6),
-                                                sizing_mode="stretch_width", name="",
+                                                sizing_mode="stretch_width",
                                                 css_classes=["gv-literal"])
-        self.apply_button = pn.widgets.Button(name="Apply", button_type="primary", width=64)
+        self.apply_button = pn.widgets.Button(label="Apply", button_type="primary", width=64)
         self.cell_index = pn.widgets.TextInput(placeholder="index: 0, 1" if value.ndim else "(scalar)",
                                                width=86, disabled=value.ndim == 0)
         self.cell_value = pn.widgets.TextInput(placeholder="value", width=64)
-        self.cell_button = pn.widgets.Button(name="Set cell", width=76)
-        self.seed = pn.widgets.IntInput(value=0, start=0, end=2**31 - 1, width=80, name="")
-        self.random_button = pn.widgets.Button(name="Randomise", width=90)
-        self.requires_grad = pn.widgets.Checkbox(name="requires_grad", value=bool(requires_grad))
+        self.cell_button = pn.widgets.Button(label="Set cell", width=76)
+        self.seed = pn.widgets.IntInput(value=0, start=0, end=2**31 - 1, width=80)
+        self.random_button = pn.widgets.Button(label="Randomise", width=90)
+        self.requires_grad = pn.widgets.Checkbox(label="requires_grad", value=bool(requires_grad))
         self.message = style.html("", sizing_mode="stretch_width", margin=(0, 5))
         self.apply_button.on_click(self._apply)
         self.cell_button.on_click(self._set_cell)
