@@ -133,7 +133,15 @@ class Tensor:
                     f"to a tensor of size '[{', '.join(map(str, self._array.shape))}]'. Please ensure "
                     "that the gradient and the tensor are the same size")
             if value._array.dtype != self._array.dtype:
-                raise RuntimeError("assigned grad has data of a different type")
+                from .ops.linalg import _C_NAMES
+
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{_C_NAMES.get(value._array.dtype.name)}' "
+                    f"to a tensor with grad_dtype '{_dt.scalar_type_name(self._array.dtype)}'. The "
+                    "gradient must match the tensor's grad_dtype (defaults to the tensor's dtype). You "
+                    "can set the tensor's grad_dtype attribute with a specific dtype, or None to allow "
+                    "any dtype. Set grad_dtype with caution. Diverging the dtypes of a tensor and its "
+                    "gradient may break downstream systems that assume they match.")
         self._grad = value
 
     @property
@@ -265,9 +273,13 @@ class Tensor:
         return self._array if dtype is None else self._array.astype(dtype)
 
     def __float__(self) -> float:
+        if self._array.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return float(self.item())
 
     def __int__(self) -> int:
+        if self._array.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
         return int(self.item())
 
     def __index__(self) -> int:
@@ -576,6 +588,9 @@ class Tensor:
 
     @property
     def mT(self):
+        if self._array.ndim < 2:
+            raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. "
+                               f"Got {self._array.ndim}-D tensor.")
         return _S.transpose(self, -2, -1)
 
     def unsqueeze(self, dim):
@@ -619,6 +634,8 @@ class Tensor:
         if enabled and self._requires_grad and self.grad_fn is None:
             raise RuntimeError(LEAF_INPLACE_MESSAGE)
         if tracking:
+            if self._base is not None and self._base._requires_grad and self._base.grad_fn is None:
+                raise RuntimeError("a view of " + LEAF_INPLACE_MESSAGE)
             if self._base is not None and self._base._requires_grad:
                 raise NotImplementedError(
                     "gradviz does not record in-place operations on a view of a tensor that "

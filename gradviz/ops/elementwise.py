@@ -110,12 +110,16 @@ def rsub(a, b):
 
 
 def mul(a, b):
+    from ..tensor import Tensor
+
     ta, tb, aa, ba, out = _binary(np.multiply, a, b)
     need_a = ta is not None and ta._requires_grad
     need_b = tb is not None and tb._requires_grad
+    # A number operand is saved as a tensor too (PyTorch wraps it), so a second backward
+    # through x * 2 fails the way PyTorch's does once the graph is freed.
     return record(MulBackward0, out, (ta, tb),
-                  other=(tb if tb is not None else ba) if need_a else None,
-                  self=(ta if ta is not None else aa) if need_b else None)
+                  other=(tb if tb is not None else Tensor._make(ba)) if need_a else None,
+                  self=(ta if ta is not None else Tensor._make(aa)) if need_b else None)
 
 
 def div(a, b):
@@ -363,6 +367,9 @@ def clamp(a, min=None, max=None):
         lo = as_tensor(min) if min is not None else None
         hi = as_tensor(max) if max is not None else None
         out = a._array
+        for bound in (lo, hi):
+            if bound is not None:
+                check_broadcast(out, bound._array)
         if lo is not None:
             out = np.maximum(out, lo._array)
         if hi is not None:
@@ -386,9 +393,19 @@ class WhereBackward0(Node):
 
 
 def where(condition, a, b):
-    c = as_tensor(condition)._array.astype(bool, copy=False)
+    c = as_tensor(condition)._array
+    if c.dtype != np.bool_:
+        from ..dtypes import scalar_type_name
+
+        raise RuntimeError("where expected condition to be a boolean tensor, but got a tensor "
+                           f"with dtype {scalar_type_name(c.dtype)}")
     ta, tb, aa, ba = binary_operands(a, b)
-    out = np.where(c, aa, ba)
+    try:
+        out = np.where(c, aa, ba)
+    except ValueError:
+        check_broadcast(c, aa)
+        check_broadcast(np.empty(np.broadcast_shapes(c.shape, aa.shape)), ba)
+        raise
     return record(WhereBackward0, out, (ta, tb), condition=c)
 
 

@@ -125,6 +125,8 @@ def mv(a, v):
 
 
 def dot(a, b):
+    if a._array.ndim != 1 or b._array.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {a._array.ndim}D and {b._array.ndim}D tensors")
     _same_dtype(a, b, "self", "tensor")
     na, nb = a._array.shape[0], b._array.shape[0]
     if na != nb:

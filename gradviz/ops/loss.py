@@ -164,6 +164,9 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
             f"Using a target size ({_size(b)}) that is different to the input size ({_size(a)}). "
             "This will likely lead to incorrect results due to broadcasting. Please ensure they "
             "have the same size.", UserWarning, stacklevel=2)
+    from .base import check_broadcast
+
+    check_broadcast(a._array, b._array)
     diff = a._array - b._array
     out = _reduce(diff * diff, reduction)
     return record(MseLossBackward0, out, (a, b), self=a, target=b, reduction=reduction)

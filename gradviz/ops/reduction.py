@@ -57,6 +57,15 @@ class MeanBackward1(Node):
         return (np.broadcast_to(g / builtins.max(n, 1), shape),)
 
 
+def _dims(dim, ndim):
+    """normalize_dims, with PyTorch's error for a dim named twice."""
+    dims = normalize_dims(dim, ndim)
+    for i in range(1, len(dims)):
+        if dims[i] == dims[i - 1]:
+            raise RuntimeError(f"dim {dims[i]} appears multiple times in the list of dims")
+    return dims
+
+
 def _check_dtype(a, name):
     if a._array.dtype.kind not in "fc":
         raise RuntimeError(
@@ -75,7 +84,7 @@ def sum(a, dim=None, keepdim=False, *, dtype=None):
     if dim is None:
         out = np.asarray(arr.sum())
         return record(SumBackward0, out, (a,), self_sym_sizes=a._array.shape)
-    dims = normalize_dims(dim, arr.ndim)
+    dims = _dims(dim, arr.ndim)
     out = np.asarray(arr.sum(axis=dims, keepdims=keepdim))
     return record(SumBackward1, out, (a,), self_sym_sizes=a._array.shape, dim=dims,
                   keepdim=keepdim)
@@ -88,7 +97,7 @@ def mean(a, dim=None, keepdim=False, *, dtype=None):
     if dim is None:
         out = np.asarray(arr.mean(dtype=arr.dtype)).astype(arr.dtype)
         return record(MeanBackward0, out, (a,), self_sym_sizes=arr.shape)
-    dims = normalize_dims(dim, arr.ndim)
+    dims = _dims(dim, arr.ndim)
     out = np.asarray(arr.mean(axis=dims, keepdims=keepdim, dtype=arr.dtype)).astype(arr.dtype)
     return record(MeanBackward1, out, (a,), self_sym_sizes=arr.shape, dim=dims, keepdim=keepdim)
 
@@ -215,12 +224,12 @@ def min(a, dim=None, keepdim=False):
 
 
 def amax(a, dim=(), keepdim=False):
-    dims = normalize_dims(dim if dim != () else None, a._array.ndim)
+    dims = _dims(dim if dim != () else None, a._array.ndim)
     out = np.asarray(np.max(a._array, axis=dims, keepdims=keepdim))
     return record(AmaxBackward0, out, (a,), self=a, result=OUTPUT, dim=dims, keepdim=keepdim)
 
 
 def amin(a, dim=(), keepdim=False):
-    dims = normalize_dims(dim if dim != () else None, a._array.ndim)
+    dims = _dims(dim if dim != () else None, a._array.ndim)
     out = np.asarray(np.min(a._array, axis=dims, keepdims=keepdim))
     return record(AminBackward0, out, (a,), self=a, result=OUTPUT, dim=dims, keepdim=keepdim)

@@ -185,6 +185,8 @@ def permute(a, *dims):
             f"length of the desired ordering of dimensions i.e. input.dim() = {n} is not equal "
             f"to len(dims) = {len(dims)}")
     dims = tuple(normalize_dim(d, n) for d in dims)
+    if len(set(dims)) != len(dims):
+        raise RuntimeError("permute(): duplicate dims are not allowed.")
     return _view_of(record(PermuteBackward0, np.transpose(a._array, dims), (a,), dims=dims), a)
 
 
@@ -253,15 +255,18 @@ def expand(a, *sizes):
     if lead < 0:
         raise RuntimeError(
             f"expand({a._type_name()}{{[{', '.join(map(str, arr.shape))}]}}, size=[{', '.join(map(str, sizes))}]): "
-            "the number of sizes provided ({}) must be greater or equal to the number of dimensions "
-            "in the tensor ({})".format(len(sizes), arr.ndim))
+            f"the number of sizes provided ({len(sizes)}) must be greater or equal to the number of "
+            f"dimensions in the tensor ({arr.ndim})")
     target = tuple(arr.shape[i - lead] if (s == -1 and i >= lead) else s for i, s in enumerate(sizes))
     try:
         out = np.broadcast_to(arr, target)
     except ValueError:
+        # PyTorch names the first dimension (from the left) that cannot be expanded.
+        bad = next(i for i in range(len(target)) if i >= lead and arr.shape[i - lead] != 1
+                   and arr.shape[i - lead] != target[i])
         raise RuntimeError(
-            f"The expanded size of the tensor ({target[-1]}) must match the existing size "
-            f"({arr.shape[-1] if arr.ndim else 1}) at non-singleton dimension {len(target) - 1}.  "
+            f"The expanded size of the tensor ({target[bad]}) must match the existing size "
+            f"({arr.shape[bad - lead]}) at non-singleton dimension {bad}.  "
             f"Target sizes: [{', '.join(map(str, sizes))}].  Tensor sizes: [{', '.join(map(str, arr.shape))}]"
         ) from None
     return _view_of(record(ExpandBackward0, out, (a,), self_sym_sizes=arr.shape), a)
@@ -346,12 +351,32 @@ def getitem(a, key):
     # Advanced indexing (lists, integer or boolean tensors): one IndexBackward0.
     np_key = tuple(i._array if isinstance(i, Tensor) else i for i in items)
     np_key = np_key if isinstance(key, tuple) else np_key[0]
+    _check_masks(a._array.shape, items)
     try:
         out = a._array[np_key]
     except IndexError as e:
-        raise IndexError(str(e)) from None
+        raise IndexError(str(e).replace(" for axis ", " for dimension ")) from None
     return record(IndexBackward0, np.ascontiguousarray(out), (a,),
                   self_sym_sizes=a._array.shape, indices=np_key)
+
+
+def _check_masks(shape, items):
+    """PyTorch's wording for a boolean mask whose shape does not fit the indexed dims."""
+    dim = 0
+    for i in items:
+        arr = getattr(i, "_array", i if isinstance(i, np.ndarray) else None)
+        if arr is not None and arr.dtype == np.bool_:
+            have = shape[dim:dim + arr.ndim]
+            if tuple(arr.shape) != tuple(have):
+                for k in range(arr.ndim):
+                    if k >= len(have) or arr.shape[k] != have[k]:
+                        raise IndexError(
+                            f"The shape of the mask [{', '.join(map(str, arr.shape))}] at index {k} "
+                            f"does not match the shape of the indexed tensor "
+                            f"[{', '.join(map(str, shape))}] at index {dim + k}")
+            dim += arr.ndim
+        elif i is not None:
+            dim += 1
 
 
 def _basic_index(a, items):
@@ -406,7 +431,7 @@ class StackBackward0(Node):
 def cat(tensors, dim=0):
     ts = [as_tensor(t) for t in tensors]
     if not ts:
-        raise RuntimeError("torch.cat(): expected a non-empty list of Tensors")
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
     from ..dtypes import result_type
 
     dt = result_type(*ts)
