@@ -107,7 +107,8 @@ def layered_layout(
     large = pg.n_nodes > LARGE_GRAPH
     if sweeps is None:  # fewer sweeps as the layered graph grows, to bound the time
         sweeps = 2 if large else 4 if pg.n_nodes > 25_000 else 8
-    rounds = (4 if large else 12) if rounds is None else rounds
+    if rounds is None:
+        rounds = 4 if large else 8 if pg.n_nodes > 25_000 else 12
     # Small graphs can afford a second start (dot restarts too); keep the better.
     starts = [True, False] if pg.n_nodes <= TWO_STARTS_UP_TO else [True]
     phase("initial order", 0.2)
@@ -119,6 +120,7 @@ def layered_layout(
             initial_order(pg, from_sinks),
             iterations=sweeps,
             count=not large,
+            transpose_passes=2 if pg.n_nodes > 25_000 else 4,
             progress=lambda f, m: report(0.2 + share * (k + f), m),
         )
         if best is None or (crossings is not None and crossings < best[1]):

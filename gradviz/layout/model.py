@@ -52,10 +52,15 @@ def default_node_size(node: Hashable, attrs: dict[str, Any]) -> Point:
     Tensors show their shape under the label, so they get a second line;
     explicit ``width``/``height`` node attributes win.
     """
-    label = str(attrs.get("label", node))
-    lines = [label]
-    if attrs.get("kind") == "tensor" and attrs.get("shape") is not None:
-        lines.append(str(tuple(attrs["shape"])))
-    width = max(len(line) for line in lines) * CHAR_WIDTH + 2 * PADDING
-    height = len(lines) * LINE_HEIGHT + PADDING
-    return float(attrs.get("width", width)), float(attrs.get("height", height))
+    chars = len(str(attrs.get("label", node)))
+    lines = 1
+    shape = attrs.get("shape")
+    if shape is not None and attrs.get("kind") == "tensor":
+        chars = max(chars, len(str(tuple(shape))))
+        lines = 2
+    if "width" in attrs or "height" in attrs:
+        return (
+            float(attrs.get("width", chars * CHAR_WIDTH + 2 * PADDING)),
+            float(attrs.get("height", lines * LINE_HEIGHT + PADDING)),
+        )
+    return chars * CHAR_WIDTH + 2 * PADDING, lines * LINE_HEIGHT + PADDING

@@ -193,6 +193,7 @@ def reduce_crossings(
     iterations: int = 8,
     count: bool = True,
     progress: Callable[[float, str], None] | None = None,
+    transpose_passes: int = 4,
 ) -> tuple[np.ndarray, int | None]:
     """Reorder layers to reduce crossings; returns the best positions and their count.
 
@@ -224,7 +225,7 @@ def reduce_crossings(
             pos = new_pos
         if count:
             by_layer = crossings_by_layer(pg, pos)
-            pos, gain = transpose(pg, pos, layer_start, by_layer, on_ties=it % 2 == 1)
+            pos, gain = transpose(pg, pos, layer_start, by_layer, it % 2 == 1, transpose_passes)
             c = int(by_layer.sum()) - gain
             if c < best:
                 best, best_pos = c, pos
