@@ -1,0 +1,69 @@
+"""The shell every gradviz app sits in, and the small panes they all use (code, output, notes).
+
+One place for the look: the template, the accent colour (the explorer's root colour, so the
+page and the graph belong together) and the styling of code and printed output.
+"""
+from __future__ import annotations
+
+import html
+
+import panel as pn
+
+from ..viz import style
+
+ACCENT = style.ROLE_LINE["root"]
+SITE = "gradviz"
+
+# Panel renders every pane in its own shadow root, so page-wide CSS does not reach inside:
+# each pane gets its stylesheet. Code lines never wrap (wrapped Python reads as wrong Python);
+# long lines scroll instead.
+_BLOCK_CSS = f"""
+pre {{
+  font-family: {style.MONO}; font-size: 12.5px; line-height: 1.45; white-space: pre;
+  border-radius: 6px; padding: 10px 12px; margin: 0; overflow-x: auto;
+}}
+"""
+_CODE_CSS = _BLOCK_CSS + """
+.codehilite { border-radius: 6px; }
+"""
+_OUTPUT_CSS = _BLOCK_CSS + f"""
+pre {{ background: #1f2933; color: #e4e7eb; }}
+"""
+_LABEL_CSS = f"""
+.gv-label {{ font-size: 12px; font-weight: 600; text-transform: uppercase;
+  letter-spacing: .05em; color: {style.MUTED}; margin: 4px 0 0 0; }}
+"""
+
+
+def template(title: str, *, sidebar=(), main=()) -> pn.template.BootstrapTemplate:
+    """A branded page: ``gradviz`` and ``title`` in the header, a sidebar and a main area.
+
+    Bootstrap rather than FastListTemplate: the Fast templates fetch Google Fonts (an error
+    offline) and, in Panel 1.9, the explorer's graph first renders there at a wrong size."""
+    return pn.template.BootstrapTemplate(
+        site=SITE, title=title, sidebar=list(sidebar), main=list(main),
+        header_background=ACCENT, sidebar_width=330,
+        meta_description="gradviz: see backpropagation happen")
+
+
+def label(text: str) -> pn.pane.HTML:
+    """A small caps caption above a block (``CODE``, ``OUTPUT``)."""
+    return pn.pane.HTML(f'<div class="gv-label">{html.escape(text)}</div>', margin=(8, 10, 0, 10),
+                        stylesheets=[_LABEL_CSS])
+
+
+def code_block(code: str, **kwargs) -> pn.pane.Markdown:
+    """Python, syntax-highlighted (Markdown's fenced code goes through Pygments)."""
+    return pn.pane.Markdown(f"```python\n{code.rstrip()}\n```", css_classes=["gv-code"],
+                            sizing_mode="stretch_width", stylesheets=[_CODE_CSS], **kwargs)
+
+
+def output_block(text: str, **kwargs) -> pn.pane.HTML:
+    """What the code printed, as a terminal would show it (escaped: reprs contain ``<``)."""
+    return pn.pane.HTML(f"<pre>{html.escape(text.rstrip())}</pre>", css_classes=["gv-output"],
+                        sizing_mode="stretch_width", stylesheets=[_OUTPUT_CSS], **kwargs)
+
+
+def note(markdown: str, kind: str = "info", **kwargs) -> pn.pane.Alert:
+    """A highlighted remark next to a figure."""
+    return pn.pane.Alert(markdown, alert_type=kind, sizing_mode="stretch_width", **kwargs)

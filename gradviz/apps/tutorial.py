@@ -1,0 +1,211 @@
+"""The seed notebook (PyTorch's autograd tutorial) as a guided walk-through.
+
+One section per notebook cell: the code, a plain-English explanation, what the code prints
+(computed live by gradviz) and the graph it builds, in an explorer you can step through.
+Sections are built the first time they are shown, per session.
+
+    panel serve apps/tutorial.py        # or: gradviz serve tutorial
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import panel as pn
+import param
+
+from ..creation import ones_like
+from ..examples import names_in
+from . import graphs, notebook as nb, page
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str            # stable id, also the ?section= value in the URL
+    cell: nb.Cell       # the notebook cell this section is about
+    title: str
+    nav: str            # short name in the navigator
+    explanation: str    # Markdown
+    setup: tuple = ()   # cells to run silently before ``cell`` (the notebook's earlier state)
+    graph: Callable[[], pn.viewable.Viewable] | None = None  # builds the section's figure
+
+
+# --- the figures -------------------------------------------------------------------------
+def _seed_explorer():
+    """The graph of ``loss`` from In [8], fresh and not yet backpropagated."""
+    namespace, _ = nb.run(nb.FORWARD)
+    return graphs.explorer(namespace["loss"], names_in(namespace))
+
+
+def _cut_figure(cut_cell: nb.Cell, cut_name: str, why: str):
+    """Left: ``z`` as In [8] built it, with its graph. Right: the tensor ``cut_cell`` leaves
+    behind (``z`` under no_grad, or ``z_det``), which has no graph at all."""
+    with_graph, _ = nb.run(nb.FORWARD)
+    cut, _ = nb.run(nb.FORWARD, cut_cell)
+    z = with_graph["z"]
+    left = pn.Column(
+        page.label("z = torch.matmul(x, w) + b  (recorded)"),
+        graphs.explorer(z, names_in({k: v for k, v in with_graph.items() if k != "loss"}),
+                        gradient=ones_like(z)),
+        sizing_mode="stretch_width")
+    right = pn.Column(page.label(f"{cut_name}  (not recorded)"),
+                      graphs.cut_card(cut[cut_name], cut_name, why),
+                      width=460)
+    return pn.Row(left, right, sizing_mode="stretch_width")
+
+
+def _no_grad_figure():
+    return _cut_figure(nb.NO_GRAD, "z",
+                       "Computed inside torch.no_grad(): the same numbers, but no grad_fn and no "
+                       "edges back to w and b. backward() cannot reach the parameters from here.")
+
+
+def _detach_figure():
+    return _cut_figure(nb.DETACH, "z_det",
+                       "z.detach() shares z's values but is cut off from the graph: it is a "
+                       "new leaf that does not require grad, so gradients stop here.")
+
+
+def _jacobian_explorer():
+    namespace, _ = nb.run(nb.JACOBIAN_FORWARD)
+    out = namespace["out"]
+    return graphs.explorer(out, names_in(namespace),
+                           gradient=ones_like(out), retain_graph=True)
+
+
+# --- the sections --------------------------------------------------------------------------
+SECTIONS = (
+    Section("forward", nb.FORWARD, "Forward: the graph is recorded", "Forward", """
+Every operation on a tensor that **requires grad** is written down as it happens. `w` and
+`b` are the parameters we want gradients for (the *leaves*); `x` and `y` are plain inputs
+(constants). `matmul` and `+` give `z`, and the loss compares `z` with the target `y`.
+
+The picture below is that record: tensors as boxes, and between them the functions that
+know how to send gradients backwards. Hover a node to see its value.""",
+            graph=_seed_explorer),
+    Section("grad_fn", nb.GRAD_FN, "grad_fn: every result remembers how it was made", "grad_fn", """
+Each computed tensor keeps a reference to the function that produced it, its `grad_fn`.
+That object knows the operation's derivative, and points (through `next_functions`) to the
+functions that made *its* inputs. `z` came from an addition, so its `grad_fn` is
+`AddBackward0`; the loss's is `BinaryCrossEntropyWithLogitsBackward0`.
+
+In the graph these are the function nodes. As in PyTorch, `matmul` of a vector by a matrix
+is recorded as *unsqueeze → mm → squeeze*, and leaves are reached through `AccumulateGrad`.
+The address printed (`0x…`) is just where the object lives in memory.""",
+            setup=(nb.FORWARD,), graph=_seed_explorer),
+    Section("backward", nb.BACKWARD, "Backward: gradients flow to the leaves", "Backward", """
+`loss.backward()` walks the graph from the loss back to the leaves, applying the chain rule
+at every function node, and stores ∂loss/∂w in `w.grad` and ∂loss/∂b in `b.grad`.
+
+Press **Step** to watch it happen one event at a time (**Back** undoes a step), or **Run**
+for the whole pass. All five rows of `w.grad` are equal: `x` is all ones, so every row of `w`
+affects `z` in the same way, and `w.grad` is `x` times `b.grad`.""",
+            setup=(nb.FORWARD,), graph=_seed_explorer),
+    Section("no_grad", nb.NO_GRAD, "no_grad: compute without recording", "no_grad", """
+Recording costs memory and time, and sometimes we only want answers: evaluating a trained
+model, or updating weights by hand. Inside `with torch.no_grad():` nothing is recorded. The
+result has the same values, but `requires_grad` is `False` and there is no `grad_fn`: the
+graph is cut before it starts.
+
+Left, `z` as it is normally built, with its graph. Right, the same `z` computed under
+`no_grad`: a lone tensor, nothing to step through.""",
+            setup=(nb.FORWARD,), graph=_no_grad_figure),
+    Section("detach", nb.DETACH, "detach(): cut a tensor out of the graph", "detach()", """
+`z.detach()` gives a tensor with the same data as `z` that is not connected to the graph.
+Gradients cannot flow through it, so anything computed from `z_det` will not change `w` or
+`b`. It is how you freeze part of a network, or take a value out of the graph (to log or
+plot it) without keeping the graph alive.""",
+            setup=(nb.FORWARD,), graph=_detach_figure),
+    Section("jacobian", nb.JACOBIAN, "Non-scalar outputs, accumulation and zero_()", "Jacobian, accumulation, zero_()", """
+When the output is a tensor rather than a single number, `backward` needs a starting
+gradient `v` of the same shape, and computes the vector–Jacobian product vᵀ·J. Here
+`out = (inp + 1)²` transposed, whose derivative is `2·(inp + 1)`: **4** on the diagonal of
+`eye(4, 5)` and **2** elsewhere.
+
+`retain_graph=True` keeps the graph alive, and a second `backward` **adds** to `inp.grad`
+(8 and 4): gradients accumulate. `inp.grad.zero_()` resets them, and the third call gives 4
+and 2 again. Try it below: **Run**, then **Backward again**, then **Zero grads**.""",
+            graph=_jacobian_explorer),
+)
+
+SECTION_KEYS = tuple(s.key for s in SECTIONS)
+
+
+def _nav_label(i: int, s: Section) -> str:
+    return f"{i + 1}. {s.nav}  ·  {s.cell.prompt}"
+
+
+class TutorialApp(pn.viewable.Viewer):
+    """The walk-through: a navigator of sections and the current section's content."""
+
+    section = param.Selector(objects=list(SECTION_KEYS), default=SECTION_KEYS[0],
+                             doc="Key of the section on show.")
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self._built: dict[str, pn.viewable.Viewable] = {}
+        self.navigator = pn.widgets.RadioButtonGroup(
+            options={_nav_label(i, s): s.key for i, s in enumerate(SECTIONS)},
+            value=self.section, button_type="primary",
+            button_style="outline", sizing_mode="stretch_width", name="Sections")
+        self.navigator.link(self, value="section", bidirectional=True)
+        self._previous = pn.widgets.Button(name="← Previous", button_type="light", width=140)
+        self._next = pn.widgets.Button(name="Next →", button_type="primary", width=140)
+        self._previous.on_click(lambda _: self._move(-1))
+        self._next.on_click(lambda _: self._move(+1))
+        self.content = pn.Column(sizing_mode="stretch_width")
+        self._show()
+
+    def _move(self, delta: int) -> None:
+        i = SECTION_KEYS.index(self.section) + delta
+        if 0 <= i < len(SECTION_KEYS):
+            self.section = SECTION_KEYS[i]
+
+    @param.depends("section", watch=True)
+    def _show(self) -> None:
+        if self.section not in self._built:
+            self._built[self.section] = self._build(SECTIONS[SECTION_KEYS.index(self.section)])
+        i = SECTION_KEYS.index(self.section)
+        self._previous.disabled = i == 0
+        self._next.disabled = i == len(SECTIONS) - 1
+        self.content.objects = [self._built[self.section],
+                                pn.Row(self._previous, pn.HSpacer(), self._next,
+                                       sizing_mode="stretch_width", margin=(20, 10))]
+
+    def _build(self, s: Section) -> pn.Column:
+        _, printed = nb.run(*s.setup, s.cell)
+        # Code above its output, both full width: notebook lines are up to ~80 characters and
+        # side by side they would wrap or scroll, which reads worse than a longer page.
+        parts = [pn.pane.Markdown(f"## {s.title}", margin=(0, 10)),
+                 pn.pane.Markdown(s.explanation.strip(), sizing_mode="stretch_width",
+                                  styles={"font-size": "15px", "max-width": "900px"}),
+                 page.label(f"Code  ·  {s.cell.prompt}"), page.code_block(s.cell.code),
+                 page.label("Output  ·  computed live by gradviz"),
+                 page.output_block(printed or "(nothing printed)")]
+        if s.graph is not None:
+            parts += [page.label("Graph"), s.graph()]
+        return pn.Column(*parts, sizing_mode="stretch_width", css_classes=[f"gv-section-{s.key}"])
+
+    def __panel__(self):
+        return pn.Column(self.navigator, self.content, sizing_mode="stretch_width")
+
+
+INTRO = """
+PyTorch's autograd tutorial, run on **gradviz**: a numpy autograd engine that speaks
+PyTorch. Each step is one cell of the notebook: its code, what it prints, and the graph it
+builds, which you can step through backwards.
+"""
+
+
+def create_app() -> pn.template.BootstrapTemplate:
+    """A fresh tutorial page for one session.
+
+    No sidebar: the explorer needs the width (its graph is scaled to fit), so the sections
+    are a row of steps above the content instead."""
+    app = TutorialApp()
+    if pn.state.location is not None:  # ?section=jacobian opens that section
+        pn.state.location.sync(app, {"section": "section"})
+    return page.template("The autograd tutorial, step by step",
+                         main=[pn.pane.Markdown(INTRO, sizing_mode="stretch_width",
+                                                styles={"font-size": "15px"}, margin=(0, 10)),
+                               app.navigator, app.content])
