@@ -34,10 +34,10 @@ class Controls(pn.viewable.Viewer):
         for label in BUTTON_LABELS:
             kind = "primary" if label == "Step" else "default"
             width = {"Backward again": 130, "Zero grads": 100}.get(label, 68)
-            b = pn.widgets.Button(label=label, button_type=kind, width=width, margin=(5, 3))
+            b = pn.widgets.Button(label=label, color=kind, width=width, margin=(5, 3))
             b.on_click(self._clicked(label))
             self.buttons[label] = b
-        self.buttons["Backward again"].button_type = "warning"
+        self.buttons["Backward again"].color = "warning"
         self.speed = pn.widgets.FloatSlider(label="steps / s", start=0.5, end=10, step=0.5,
                                             value=round(1000 / self.interval_ms, 1), width=130,
                                             margin=(0, 8))
@@ -46,7 +46,7 @@ class Controls(pn.viewable.Viewer):
                                                 margin=(12, 8))
         self.colour_mode = pn.widgets.RadioButtonGroup(options=["role colours", "gradient colours"],
                                                        value="role colours", margin=(8, 8),
-                                                       button_type="default")
+                                                       color="default")
         self.counter = style.html('<span class="gv-counter">step 0 of 0</span>', margin=(12, 10),
                                     css_classes=["gv-counter-pane"])
         self.sentence = style.html("", sizing_mode="stretch_width", margin=(0, 10),

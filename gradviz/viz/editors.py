@@ -131,10 +131,11 @@ class TensorEditor(pn.viewable.Viewer):
         self._value = value
         self._on_propose = on_propose
         self.literal = pn.widgets.TextAreaInput(value=literal_of(value), auto_grow=True,
+                                                max_length=MAX_LITERAL_CHARS,
                                                 max_rows=8, rows=min(max(1, len(value) if value.ndim else 1), 6),
                                                 sizing_mode="stretch_width",
                                                 css_classes=["gv-literal"])
-        self.apply_button = pn.widgets.Button(label="Apply", button_type="primary", width=64)
+        self.apply_button = pn.widgets.Button(label="Apply", color="primary", width=64)
         self.cell_index = pn.widgets.TextInput(placeholder="index: 0, 1" if value.ndim else "(scalar)",
                                                width=86, disabled=value.ndim == 0)
         self.cell_value = pn.widgets.TextInput(placeholder="value", width=64)
