@@ -131,6 +131,20 @@ def div(a, b):
     return record(DivBackward0, out, (ta, tb), other=other, self=ta if need_b else None)
 
 
+class DivBackward1(Node):
+    """Division by a number inside a composite op (PyTorch's div(Tensor, Scalar))."""
+
+    __slots__ = ()
+    rule = "d(a/c)/da = 1/c"
+
+    def backward(self, g):
+        return (g / self._saved["other"],)
+
+
+def div_scalar(a, c):
+    return record(DivBackward1, np.asarray(a._array / c, dtype=a._array.dtype), (a,), other=c)
+
+
 def _true_divide(x, y):
     # Integer division gives the default float, as in PyTorch.
     if x.dtype.kind in "iub" and y.dtype.kind in "iub":

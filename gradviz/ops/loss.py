@@ -189,11 +189,18 @@ class NllLossBackward0(Node):
         if reduction == "none":
             coef = -g.reshape(tgt.shape) * wn
         else:
-            coef = -g * wn / (total if reduction == "mean" else 1)
+            # All targets ignored: the mean is 0/0 = nan, but no element gets a gradient.
+            coef = -g * wn / (total if reduction == "mean" and total != 0 else 1)
         view = out if batched else out.reshape((1,) + tuple(x_shape))
         # Put coef at [n, target[n], ...] for every n (and every spatial position).
         np.put_along_axis(view, np.expand_dims(safe, 1), np.expand_dims(coef.astype(g.dtype), 1), axis=1)
         return (out,)
+
+
+class NllLoss2DBackward0(NllLossBackward0):
+    """nll_loss over (N, C, H, W) inputs (the backward is the same, over spatial positions)."""
+
+    __slots__ = ()
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
@@ -201,6 +208,16 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     _check_reduction(reduction)
     x, t = as_tensor(input), as_tensor(target)
     xa, ta = x._array, t._array
+    if (xa.ndim == 3 or xa.ndim > 4) and ta.dtype.kind in "iu" and ta.ndim == xa.ndim - 1 \
+            and ta.shape[0] == xa.shape[0] and xa.size:
+        # PyTorch folds the spatial dims into one and runs the 2-D kernel on views.
+        from ..tensor import Tensor
+        from .shape import reshape
+
+        n, c = xa.shape[:2]
+        out = nll_loss(reshape(x, (n, c, 1, -1)), Tensor._make(ta.reshape(n, 1, -1)), weight,
+                       ignore_index=ignore_index, reduction=reduction)
+        return reshape(out, ta.shape) if reduction == "none" else out
     if ta.dtype.kind not in "iu":
         from ..dtypes import scalar_type_name
 
@@ -228,8 +245,9 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     elif reduction == "sum":
         out = np.asarray(losses.sum(dtype=xa.dtype))
     else:
-        out = np.asarray(losses.sum(dtype=xa.dtype) / total).astype(xa.dtype)
-    return record(NllLossBackward0, out, (x,), self_sym_sizes=xa.shape, target=ta,
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = np.asarray(losses.sum(dtype=xa.dtype) / total).astype(xa.dtype)
+    return record(NllLoss2DBackward0 if xa.ndim == 4 else NllLossBackward0, out, (x,), self_sym_sizes=xa.shape, target=ta,
                   weight_array=wa, ignore_index=ignore_index, reduction=reduction,
                   total_weight=total)
 
@@ -243,13 +261,22 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     logp = log_softmax(x, class_dim)
     if t._array.dtype.kind == "f":
         # Class probabilities as targets: -(p · log q) summed over classes.
-        from .reduction import mean, sum as sum_
+        from .elementwise import neg
+        from .reduction import sum as sum_
 
         _check_reduction(reduction)
-        per = -(sum_(logp * t, class_dim))
         if weight is not None:
             raise NotImplementedError("cross_entropy with probability targets and weight")
-        return per if reduction == "none" else (mean(per) if reduction == "mean" else sum_(per))
+        # Recorded as PyTorch records it: -(logp * t).sum(...), the mean dividing by a number.
+        prod = logp * t
+        if reduction == "none":
+            return neg(sum_(prod, class_dim))
+        total = neg(sum_(prod))
+        if reduction == "sum":
+            return total
+        from .elementwise import div_scalar
+
+        return div_scalar(total, x._array.size / x._array.shape[class_dim])
     if label_smoothing:
         raise NotImplementedError("cross_entropy with label_smoothing is not supported")
     return nll_loss(logp, t, weight=weight, ignore_index=ignore_index, reduction=reduction)
