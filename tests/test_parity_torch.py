@@ -596,3 +596,67 @@ def test_create_graph_is_refused():
     x = gradviz.ones(2, requires_grad=True)
     with pytest.raises(NotImplementedError):
         (x * x).sum().backward(create_graph=True)
+
+
+# --- losses: random configurations --------------------------------------------------------------
+def _loss_case(rng):
+    fn = str(rng.choice(["cross_entropy", "nll_loss", "binary_cross_entropy_with_logits",
+                         "binary_cross_entropy", "mse_loss"]))
+    kw = {"reduction": str(rng.choice(["mean", "sum", "none"]))}
+    if fn in ("cross_entropy", "nll_loss"):
+        n, c = int(rng.integers(1, 5)), int(rng.integers(2, 5))
+        spatial = tuple(int(v) for v in rng.integers(1, 3, int(rng.integers(0, 3))))
+        unbatched = rng.random() < 0.15
+        x = rng.standard_normal((c,) if unbatched else (n, c) + spatial)
+        t = rng.integers(0, c, () if unbatched else (n,) + spatial)
+        if rng.random() < 0.4:
+            kw["weight"] = rng.uniform(0.5, 2, c)
+        if rng.random() < 0.4:
+            kw["ignore_index"] = int(rng.integers(0, c))
+        args, grads = [x, t], [0]
+        if fn == "cross_entropy" and rng.random() < 0.25 and not spatial and not unbatched:
+            p = rng.uniform(0, 1, (n, c))
+            args, grads = [x, p / p.sum(1, keepdims=True)], [0, 1]
+            kw.pop("weight", None)
+            kw.pop("ignore_index", None)
+    elif fn == "binary_cross_entropy_with_logits":
+        shape = tuple(int(v) for v in rng.integers(1, 4, int(rng.integers(1, 4))))
+        args, grads = [rng.standard_normal(shape) * 3, rng.uniform(0, 1, shape)], [0, 1]
+        if rng.random() < 0.5:
+            kw["weight"] = rng.uniform(0.5, 2, shape[-1:])
+        if rng.random() < 0.5:
+            kw["pos_weight"] = rng.uniform(0.5, 3, shape[-1:])
+    elif fn == "binary_cross_entropy":
+        shape = tuple(int(v) for v in rng.integers(1, 4, int(rng.integers(1, 3))))
+        args, grads = [rng.uniform(0.05, 0.95, shape), rng.uniform(0, 1, shape)], [0, 1]
+        if rng.random() < 0.5:
+            kw["weight"] = rng.uniform(0.5, 2, shape)
+    else:
+        shape = tuple(int(v) for v in rng.integers(1, 4, int(rng.integers(0, 3))))
+        args, grads = [rng.standard_normal(shape), rng.standard_normal(shape)], [0, 1]
+    return fn, args, kw, grads
+
+
+def _run_loss(mod, fn, args, kw, grads):
+    ts = [mod.tensor(a, requires_grad=i in grads) for i, a in enumerate(args)]
+    kws = {k: mod.tensor(v) if isinstance(v, np.ndarray) else v for k, v in kw.items()}
+    out = getattr(mod.nn.functional, fn)(*ts, **kws)
+    out.backward(mod.ones_like(out))
+    return to_np(out), [to_np(ts[i].grad) for i in grads], chain(out.grad_fn)
+
+
+def test_loss_parity_random(torch):
+    """Values, input and target gradients and grad_fn chains of the losses over random
+    shapes (spatial dims, unbatched, probability targets), weights, ignore_index, reductions."""
+    rng = np.random.default_rng(11)
+    for _ in range(200):
+        fn, args, kw, grads = _loss_case(rng)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            t = _run_loss(torch, fn, args, kw, grads)
+            g = _run_loss(gradviz, fn, args, kw, grads)
+        ctx = (fn, kw, [np.shape(a) for a in args])
+        np.testing.assert_allclose(g[0], t[0], rtol=1e-9, atol=1e-12, equal_nan=True, err_msg=str(ctx))
+        for gg, tg in zip(g[1], t[1]):
+            np.testing.assert_allclose(gg, tg, rtol=1e-9, atol=1e-12, equal_nan=True, err_msg=str(ctx))
+        assert g[2] == t[2], ctx
