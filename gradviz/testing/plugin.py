@@ -19,9 +19,6 @@ from pathlib import Path
 
 import pytest
 
-_SESSION_KEY = pytest.StashKey[object]()
-
-
 def pytest_addoption(parser):
     group = parser.getgroup("gradviz", "gradviz screenshot tests")
     group.addoption("--update-baselines", action="store_true", default=False,
@@ -39,22 +36,12 @@ def pytest_configure(config):
                                        "unless GRADVIZ_REQUIRE_BROWSER=1)")
 
 
-def pytest_unconfigure(config):
-    session = config.stash.get(_SESSION_KEY, None)
-    if session is not None:
-        session.close()
-        del config.stash[_SESSION_KEY]
-
-
 def _snapshot_session(config):
-    """One browser for the whole pytest run, started by the first snapshot."""
-    session = config.stash.get(_SESSION_KEY, None)
-    if session is None:
-        from .snapshot import SnapshotSession
+    """The process's shared session (one browser for the whole run, started by the first
+    snapshot, closed when Python exits), so that in-process runs share it too."""
+    from .snapshot import default_session
 
-        session = SnapshotSession()
-        config.stash[_SESSION_KEY] = session
-    return session
+    return default_session()
 
 
 def _safe_name(name: str) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import concurrent.futures
+import queue
 import threading
 import time
 from typing import Any, Callable
@@ -169,6 +170,7 @@ class SnapshotSession:
 
     Attributes:
         launches: how many times this session has started a browser (1 after first use).
+        last_url: the URL the last snapshot was served at (its server is stopped by now).
         browser_info: the :class:`BrowserInfo` used.
     """
 
@@ -178,19 +180,39 @@ class SnapshotSession:
         self.width, self.height = width, height
         self.launch_args = tuple(launch_args)
         self.launches = 0
-        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+        self.last_url: str | None = None
+        self._worker: threading.Thread | None = None
+        self._jobs: queue.Queue | None = None
         self._playwright = None
         self._browser = None
         self._lock = threading.Lock()
 
     # -- lifecycle ---------------------------------------------------------------------------
     def _run(self, fn, *args, **kwargs):
+        # A plain daemon thread rather than a ThreadPoolExecutor: executors refuse work once
+        # interpreter shutdown has begun, and the shared session is closed from atexit.
         with self._lock:
-            if self._executor is None:
-                self._executor = concurrent.futures.ThreadPoolExecutor(
-                    max_workers=1, thread_name_prefix="gradviz-snapshot")
-            executor = self._executor
-        return executor.submit(fn, *args, **kwargs).result()
+            if self._worker is None or not self._worker.is_alive():
+                self._jobs = queue.Queue()
+                self._worker = threading.Thread(target=self._work, args=(self._jobs,),
+                                                name="gradviz-snapshot", daemon=True)
+                self._worker.start()
+            jobs = self._jobs
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        jobs.put((future, fn, args, kwargs))
+        return future.result()
+
+    @staticmethod
+    def _work(jobs: "queue.Queue") -> None:
+        while True:
+            job = jobs.get()
+            if job is None:
+                return
+            future, fn, args, kwargs = job
+            try:
+                future.set_result(fn(*args, **kwargs))
+            except BaseException as exc:
+                future.set_exception(exc)
 
     def start(self) -> "SnapshotSession":
         """Start the browser now (otherwise the first snapshot starts it).
@@ -223,7 +245,7 @@ class SnapshotSession:
 
     def close(self) -> None:
         """Close the browser and stop Playwright. The session can be started again."""
-        if self._executor is None:
+        if self._worker is None:
             return
 
         def _close():
@@ -240,9 +262,11 @@ class SnapshotSession:
             self._run(_close)
         finally:
             with self._lock:
-                executor, self._executor = self._executor, None
-            if executor is not None:
-                executor.shutdown(wait=True)
+                worker, self._worker = self._worker, None
+                jobs = self._jobs
+            if worker is not None and worker.is_alive():
+                jobs.put(None)
+                worker.join(timeout=10)
 
     def __enter__(self) -> "SnapshotSession":
         return self.start()
@@ -283,6 +307,7 @@ class SnapshotSession:
         if self.browser_info is None:
             self.browser_info = find_browser()
         with ServedApp(builder, timeout=timeout) as app:
+            self.last_url = app.url
             return self._run(self._capture, app.url, builder, width or self.width,
                              height or self.height, selector, settle, timeout)
 

@@ -1,0 +1,121 @@
+"""The pytest plugin, tested from the outside: a tiny user project run with pytester."""
+from __future__ import annotations
+
+import pytest
+
+from gradviz.testing import compare_images, require_browser
+
+pytest_plugins = ["pytester"]
+
+USER_TEST = '''
+import panel as pn
+from bokeh.plotting import figure
+
+COLOUR = "{colour}"
+
+
+def make_view():
+    fig = figure(width=300, height=200, x_range=(0, 3), y_range=(0, 3),
+                 toolbar_location=None)
+    fig.scatter([1, 2], [1, 2], size=40, color=[COLOUR, "#ff7f0e"])
+    return pn.pane.Bokeh(fig)
+
+
+def test_view(gradviz_snapshot):
+    gradviz_snapshot(make_view, width=320, height=220)
+'''
+
+
+NO_BROWSER_TEST = '''
+def test_view(gradviz_snapshot):
+    gradviz_snapshot(lambda: None)
+'''
+
+
+def preload_heavy_modules():
+    # pytester's in-process runs drop modules first imported during a run; reimporting
+    # tornado/panel in the next run while the previous run's threads linger breaks Panel's
+    # threaded server. Importing them here keeps one copy for all runs.
+    import bokeh.plotting  # noqa: F401
+    import panel  # noqa: F401
+    import playwright.sync_api  # noqa: F401
+
+
+def write_user_project(pytester, colour="#1f77b4"):
+    pytester.makepyfile(test_user=USER_TEST.format(colour=colour))
+    return pytester.path / "baselines" / "test_view.png"
+
+
+@pytest.mark.browser
+def test_baseline_lifecycle(pytester, monkeypatch):
+    browser = require_browser()
+    monkeypatch.setenv("GRADVIZ_BROWSER", browser.path)
+    preload_heavy_modules()
+    # The plugin uses the process's shared session, so the in-process runs below share one
+    # browser; start it here so that its start-up is not paid inside the first run.
+    from gradviz.testing import default_session
+    launches = default_session().start().launches
+    baseline = write_user_project(pytester)
+    actual = baseline.with_name("test_view.actual.png")
+    diff = baseline.with_name("test_view.diff.png")
+
+    # 1. No baseline yet: fail, say how to create one, keep the image for review.
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*baseline image*test_view.png does not exist*",
+                                 "*--update-baselines*"])
+    assert not baseline.exists() and actual.exists()
+
+    # 2. --update-baselines writes it, passes, and clears the review copy.
+    result = pytester.runpytest("-p", "no:cacheprovider", "--update-baselines")
+    result.assert_outcomes(passed=1)
+    assert baseline.exists() and not actual.exists()
+    assert compare_images(baseline, baseline).matches
+
+    # 3. A rerun compares against it and passes.
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    assert not actual.exists() and not diff.exists()
+
+    # 4. The view changes (one circle recoloured): fail, write actual + diff, name them.
+    original = baseline.read_bytes()
+    write_user_project(pytester, colour="#d62728")
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*does not match baseline*pixels differ*",
+                                 f"*actual image: {actual}*", f"*diff image:*{diff}*"])
+    assert actual.exists() and diff.exists()
+    assert baseline.read_bytes() == original
+    assert not compare_images(actual, baseline).matches
+    assert default_session().launches == launches  # four runs, one browser
+
+
+def test_without_a_browser_the_test_skips_with_install_instructions(pytester, monkeypatch):
+    monkeypatch.setenv("GRADVIZ_BROWSER", str(pytester.path / "no-such-chromium"))
+    monkeypatch.delenv("GRADVIZ_REQUIRE_BROWSER", raising=False)
+    pytester.makepyfile(test_user=NO_BROWSER_TEST)
+    result = pytester.runpytest("-p", "no:cacheprovider", "-rs")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["*SKIPPED*no-such-chromium*playwright install chromium*"])
+
+
+def test_without_a_browser_ci_fails_instead_of_skipping(pytester, monkeypatch):
+    monkeypatch.setenv("GRADVIZ_BROWSER", str(pytester.path / "no-such-chromium"))
+    monkeypatch.setenv("GRADVIZ_REQUIRE_BROWSER", "1")
+    pytester.makepyfile(test_user=NO_BROWSER_TEST)
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*GRADVIZ_REQUIRE_BROWSER=1*"])
+
+
+def test_plugin_is_registered_and_imports_nothing_heavy(pytester):
+    pytester.makepyfile(test_light='''
+        import sys
+
+        def test_light(request):
+            assert request.config.getoption("--update-baselines") is False
+            heavy = [m for m in ("panel", "bokeh", "playwright") if m in sys.modules]
+            assert heavy == []
+    ''')
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
