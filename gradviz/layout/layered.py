@@ -25,7 +25,7 @@ LARGE_GRAPH = 80_000
 
 # Up to this many nodes + dummies, crossing reduction runs from two initial
 # orders and keeps the better result.
-TWO_STARTS_UP_TO = 4_000
+TWO_STARTS_UP_TO = 1_500
 
 # Dummy nodes allowed per real node (and at least this many in all) before
 # the longest edges are routed over the top instead (see channels).
