@@ -22,22 +22,25 @@ def has_graph(tensor) -> bool:
     return tensor.grad_fn is not None or tensor.requires_grad
 
 
-def cut_card(tensor, name: str, why: str) -> pn.pane.HTML:
-    """A lone tensor drawn as a single grey node with its facts: no ``grad_fn``, no edges."""
+def tensor_card(tensor, name: str, why: str) -> pn.pane.HTML:
+    """A tensor's facts as a small card: its node (dashed and grey when it has no graph), its
+    value, ``requires_grad``, ``grad_fn`` and ``is_leaf``, and a sentence on why."""
     value = html.escape(repr(tensor))
+    recorded = tensor.grad_fn is not None
+    role = "intermediate" if recorded else "constant"
+    border = "solid" if recorded else "dashed"
+    rows = "".join(
+        f'<tr><td style="padding:2px 12px 2px 0;color:{style.MUTED}">{k}</td>'
+        f'<td style="font-family:{style.MONO}">{html.escape(repr(v))}</td></tr>'
+        for k, v in (("requires_grad", tensor.requires_grad), ("grad_fn", tensor.grad_fn),
+                     ("is_leaf", tensor.is_leaf)))
     return pn.pane.HTML(f"""
-<div style="font-family:{style.FONT};color:{style.TEXT};padding:8px 4px">
-  <div style="display:inline-block;border:2px dashed {style.ROLE_LINE['constant']};
-       background:{style.ROLE_FILL['constant']};border-radius:8px;padding:10px 16px;
-       font-family:{style.MONO};font-size:14px;font-weight:600">{html.escape(name)}</div>
-  <div style="margin-top:10px;font-family:{style.MONO};font-size:13px;white-space:pre">{value}</div>
-  <table style="margin-top:8px;font-size:13px;border-collapse:collapse">
-    <tr><td style="padding:2px 12px 2px 0;color:{style.MUTED}">requires_grad</td>
-        <td style="font-family:{style.MONO}">{tensor.requires_grad}</td></tr>
-    <tr><td style="padding:2px 12px 2px 0;color:{style.MUTED}">grad_fn</td>
-        <td style="font-family:{style.MONO}">{html.escape(repr(tensor.grad_fn))}</td></tr>
-    <tr><td style="padding:2px 12px 2px 0;color:{style.MUTED}">is_leaf</td>
-        <td style="font-family:{style.MONO}">{tensor.is_leaf}</td></tr>
-  </table>
-  <p style="margin-top:10px;max-width:420px">{html.escape(why)}</p>
-</div>""", sizing_mode="stretch_width", min_height=220)
+<div style="font-family:{style.FONT};color:{style.TEXT};padding:10px 14px;border:1px solid #e4e7eb;
+     border-radius:8px;background:#fff">
+  <span style="display:inline-block;border:2px {border} {style.ROLE_LINE[role]};
+       background:{style.ROLE_FILL[role]};border-radius:8px;padding:6px 14px;
+       font-family:{style.MONO};font-size:14px;font-weight:600">{html.escape(name)}</span>
+  <span style="margin-left:12px;font-family:{style.MONO};font-size:13px">{value}</span>
+  <table style="margin-top:8px;font-size:13px;border-collapse:collapse">{rows}</table>
+  <p style="margin:8px 0 0 0;font-size:14px">{html.escape(why)}</p>
+</div>""", sizing_mode="stretch_width")

@@ -37,33 +37,37 @@ def _seed_explorer():
     return graphs.explorer(namespace["loss"], names_in(namespace))
 
 
-def _cut_figure(cut_cell: nb.Cell, cut_name: str, why: str):
-    """Left: ``z`` as In [8] built it, with its graph. Right: the tensor ``cut_cell`` leaves
-    behind (``z`` under no_grad, or ``z_det``), which has no graph at all."""
+def _cut_figure(cut_cell: nb.Cell, cut_name: str, recorded_note: str, cut_note: str):
+    """Two cards side by side, ``z`` as In [8] recorded it and the tensor ``cut_cell`` leaves
+    behind (``z`` under no_grad, or ``z_det``), which has no graph; below, the graph that the
+    recorded ``z`` has and the cut one lacks. (The explorer gets the full width: its graph is
+    scaled to fit, so a half-width explorer would have unreadable labels.)"""
     with_graph, _ = nb.run(nb.FORWARD)
     cut, _ = nb.run(nb.FORWARD, cut_cell)
     z = with_graph["z"]
-    left = pn.Column(
-        page.label("z = torch.matmul(x, w) + b  (recorded)"),
-        graphs.explorer(z, names_in({k: v for k, v in with_graph.items() if k != "loss"}),
-                        gradient=ones_like(z)),
-        sizing_mode="stretch_width")
-    right = pn.Column(page.label(f"{cut_name}  (not recorded)"),
-                      graphs.cut_card(cut[cut_name], cut_name, why),
-                      width=460)
-    return pn.Row(left, right, sizing_mode="stretch_width")
+    names = {k: v for k, v in names_in(with_graph).items() if k not in ("loss", "y")}
+    cards = pn.Row(graphs.tensor_card(z, "z", recorded_note),
+                   graphs.tensor_card(cut[cut_name], cut_name, cut_note),
+                   sizing_mode="stretch_width")
+    return pn.Column(cards, page.label("The graph behind the recorded z"),
+                     graphs.explorer(z, names, gradient=ones_like(z)),
+                     sizing_mode="stretch_width")
 
 
 def _no_grad_figure():
-    return _cut_figure(nb.NO_GRAD, "z",
-                       "Computed inside torch.no_grad(): the same numbers, but no grad_fn and no "
-                       "edges back to w and b. backward() cannot reach the parameters from here.")
+    return _cut_figure(
+        nb.NO_GRAD, "z",
+        "Recorded: z knows it came from an addition, and backward can reach w and b.",
+        "Computed inside torch.no_grad(): the same numbers, but no grad_fn and no edges back "
+        "to w and b. Nothing to step through.")
 
 
 def _detach_figure():
-    return _cut_figure(nb.DETACH, "z_det",
-                       "z.detach() shares z's values but is cut off from the graph: it is a "
-                       "new leaf that does not require grad, so gradients stop here.")
+    return _cut_figure(
+        nb.DETACH, "z_det",
+        "Recorded: z is part of the graph.",
+        "z.detach() shares z's values but is cut off: a new leaf that does not require grad, "
+        "so gradients stop here.")
 
 
 def _jacobian_explorer():
@@ -107,8 +111,8 @@ model, or updating weights by hand. Inside `with torch.no_grad():` nothing is re
 result has the same values, but `requires_grad` is `False` and there is no `grad_fn`: the
 graph is cut before it starts.
 
-Left, `z` as it is normally built, with its graph. Right, the same `z` computed under
-`no_grad`: a lone tensor, nothing to step through.""",
+Below, left: `z` as it is normally built. Right: the same `z` computed under `no_grad`, a
+lone tensor with nothing to step through. Under them, the graph that only the first one has.""",
             setup=(nb.FORWARD,), graph=_no_grad_figure),
     Section("detach", nb.DETACH, "detach(): cut a tensor out of the graph", "detach()", """
 `z.detach()` gives a tensor with the same data as `z` that is not connected to the graph.
