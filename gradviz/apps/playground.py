@@ -23,7 +23,7 @@ class PlaygroundApp(pn.viewable.Viewer):
     def __init__(self, **params):
         super().__init__(**params)
         self.chooser = pn.widgets.Select(
-            name="Example graph", value=self.example, sizing_mode="stretch_width",
+            label="Example graph", value=self.example, sizing_mode="stretch_width",
             options={examples.TITLES[k]: k for k in examples.EXAMPLES})
         self.chooser.link(self, value="example", bidirectional=True)
         self.description = pn.pane.Markdown(sizing_mode="stretch_width",

@@ -151,10 +151,10 @@ class TutorialApp(pn.viewable.Viewer):
         self.navigator = pn.widgets.RadioButtonGroup(
             options={_nav_label(i, s): s.key for i, s in enumerate(SECTIONS)},
             value=self.section, button_type="primary",
-            button_style="outline", sizing_mode="stretch_width", name="Sections")
+            button_style="outline", sizing_mode="stretch_width")
         self.navigator.link(self, value="section", bidirectional=True)
-        self._previous = pn.widgets.Button(name="← Previous", button_type="light", width=140)
-        self._next = pn.widgets.Button(name="Next →", button_type="primary", width=140)
+        self._previous = pn.widgets.Button(label="← Previous", button_type="light", width=140)
+        self._next = pn.widgets.Button(label="Next →", button_type="primary", width=140)
         self._previous.on_click(lambda _: self._move(-1))
         self._next.on_click(lambda _: self._move(+1))
         self.content = pn.Column(sizing_mode="stretch_width")
