@@ -663,6 +663,10 @@ class Tensor:
         self._version_counter[0] += 1
         if tracking:
             node = result.grad_fn
+            if self._retains_grad and self.grad_fn is not None:
+                # retain_grad follows the tensor to its new version, as in PyTorch.
+                self.grad_fn._retains = None
+                node._retains = weakref.ref(self)
             self.grad_fn = node
             self._requires_grad = True
             node._out_ref = weakref.ref(self)

@@ -229,7 +229,13 @@ class PowBackward2(Node):
 
     def backward(self, g):
         c = self.saved("self")
-        return (g * self.saved("result") * np.log(c),)
+        e = self.saved("exponent") if "exponent" in self._saved else None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d = self.saved("result") * np.log(c)
+        if e is not None and np.any(np.asarray(c) == 0):
+            # PyTorch masks base 0 with a non-negative exponent to 0 instead of 0·(-inf).
+            d = np.where((np.asarray(c) == 0) & (e >= 0), 0.0, d)
+        return (g * d,)
 
 
 def pow(a, exponent):
@@ -244,7 +250,7 @@ def pow(a, exponent):
         # PyTorch's promotion: 2 ** int_tensor stays integer, 2.0 ** int_tensor is float.
         dt = result_type(base, e)
         out = _power(np.asarray(base, dtype=dt), e._array.astype(dt, copy=False))
-        return record(PowBackward2, out, (e,), self=base, result=OUTPUT)
+        return record(PowBackward2, out, (e,), self=base, result=OUTPUT, exponent=e)
     if isinstance(exponent, Tensor):
         ta, tb, aa, ba, out = _binary(_power, a, exponent)
         return record(PowBackward1, out, (ta, tb), self=ta, exponent=tb, result=OUTPUT)

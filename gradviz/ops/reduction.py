@@ -165,7 +165,9 @@ class AmaxBackward0(Node):
             g = np.expand_dims(g, dims)
         mask = a == r
         count = mask.sum(axis=dims, keepdims=True)
-        return (np.where(mask, g / count, 0).astype(g.dtype),)
+        # PyTorch's (g / count) * mask: a NaN maximum matches nothing, and the row gets NaN.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (((g / count) * mask).astype(g.dtype),)
 
 
 class AminBackward0(AmaxBackward0):
