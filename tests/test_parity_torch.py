@@ -553,6 +553,7 @@ ERROR_CASES = {
     "matmul_fold_inner": "torch.ones(2, 3, 4) @ torch.ones(5)",
     "matmul_1d_3d_inner": "torch.ones(3) @ torch.ones(2, 4, 5)",
     "bmm_batch": "torch.bmm(torch.ones(2, 3, 4), torch.ones(3, 4, 5))",
+    "detach_shares_version": "x = torch.tensor([1., 2.], requires_grad=True); y = x.sigmoid(); d = y.detach(); d.zero_(); y.sum().backward()",
 }
 
 
@@ -660,3 +661,81 @@ def test_loss_parity_random(torch):
         for gg, tg in zip(g[1], t[1]):
             np.testing.assert_allclose(gg, tg, rtol=1e-9, atol=1e-12, equal_nan=True, err_msg=str(ctx))
         assert g[2] == t[2], ctx
+
+
+# --- edge cases: kinks, ties, nan/inf, indexing, in-place interplay -------------------------------
+# Each sets ``r``, a list of tensors (compared by dtype, shape and value, NaN-aware) or other
+# values (compared as text).
+EDGE_CASES = {
+"retain_then_inplace": "x = torch.tensor([1., 2.], requires_grad=True); h = x * 3; h.retain_grad(); h.mul_(2); (h * h).sum().backward(); r = [h.grad, x.grad]",
+"hook_then_inplace": "x = torch.tensor([1., 2.], requires_grad=True); h = x * 3; L = []; h.register_hook(lambda g: L.append(g.clone())); h.mul_(2); (h * h).sum().backward(); r = [x.grad] + L",
+"leaf_hook_twice": "x = torch.tensor([1., 2.], requires_grad=True); x.register_hook(lambda g: g * 2); x.register_hook(lambda g: g + 1); (x * x).sum().backward(); r = [x.grad]",
+"retain_leaf_nonleaf_multi": "x = torch.tensor([1., 2.], requires_grad=True); h = x.exp(); h.retain_grad(); y = h * h + h; y.sum().backward(retain_graph=True); y.sum().backward(); r = [h.grad, x.grad]",
+"grad_nonleaf_input": "x = torch.tensor([1., 2.], requires_grad=True); h = x * 2; y = (h ** 2).sum(); r = list(torch.autograd.grad(y, [h, x]))",
+"grad_outputs_list": "x = torch.tensor([1., 2.], requires_grad=True); a = x * 2; b = x * 3; r = list(torch.autograd.grad([a, b], [x], [torch.ones(2), torch.tensor([1., -1.])]))",
+"backward_list": "x = torch.tensor([1., 2.], requires_grad=True); a = (x * 2).sum(); b = (x ** 3).sum(); torch.autograd.backward([a, b]); r = [x.grad]",
+"expand_inplace_grad": "x = torch.tensor([1., 2.], requires_grad=True); y = x.expand(3, 2); r0 = (y * torch.arange(6.).reshape(3, 2)).sum(); r0.backward(); r = [x.grad]",
+"where_scalar": "x = torch.tensor([1., -2.], requires_grad=True); y = torch.where(x > 0, x, 0.0); y.sum().backward(); r = [x.grad, y]",
+"max_dim_ties": "x = torch.tensor([[1., 3., 3.], [2., 2., 0.]], requires_grad=True); v, i = x.max(1); v.sum().backward(); r = [x.grad, i]",
+"min_dim_ties": "x = torch.tensor([[1., 1., 3.], [2., 0., 0.]], requires_grad=True); v, i = x.min(1); v.sum().backward(); r = [x.grad, i]",
+"max_nan": "x = torch.tensor([1., float('nan'), 3.], requires_grad=True); v = x.max(); v.backward(); r = [v, x.grad]",
+"relu_at_zero": "x = torch.tensor([0., 1., -1.], requires_grad=True); x.relu().sum().backward(); r = [x.grad]",
+"abs_at_zero": "x = torch.tensor([0., 1., -1.], requires_grad=True); x.abs().sum().backward(); r = [x.grad]",
+"clamp_at_bounds": "x = torch.tensor([0., 1., -1., 0.5], requires_grad=True); x.clamp(-1, 1).sum().backward(); r = [x.grad]",
+"sqrt_at_zero": "x = torch.tensor([0., 4.], requires_grad=True); x.sqrt().sum().backward(); r = [x.grad]",
+"pow_at_zero": "x = torch.tensor([0., 2.], requires_grad=True); (x ** 0.5).sum().backward(); r = [x.grad]",
+"pow_zero_exp_tensor": "x = torch.tensor([0., 2.], requires_grad=True); e = torch.tensor([0., 2.], requires_grad=True); (x ** e).sum().backward(); r = [x.grad, e.grad]",
+"pow_neg_base_tensor_exp": "x = torch.tensor([-2., 2.], requires_grad=True); e = torch.tensor([2., 3.], requires_grad=True); (x ** e).sum().backward(); r = [x.grad, e.grad]",
+"rpow_zero_base": "e = torch.tensor([1., 2.], requires_grad=True); (0.0 ** e).sum().backward(); r = [e.grad]",
+"log_zero": "x = torch.tensor([0., 1.], requires_grad=True); x.log().sum().backward(); r = [x.grad]",
+"div_zero": "x = torch.tensor([1., 0.], requires_grad=True); y = torch.tensor([0., 0.], requires_grad=True); (x / y).sum().backward(); r = [x.grad, y.grad]",
+"amax_nan": "x = torch.tensor([[1., float('nan')], [2., 3.]], requires_grad=True); v = x.amax(1); v.sum().backward(); r = [v, x.grad]",
+"softmax_inf": "x = torch.tensor([[1., float('-inf')], [2., 3.]], requires_grad=True); v = x.softmax(1); v[:, 0].sum().backward(); r = [v, x.grad]",
+"sum_int_dtype": "r = [torch.tensor([1, 2], dtype=torch.int32).sum(0), torch.tensor([[True]]).sum((0, 1))]",
+"mean_keepdim_tuple_neg": "x = torch.ones(2, 3, 4, requires_grad=True); x.mean((-1, 0), keepdim=True).sum().backward(); r = [x.grad]",
+"index_repeat_grad": "x = torch.tensor([1., 2., 3.], requires_grad=True); x[[0, 0, 2, 0]].sum().backward(); r = [x.grad]",
+"index_tensor_2d": "x = torch.arange(6.).reshape(2, 3).requires_grad_(); i = torch.tensor([[0, 1], [1, 1]]); y = x[i]; y.sum().backward(); r = [y, x.grad]",
+"index_mixed": "x = torch.arange(24.).reshape(2, 3, 4).requires_grad_(); y = x[1, [0, 2], 1:3]; y.sum().backward(); r = [y, x.grad]",
+"index_adv_sep": "x = torch.arange(24.).reshape(2, 3, 4).requires_grad_(); y = x[[0, 1], :, [1, 2]]; y.sum().backward(); r = [y, x.grad]",
+"index_neg_step_slice": "x = torch.arange(5.).requires_grad_(); y = x[-3:]; y.sum().backward(); r = [y, x.grad]",
+"setitem_nograd": "x = torch.zeros(3); x[1:] = torch.tensor([1., 2.]); x[x > 1] = 5.; r = [x]",
+"unsqueeze_neg": "x = torch.ones(2, 3); r = [x.unsqueeze(-1).shape, x.unsqueeze(-3).shape, x[None, :, None].shape]",
+"squeeze_tuple_nonone": "x = torch.ones(1, 2, 1); r = [x.squeeze((0, 1)).shape, x.squeeze(1).shape, x.squeeze(-1).shape]",
+"flatten_grad": "x = torch.ones(2, 3, 4, requires_grad=True); y = x.flatten(1); y.sum().backward(); r = [y.shape, x.grad]",
+"flatten_0d": "r = [torch.tensor(3.).flatten()]",
+"cat_neg_dim": "a = torch.ones(2, 2, requires_grad=True); y = torch.cat([a, a * 2], -1); y.sum().backward(); r = [y, a.grad]",
+"stack_neg_dim": "a = torch.ones(2, 2, requires_grad=True); y = torch.stack([a, a * 2], -1); y.sum().backward(); r = [y, a.grad]",
+"addmm_1d_bias": "b = torch.ones(3, requires_grad=True); y = torch.addmm(b, torch.ones(2, 4), torch.ones(4, 3)); y.sum().backward(); r = [y, b.grad]",
+"numel_empty_sum": "x = torch.ones(0, 3, requires_grad=True); y = x.sum(0); y.sum().backward(); r = [y, x.grad]",
+"empty_mean": "x = torch.ones(0, requires_grad=True); y = x.mean(); r = [y]",
+"softmax_implicit": "x = torch.ones(2, 3); r = [F.softmax(x)]",
+"linear_3d_nobias_fn": "x = torch.ones(2, 3, 4, requires_grad=True); w = torch.ones(5, 4, requires_grad=True); y = F.linear(x, w); y.sum().backward(); r = [y.shape, x.grad, w.grad]",
+"linear_1d_bias_fn": "x = torch.ones(4, requires_grad=True); w = torch.ones(5, 4, requires_grad=True); b = torch.ones(5, requires_grad=True); y = F.linear(x, w, b); y.sum().backward(); r = [y, x.grad, b.grad]",
+"to_dtype_grad": "x = torch.ones(2, requires_grad=True); y = x.double() * 2; y.sum().backward(); r = [x.grad, y.dtype]",
+"type_as": "x = torch.ones(2); r = [x.type_as(torch.tensor([1])), x.to(torch.float64).dtype, x.to(torch.tensor([1.], dtype=torch.float16)).dtype]",
+}
+
+
+def _as_comparable(v):
+    if hasattr(v, "detach"):
+        return np.asarray(v.detach().numpy()), str(v.dtype).split(".")[-1]
+    return norm(str(v))
+
+
+@pytest.mark.parametrize("name", sorted(EDGE_CASES))
+def test_edge_case_parity(torch, name):
+    res = []
+    for mod in (torch, gradviz):
+        ns = {"torch": mod, "F": mod.nn.functional}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            exec(EDGE_CASES[name], ns)
+        res.append([_as_comparable(v) for v in ns["r"]])
+    t, g = res
+    assert len(t) == len(g)
+    for a, b in zip(t, g):
+        if isinstance(a, tuple):
+            assert isinstance(b, tuple) and b[1] == a[1] and b[0].shape == a[0].shape, (a, b)
+            np.testing.assert_allclose(b[0].astype(float), a[0].astype(float), rtol=1e-6, equal_nan=True)
+        else:
+            assert b == a
