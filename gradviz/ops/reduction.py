@@ -94,6 +94,11 @@ def mean(a, dim=None, keepdim=False, *, dtype=None):
     if dtype is None:
         _check_dtype(a, "mean")
     arr = a._array
+    if dtype is not None:
+        # Computed in the requested dtype (the engine casts the gradient back to a's dtype).
+        from ..dtypes import to_numpy_dtype
+
+        arr = arr.astype(to_numpy_dtype(dtype), copy=False)
     if dim is None:
         out = np.asarray(arr.mean(dtype=arr.dtype)).astype(arr.dtype)
         return record(MeanBackward0, out, (a,), self_sym_sizes=arr.shape)
