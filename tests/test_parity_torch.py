@@ -715,6 +715,49 @@ EDGE_CASES = {
 "type_as": "x = torch.ones(2); r = [x.type_as(torch.tensor([1])), x.to(torch.float64).dtype, x.to(torch.tensor([1.], dtype=torch.float16)).dtype]",
 }
 
+# nn, optim, creation, formatting and autograd-attribute behaviour
+EDGE_CASES.update({
+"leaf_root": "x = torch.ones(2, requires_grad=True); x.backward(torch.ones(2)); r = [x.grad]",
+"param_repr": "p = torch.nn.Parameter(torch.tensor([[1., 2.]])); r = [repr(p), p.is_leaf, p.requires_grad, repr(p * 1)]",
+"param_nograd": "p = torch.nn.Parameter(torch.tensor([1.]), requires_grad=False); r = [repr(p), p.requires_grad]",
+"seq_repr": "m = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 1, bias=False)); r = [repr(m)]",
+"linear_shapes": "m = torch.nn.Linear(4, 3); r = [tuple(m.weight.shape), tuple(m.bias.shape), m(torch.ones(2, 4)).grad_fn.name(), m(torch.ones(4)).grad_fn.name(), m(torch.ones(5, 2, 4)).grad_fn.name()]",
+"zero_grad_none": "m = torch.nn.Linear(2, 1); m(torch.ones(2)).sum().backward(); m.zero_grad(); r = [m.weight.grad is None]",
+"sgd_zero_grad": "w = torch.ones(2, requires_grad=True); o = torch.optim.SGD([w], lr=0.1); (w * w).sum().backward(); o.step(); o.zero_grad(); r = [w, w.grad is None, w.is_leaf]",
+"mse_module": "l = torch.nn.MSELoss(); r = [l(torch.ones(2), torch.zeros(2))]",
+"ce_module": "l = torch.nn.CrossEntropyLoss(); r = [l(torch.ones(2, 3), torch.tensor([0, 1]))]",
+"bce_module": "l = torch.nn.BCEWithLogitsLoss(reduction='sum'); r = [l(torch.ones(2), torch.zeros(2))]",
+"size_ops": "s = torch.ones(2, 3).shape; r = [s[0], s[-1], len(s), s.numel(), repr(s[1:]) if False else tuple(s[1:]), s == (2, 3)]",
+"format_0d": "x = torch.tensor(0.123456789); r = [f'{x}', f'{x:.3f}', str(x.item())]",
+"format_0d_int": "x = torch.tensor(7); r = [f'{x}', f'{x:4d}']",
+"format_1d": "x = torch.tensor([1.5, 2.]); r = [f'{x}']",
+"grad_after_none": "x = torch.ones(2, requires_grad=True); (x * 2).sum().backward(); x.grad = None; (x * 3).sum().backward(); r = [x.grad]",
+"requires_grad_copy": "x = torch.ones(2, requires_grad=True); y = torch.tensor(x.detach()); r = [y.requires_grad, y]",
+"ones_like_rg": "x = torch.ones(2, dtype=torch.float64); y = torch.ones_like(x, requires_grad=True); r = [y]",
+"randn_shape": "r = [tuple(torch.randn(2, 3).shape), torch.randn(2, dtype=torch.float64).dtype, torch.rand(3).dtype, torch.randint(0, 5, (2,)).dtype]",
+"arange_float": "r = [torch.arange(0, 1, 0.1), torch.arange(5, dtype=torch.float32), torch.linspace(0, 1, 5)]",
+"full_like": "r = [torch.full_like(torch.ones(2, dtype=torch.int64), 2.7), torch.zeros_like(torch.ones(2), dtype=torch.int64)]",
+"eye_rect": "r = [torch.eye(2, 3), torch.eye(3, dtype=torch.int64)]",
+"bool_ops": "a = torch.tensor([True, False]); r = [a & torch.tensor([True, True]), a | False, ~a]",
+"compare_dtype": "r = [torch.tensor([1, 2]) == 1.5, torch.tensor([1., 2.]) < torch.tensor([2])]",
+"floordiv_mod": "r = [torch.tensor([5, -5]) // 2, torch.tensor([5., -5.]) % 3, torch.tensor([5, -5]) % 3]",
+"argmax_keepdim": "x = torch.tensor([[1., 3.], [4., 2.]]); r = [x.argmax(), x.argmax(1), x.argmax(1, keepdim=True), x.argmin(0)]",
+"item_types": "r = [type(torch.tensor(1.5, dtype=torch.float64).item()).__name__, type(torch.tensor([1], dtype=torch.int32).item()).__name__]",
+"tolist_0d": "r = [torch.tensor(2.5).tolist(), torch.tensor([[1, 2]]).tolist()]",
+"numel_dim": "x = torch.ones(2, 3); r = [x.numel(), x.dim(), x.nelement(), torch.numel(x)]",
+"contig": "x = torch.ones(2, 3); r = [x.is_contiguous(), x.t().is_contiguous(), x.t().contiguous().is_contiguous()]",
+"view_as_reshape_as": "x = torch.arange(6.).requires_grad_(); y = x.view_as(torch.ones(2, 3)); z = x.reshape_as(torch.ones(3, 2)); r = [y, z]",
+"expand_as": "x = torch.tensor([[1.], [2.]], requires_grad=True); y = x.expand_as(torch.ones(2, 3)); y.sum().backward(); r = [y, x.grad]",
+"allclose_equal": "r = [torch.allclose(torch.ones(2), torch.ones(2) + 1e-9), torch.equal(torch.ones(2), torch.ones(2)), torch.equal(torch.ones(2), torch.ones(3))]",
+"maximum_fn": "a = torch.tensor([1., 5.], requires_grad=True); b = torch.tensor([3., 2.], requires_grad=True); y = torch.maximum(a, b) + torch.minimum(a, b) * 2; y.sum().backward(); r = [y, a.grad, b.grad]",
+"sum_dtype_arg": "x = torch.tensor([1, 2]); r = [x.sum(dtype=torch.float64), torch.ones(2).mean(dtype=torch.float64)]",
+"detach_": "x = torch.ones(2, requires_grad=True); y = x * 2; y.detach_(); r = [y.requires_grad, y.is_leaf, y]",
+"data_attr": "x = torch.ones(2, requires_grad=True); d = x.data; d.add_(1); r = [x, d.requires_grad]",
+"grad_fn_metadata": "x = torch.ones(2, requires_grad=True); y = (x * 2); r = [y.grad_fn.name(), y.grad_fn.next_functions[0][0].variable is x]",
+"saved_tensors_attr": "x = torch.tensor([1., 2.], requires_grad=True); y = x.exp(); r = [y.grad_fn._saved_result]",
+"saved_self": "x = torch.tensor([1., 2.], requires_grad=True); y = x.pow(2); r = [y.grad_fn._saved_self, y.grad_fn._saved_exponent]",
+})
+
 
 def _as_comparable(v):
     if hasattr(v, "detach"):
