@@ -112,13 +112,20 @@ def test_one_node_recoloured_is_caught(session, fresh_snapshots):
 
 
 def test_one_session_reuses_one_browser_and_stops_each_server(session, fresh_snapshots):
-    ports = []
+    ports, calls = [], []
+    build = view_factory()
+
+    def counting_factory():
+        calls.append(1)
+        return build()
+
     for _ in range(2):
-        png = session.snapshot(view_factory())
+        png = session.snapshot(counting_factory)
         assert compare_images(png, fresh_snapshots[0]).matches
         ports.append(urllib.parse.urlparse(session.last_url).port)
         assert port_is_free(ports[-1])
     assert session.launches == 1
+    assert len(calls) == 2  # one document per snapshot: waiting for the server built none
     assert ports[0] != ports[1] or port_is_free(ports[0])
 
 

@@ -106,8 +106,10 @@ class ServedApp:
 
     def _wait_until_up(self) -> bool:
         deadline = time.monotonic() + self.timeout
-        # Probe the server's root, not the app: fetching the app would build a document.
-        probe = f"http://127.0.0.1:{self.port}/"
+        # Probe a static file, never a page: with a single app Panel serves it at "/" too,
+        # and every page fetch would call the factory and build a document.
+        probe = urllib.request.Request(f"http://127.0.0.1:{self.port}/static/js/bokeh.min.js",
+                                       method="HEAD")
         while True:
             if not self._thread.is_alive():
                 return False

@@ -51,7 +51,19 @@ def _is_tensor(obj: Any) -> bool:
     return isinstance(obj, Tensor)
 
 
-def _explore_factory(root: Any) -> Callable[[], Any]:
+def _caller_tensor_names(view_or_root: Any, names: Any, depth: int) -> Any:
+    """For a Tensor, the caller's variable names (as ``gradviz.explore`` would take them had
+    the caller called it directly); ``depth`` counts frames above our caller."""
+    if names is not None or not _is_tensor(view_or_root):
+        return names
+    try:
+        from ..graph import caller_names
+    except ImportError:  # pragma: no cover - older core
+        return None
+    return caller_names(depth + 1)
+
+
+def _explore_factory(root: Any, names: Any = None) -> Callable[[], Any]:
     import gradviz
 
     explore = getattr(gradviz, "explore", None)
@@ -63,10 +75,12 @@ def _explore_factory(root: Any) -> Callable[[], Any]:
                 "snapshot() of a Tensor needs gradviz.explore(), which is not available in "
                 "this version of gradviz; pass a Panel view or a function that builds one"
             ) from exc
-    return lambda: explore(root)
+    if names is None:
+        return lambda: explore(root)
+    return lambda: explore(root, names=names)
 
 
-def as_factory(view_or_root: Any) -> Callable[[], Any]:
+def as_factory(view_or_root: Any, names: Any = None) -> Callable[[], Any]:
     """A function that builds a fresh view for each page load.
 
     Accepts a gradviz ``Tensor`` (built with ``gradviz.explore``), a callable returning a
@@ -74,7 +88,7 @@ def as_factory(view_or_root: Any) -> Callable[[], Any]:
     (returned each time; fine for one page at a time, which is how snapshots use it).
     """
     if _is_tensor(view_or_root):
-        return _explore_factory(view_or_root)
+        return _explore_factory(view_or_root, names)
     if _is_viewable(view_or_root):
         return lambda: view_or_root
     if callable(view_or_root):
@@ -143,8 +157,14 @@ class _BuiltView:
                     raise ValueError(
                         f"step={self.step} needs a view with a `stepper` that has a step() "
                         f"method (as gradviz.explore() returns); got {type(view).__name__}")
+                # The explorer's own view.step() steps *and* redraws; a bare stepper is
+                # stepped directly, followed by view.refresh() where the view has one.
+                view_step = getattr(view, "step", None)
                 for _ in range(self.step):
-                    stepper.step()
+                    view_step() if callable(view_step) else stepper.step()
+                refresh = getattr(view, "refresh", None)
+                if not callable(view_step) and callable(refresh):
+                    refresh()
             if self.canvas:
                 _force_canvas(view)
             return view
@@ -278,7 +298,8 @@ class SnapshotSession:
     def snapshot(self, view_or_root: Any, *, width: int | None = None,
                  height: int | None = None, step: int | None = None,
                  actions: Callable[[Any], Any] | None = None, selector: str | None = None,
-                 canvas: bool = True, settle: float = 0.3, timeout: float = 30.0) -> bytes:
+                 canvas: bool = True, settle: float = 0.3, timeout: float = 30.0,
+                 names: Any = None) -> bytes:
         """Render a view and return a PNG of it.
 
         Args:
@@ -286,8 +307,10 @@ class SnapshotSession:
                 fresh objects), a Panel viewable or Bokeh model, or a gradviz ``Tensor``
                 (the root of a graph, shown with ``gradviz.explore``).
             width, height: viewport size in CSS pixels; the session's default otherwise.
-            step: take this many backward steps (``view.stepper.step()``) on the server
-                before capturing. The view must have a ``stepper``; ``ValueError`` otherwise.
+            step: take this many backward steps on the server before capturing. The view
+                must have a ``stepper`` (``ValueError`` otherwise); ``view.step()`` is used
+                when the view has one (the explorer's, which also redraws), else
+                ``view.stepper.step()`` followed by ``view.refresh()`` if present.
             actions: called with the freshly built view before it is served (and before
                 ``step``), to put it in the state to capture. If it returns something other
                 than ``None``, that is served instead.
@@ -297,13 +320,16 @@ class SnapshotSession:
                 output is not reproducible across machines).
             settle: seconds to wait after Bokeh reports idle, for the last frame to paint.
             timeout: seconds allowed for loading and rendering the page.
+            names: for a Tensor, the ``names=`` given to ``gradviz.explore``; by default
+                the caller's variable names, as ``gradviz.explore`` itself takes them.
 
         Returns:
             PNG bytes.
         """
+        names = _caller_tensor_names(view_or_root, names, 1)
         if step is not None and (not isinstance(step, int) or step < 0):
             raise ValueError(f"step must be a non-negative int, not {step!r}")
-        builder = _BuiltView(as_factory(view_or_root), step, actions, canvas)
+        builder = _BuiltView(as_factory(view_or_root, names), step, actions, canvas)
         if self.browser_info is None:
             self.browser_info = find_browser()
         with ServedApp(builder, timeout=timeout) as app:
@@ -406,7 +432,7 @@ def snapshot(view_or_root: Any, path: str | None = None, *, width: int = DEFAULT
         selector: capture only the first element matching this CSS selector.
         session: the :class:`SnapshotSession` to use instead of the shared one.
         **kwargs: passed on to :meth:`SnapshotSession.snapshot` (``canvas``, ``settle``,
-            ``timeout``).
+            ``timeout``, ``names``).
 
     Returns:
         The PNG bytes.
@@ -414,6 +440,7 @@ def snapshot(view_or_root: Any, path: str | None = None, *, width: int = DEFAULT
     Raises:
         BrowserNotFound: no Chromium could be found (the message says how to install one).
     """
+    kwargs["names"] = _caller_tensor_names(view_or_root, kwargs.get("names"), 1)
     session = session or default_session()
     png = session.snapshot(view_or_root, width=width, height=height, step=step,
                            actions=actions, selector=selector, **kwargs)
