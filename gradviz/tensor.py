@@ -795,12 +795,10 @@ def tensor(data, dtype=None, requires_grad=False) -> Tensor:
         if arr.dtype == object:
             raise TypeError(f"Could not infer dtype of {type(data).__name__}")
         kind = arr.dtype.kind
-        if kind == "f":
+        if kind in "fiu":
             # With an explicit dtype, convert once (going through float32 first loses digits).
-            if dtype is None and not _has_numpy_float(data):
-                arr = arr.astype(_dt.get_default_dtype().numpy)
-        elif kind in "iu":
-            arr = arr.astype(np.int64)
+            if dtype is None:
+                arr = arr.astype(_inferred_dtype(data) or _dt.get_default_dtype().numpy)
         elif kind not in "b":
             if kind in "US":
                 raise TypeError(f"new(): invalid data type '{arr.dtype.kind == 'U' and 'str'}'")
@@ -815,12 +813,28 @@ def tensor(data, dtype=None, requires_grad=False) -> Tensor:
     return t
 
 
-def _has_numpy_float(data) -> bool:
-    """numpy float64 scalars inside a list keep float64 only when *all* floats are numpy's;
-    PyTorch infers the default dtype for Python floats."""
-    if isinstance(data, np.floating):
-        return True
-    return False
+def _inferred_dtype(data):
+    """PyTorch's dtype inference for Python data: bools, ints give int64, floats the default
+    float, numpy scalars and tensors keep theirs, and a sequence promotes over its elements
+    (so [np.float64(1.5), 2.0] is float64 and [1, 2.5] float32)."""
+    if isinstance(data, Tensor):
+        return data._array.dtype
+    if isinstance(data, (np.generic, np.ndarray)):
+        return data.dtype
+    if isinstance(data, bool):
+        return np.dtype(np.bool_)
+    if isinstance(data, numbers.Integral):
+        return np.dtype(np.int64)
+    if isinstance(data, numbers.Real):
+        return _dt.get_default_dtype().numpy
+    if isinstance(data, (list, tuple)):
+        result = None
+        for item in data:
+            d = _inferred_dtype(item)
+            if d is not None:
+                result = d if result is None else _dt._promote(result, d)
+        return result
+    return None
 
 
 from .ops import activation as _A  # noqa: E402
