@@ -234,6 +234,18 @@ DTYPE_CASES = [
     "torch.tensor([1.0, 2.0]).max()",
     "torch.tensor([3, 1]).max(0).indices",
     "torch.tensor([3, 1]).argmax()",
+    "torch.tensor([np.float64(1.5)])",
+    "torch.tensor([np.float64(1.5), 2.0])",
+    "torch.tensor([np.int32(1)])",
+    "torch.tensor([np.int32(1), 2])",
+    "torch.tensor(np.int32(3))",
+    "torch.tensor([np.uint8(1), np.int8(1)])",
+    "torch.tensor([np.float16(1), 1])",
+    "torch.tensor([True, 2])",
+    "torch.tensor([np.bool_(True), 1.5])",
+    "torch.tensor([torch.tensor(1., dtype=torch.float64), 2])",
+    "torch.tensor([[]])",
+    "torch.tensor([2**40, 1.0])",
 ]
 
 
