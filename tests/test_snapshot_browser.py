@@ -161,10 +161,13 @@ def test_an_error_while_building_the_view_surfaces_at_once(session):
     assert port_is_free(urllib.parse.urlparse(session.last_url).port)
 
 
-def test_tensor_input_needs_explore():
-    root = (gradviz.tensor([1.0, 2.0], requires_grad=True) * 3).sum()
-    if hasattr(gradviz, "explore"):
-        pytest.skip("gradviz.explore exists; the explorer's own tests cover Tensor snapshots")
-    from gradviz.testing import snapshot
-    with pytest.raises(NotImplementedError, match="explore"):
-        snapshot(root)
+def test_a_tensor_is_snapshotted_through_its_explorer(session):
+    w = gradviz.tensor([1.0, 2.0], requires_grad=True)
+    loss = (w * 3).sum()
+    names = {"w": w, "loss": loss}
+    direct = session.snapshot(loss, names=names)
+    # The same picture as serving the explorer of that root ourselves.
+    via_factory = session.snapshot(lambda: gradviz.explore(loss, names=names))
+    assert compare_images(direct, via_factory).matches
+    # Two steps into backward the picture changes (current step, edge gradient).
+    assert not compare_images(session.snapshot(loss, names=names, step=2), direct).matches
