@@ -43,7 +43,7 @@ class Controls(pn.viewable.Viewer):
                                             margin=(0, 8))
         self.speed.param.watch(self._speed_changed, "value")
         self.retain_graph = pn.widgets.Checkbox(label="retain_graph", value=bool(retain_graph),
-                                                margin=(12, 8))
+                                                margin=(12, 8), css_classes=["gv-retain-graph"])
         self.colour_mode = pn.widgets.RadioButtonGroup(options=["role colours", "gradient colours"],
                                                        value="role colours", margin=(8, 8),
                                                        color="default")

@@ -330,8 +330,7 @@ class Explorer(pn.viewable.Viewer):
         while self.stepper.position > 0:
             self.stepper.back()
             self._pop()
-        if self.message:
-            self.message = ""
+        self._message("")
         self._redraw()
 
     def refresh(self) -> None:

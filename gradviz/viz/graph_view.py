@@ -109,7 +109,7 @@ def node_columns(G, layout, grads: dict | None = None, mode: str = "role",
     gives the same rows."""
     grads = grads or {}
     tensors = {k: [] for k in ("id", "x", "y", "w", "h", "label", "sub", "label_y", "sub_y",
-                               "fill", "line", "lw", "badge", "badge_color", "badge_alpha", "badge_x", "badge_y", "role",
+                               "fill", "text_color", "sub_color", "line", "lw", "badge", "badge_color", "badge_alpha", "badge_x", "badge_y", "role",
                                "shape_text", "value_text", "grad_text", "requires_grad")}
     functions = {k: [] for k in ("id", "x", "y", "w", "h", "label", "fill", "line", "lw",
                                  "name", "rule", "saved_text")}
@@ -127,6 +127,9 @@ def node_columns(G, layout, grads: dict | None = None, mode: str = "role",
             cols["sub_y"].append(y - h * 0.24)
             cols["sub"].append("(" + ", ".join(map(str, attrs["shape"])) + ")" if attrs["shape"] else "scalar")
             cols["badge"].append(badge)
+            tc, sc = style.text_on(fill)
+            cols["text_color"].append(tc)
+            cols["sub_color"].append(sc)
             cols["badge_color"].append(style.HEALTH_LINE.get(health, "#ffffff"))
             cols["badge_alpha"].append(1.0 if badge else 0.0)
             cols["badge_x"].append(x + w / 2)
@@ -321,9 +324,10 @@ class GraphView:
                     text_font=value(style.FONT_FAMILY))
         label_px = style.LABEL_FONT_PX
         t_label = fig.text("x", "label_y", text="label", source=self.tensor_source,
-                           text_font_style="bold", text_font_size=f"{label_px + 1}px", **text)
+                           text_font_style="bold", text_font_size=f"{label_px + 1}px",
+                           **dict(text, text_color="text_color"))
         t_sub = fig.text("x", "sub_y", text="sub", source=self.tensor_source,
-                         text_font_size=f"{label_px - 0.5}px", **dict(text, text_color=style.MUTED))
+                         text_font_size=f"{label_px - 0.5}px", **dict(text, text_color="sub_color"))
         f_label = fig.text("x", "y", text="label", source=self.function_source,
                            text_font_size=f"{label_px}px", **text)
         badges = fig.text("badge_x", "badge_y", text="badge", source=self.tensor_source,
@@ -391,7 +395,8 @@ class GraphView:
                 g = grads.get(nid)
                 fill, line, lw, badge = node_look(role, g, style_health(g), mode, nid == current)
                 health = style_health(g)
-                values = dict(fill=fill, line=line, lw=lw, badge=badge,
+                tc, sc = style.text_on(fill)
+                values = dict(fill=fill, line=line, lw=lw, badge=badge, text_color=tc, sub_color=sc,
                               badge_color=style.HEALTH_LINE.get(health, "#ffffff"),
                               badge_alpha=1.0 if badge else 0.0, **tensor_hover(attrs, g))
                 target = tp

@@ -64,7 +64,6 @@ HEALTH_BADGE = {"nan": "NaN", "inf": "inf", "exploding": "big", "vanishing": "ti
 
 def signed_log(g) -> float | None:
     """``sign(g) * log10|g|`` of a gradient's dominant entry (largest |value|); None without one.
-    (Its sign is the sign of log10|g|·sign(g): use the entry's own sign for the direction.)
 
     NaN when the gradient holds NaN or inf: no colour can stand for those."""
     if g is None:
@@ -101,6 +100,14 @@ def gradient_fill(g) -> str:
     strength = min(max(strength, 0.0), 1.0)
     palette = POSITIVE if dominant > 0 else NEGATIVE[::-1]
     return palette[min(int(strength * len(palette)), len(palette) - 1)]
+
+
+def text_on(fill: str) -> tuple[str, str]:
+    """(label colour, secondary colour) readable on ``fill``: white on dark fills."""
+    r, g, b = (int(fill[i:i + 2], 16) for i in (1, 3, 5))
+    if 0.299 * r + 0.587 * g + 0.114 * b < 150:
+        return "#ffffff", "#f0f0f0"
+    return TEXT, MUTED
 
 
 def edge_width(g) -> float:

@@ -120,6 +120,18 @@ def test_backward_again_without_retain_graph_shows_the_error_and_changes_nothing
     p.wait_contains("Trying to backward through the graph a second time")
     assert p.page.get_by_text("step 8 of 8", exact=True).count() == 1
     assert p.tensor("b", "grad_text") == before
+    # With the retain_graph toggle on (after Reset, which restores the freed buffers), the
+    # second pass works and b.grad doubles.
+    p.click("Reset")
+    p.wait_text("step 0 of 8")
+    p.page.locator(".gv-retain-graph input").check()
+    p.page.wait_for_timeout(300)
+    p.click("Run")
+    p.wait_text("step 8 of 8")
+    p.click("Backward again")
+    _wait_for(lambda: np.allclose(numbers(p.tensor("b", "grad_text")),
+                                  2 * np.array(SEED_GRAD), atol=2e-4))
+    assert p.page.get_by_text("Trying to backward").count() == 0
     assert not p.errors, p.errors
 
 
