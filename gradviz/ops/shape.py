@@ -325,7 +325,12 @@ def narrow_slice(a, dim, s: slice, force: bool = False):
     start, stop, step = s.indices(arr.shape[dim])
     if step <= 0:
         raise ValueError("step must be greater than zero")
-    if start == 0 and stop >= arr.shape[dim] and step == 1 and not force:
+    # PyTorch skips a slice that obviously keeps everything, judged on the values as written
+    # (x[-3:] on a size-3 dim is still recorded).
+    raw_start = 0 if s.start is None else s.start
+    raw_stop = arr.shape[dim] if s.stop is None else s.stop
+    raw_step = 1 if s.step is None else s.step
+    if raw_start == 0 and raw_stop >= arr.shape[dim] and raw_step == 1 and not force:
         return a
     idx = [slice(None)] * arr.ndim
     idx[dim] = slice(start, stop, step)
@@ -348,16 +353,47 @@ def getitem(a, key):
         return narrow_slice(a, 0, key, force=True)
     if all(_is_basic(i) for i in items):
         return _basic_index(a, items)
-    # Advanced indexing (lists, integer or boolean tensors): one IndexBackward0.
-    np_key = tuple(i._array if isinstance(i, Tensor) else i for i in items)
-    np_key = np_key if isinstance(key, tuple) else np_key[0]
-    _check_masks(a._array.shape, items)
+    # Advanced indexing (lists, integer or boolean tensors). PyTorch first applies the basic
+    # items (ints select, slices narrow, None unsqueezes), then one IndexBackward0 with the
+    # advanced ones; ints therefore never join the advanced group as they do in numpy.
+    arrays = [i._array if isinstance(i, Tensor) else (np.asarray(i) if isinstance(i, (list, tuple)) else i)
+              for i in items]
+    n_real = 0
+    for i in arrays:
+        if isinstance(i, np.ndarray):
+            n_real += i.ndim if i.dtype == np.bool_ else 1
+        elif i is not None and i is not Ellipsis:
+            n_real += 1
+    if n_real > a._array.ndim:
+        raise IndexError(f"too many indices for tensor of dimension {a._array.ndim}")
+    out, dim, np_key = a, 0, []
+    for i in arrays:
+        if i is Ellipsis:
+            for _ in range(a._array.ndim - n_real):
+                np_key.append(slice(None))
+                dim += 1
+        elif i is None:
+            out = unsqueeze(out, dim)
+            np_key.append(slice(None))
+            dim += 1
+        elif isinstance(i, slice):
+            out = narrow_slice(out, dim, i)
+            np_key.append(slice(None))
+            dim += 1
+        elif isinstance(i, np.ndarray):
+            if i.dtype == np.bool_:
+                _check_masks(out._array.shape, [slice(None)] * dim + [i])
+            np_key.append(i)
+            dim += i.ndim if i.dtype == np.bool_ else 1
+        else:
+            out = select(out, dim, int(i))
+    key_t = tuple(np_key)
     try:
-        out = a._array[np_key]
+        result = out._array[key_t]
     except IndexError as e:
         raise IndexError(str(e).replace(" for axis ", " for dimension ")) from None
-    return record(IndexBackward0, np.ascontiguousarray(out), (a,),
-                  self_sym_sizes=a._array.shape, indices=np_key)
+    return record(IndexBackward0, np.ascontiguousarray(result), (out,),
+                  self_sym_sizes=out._array.shape, indices=key_t)
 
 
 def _check_masks(shape, items):
