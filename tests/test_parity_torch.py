@@ -794,3 +794,54 @@ def test_edge_case_parity(torch, name):
             np.testing.assert_allclose(b[0].astype(float), a[0].astype(float), rtol=1e-6, equal_nan=True)
         else:
             assert b == a
+
+
+# --- indexing: random keys ------------------------------------------------------------------------
+def _random_key_item(rng, size, allow_adv):
+    r = rng.random()
+    if r < 0.25:
+        return int(rng.integers(-size, size))
+    if r < 0.55:
+        a, b = int(rng.integers(-size - 1, size + 1)), int(rng.integers(-size - 1, size + 2))
+        return slice(None if rng.random() < 0.3 else a, None if rng.random() < 0.3 else b,
+                     None if rng.random() < 0.5 else int(rng.integers(1, 3)))
+    if r < 0.65:
+        return None
+    if r < 0.72:
+        return Ellipsis
+    if allow_adv and r < 0.86:
+        return [int(v) for v in rng.integers(-size, size, int(rng.integers(1, 4)))]
+    if allow_adv:
+        return ("mask", rng.random(size) < 0.5)
+    return slice(None)
+
+
+def test_indexing_parity_random(torch):
+    """Random mixes of ints, slices (negative, stepped, out of range), None, Ellipsis, lists and
+    bool masks: same values, shape, gradient, grad_fn chain, or the same error type."""
+    rng = np.random.default_rng(5)
+    for _ in range(600):
+        shape = tuple(int(v) for v in rng.integers(1, 4, int(rng.integers(1, 4))))
+        items, dim, seen_ellipsis, n_adv = [], 0, False, 0
+        for _ in range(int(rng.integers(1, len(shape) + 2))):
+            item = _random_key_item(rng, shape[min(dim, len(shape) - 1)], n_adv == 0 and rng.random() < 0.4)
+            if item is Ellipsis:
+                item = slice(None) if seen_ellipsis else item
+                seen_ellipsis = True
+            n_adv += isinstance(item, (list, tuple))
+            items.append(item)
+            dim += item is not None and item is not Ellipsis
+        single = len(items) == 1 and rng.random() < 0.5
+        res = []
+        for mod in (torch, gradviz):
+            x = mod.tensor(np.arange(float(np.prod(shape))).reshape(shape), requires_grad=True)
+            key = [mod.tensor(i[1]) if isinstance(i, tuple) else i for i in items]
+            key = key[0] if single else tuple(key)
+            try:
+                y = x[key]
+                y.sum().backward()
+                res.append((tuple(y.shape), y.detach().numpy().tolist(), chain(y.grad_fn),
+                            x.grad.numpy().tolist()))
+            except (IndexError, RuntimeError, ValueError) as exc:
+                res.append(("error", type(exc).__name__))
+        assert res[1] == res[0], (shape, items)
