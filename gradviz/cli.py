@@ -82,14 +82,22 @@ def _snapshot_factory(name: str):
 
 
 def _snapshot(args) -> int:
+    from .apps import APPS as app_names
+
     snapshot = _snapshot_function()
-    kwargs = {"path": args.out, "step": args.step}
+    if args.step is not None and args.target in app_names:
+        raise SystemExit("gradviz snapshot: --step applies to an example's explorer, "
+                         f"not to the {args.target} app")
+    out = args.out or f"gradviz-{args.target}.png"
+    kwargs = {"path": out}
+    if args.step is not None:
+        kwargs["step"] = args.step
     if args.width:
         kwargs["width"] = args.width
     if args.height:
         kwargs["height"] = args.height
-    result = snapshot(_snapshot_factory(args.target), **kwargs)
-    print(f"gradviz: wrote {args.out if args.out else result}")
+    snapshot(_snapshot_factory(args.target), **kwargs)
+    print(f"gradviz: wrote {out}")
     return 0
 
 
@@ -123,7 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
                                "(tutorial, playground); default: seed")
         snap.add_argument("--step", type=int, default=None,
                           help="step the backward pass K events before the picture")
-        snap.add_argument("--out", default=None, help="PNG file to write")
+        snap.add_argument("--out", default=None,
+                          help="PNG file to write (default: gradviz-<target>.png)")
         snap.add_argument("--width", type=int, default=None)
         snap.add_argument("--height", type=int, default=None)
         snap.set_defaults(run=_snapshot)

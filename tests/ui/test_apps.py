@@ -297,3 +297,19 @@ def test_two_sessions_stay_separate(browser):
         second.page.get_by_role("button", name="Step", exact=True).first.click()
         second.wait_for_text(f"step 1 of {n}")
         assert first.counter() == (2, n)
+
+
+# --- the command line's snapshot ------------------------------------------------------------
+def test_cli_snapshot_writes_a_png(browser, tmp_path):
+    import struct
+    import subprocess
+    import sys
+
+    out = tmp_path / "eye.png"
+    cmd = [sys.executable, "-m", "gradviz.cli", "snapshot", "eye", "--step", "2",
+           "--out", str(out), "--width", "900", "--height", "600"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    data = out.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", data[16:24]) == (900, 600)  # the IHDR width and height
