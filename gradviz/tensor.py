@@ -354,7 +354,7 @@ class Tensor:
         return self
 
     def contiguous(self):
-        return self if self._array.flags.c_contiguous else _S.clone(self)
+        return self if self._array.flags.c_contiguous else _S.clone(self, "C")
 
     def is_contiguous(self) -> bool:
         return bool(self._array.flags.c_contiguous)

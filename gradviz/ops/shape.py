@@ -133,8 +133,24 @@ def flatten(a, start_dim=0, end_dim=-1):
     return reshape(a, new)
 
 
-def clone(a):
-    return record(CloneBackward0, a._array.copy(), (a,))
+def clone(a, order: str = "K"):
+    """A copy. Like PyTorch's preserve_format, a transposed tensor stays transposed (order "K");
+    ``contiguous()`` asks for order "C"."""
+    arr = a._array
+    if order == "K" and not _dense(arr):
+        order = "C"  # expanded or strided with gaps: PyTorch's clone gives a contiguous copy
+    return record(CloneBackward0, np.array(arr, order=order, copy=True), (a,))
+
+
+def _dense(arr: np.ndarray) -> bool:
+    """Non-overlapping and dense: some permutation of the dims is C-contiguous."""
+    dims = sorted((st, sz) for st, sz in zip(arr.strides, arr.shape) if sz != 1)
+    expected = arr.itemsize
+    for st, sz in dims:
+        if st != expected:
+            return False
+        expected *= sz
+    return True
 
 
 # --- transposes ------------------------------------------------------------------------------
