@@ -845,3 +845,67 @@ def test_indexing_parity_random(torch):
             except (IndexError, RuntimeError, ValueError) as exc:
                 res.append(("error", type(exc).__name__))
         assert res[1] == res[0], (shape, items)
+
+
+# --- view/shape chains --------------------------------------------------------------------------
+def _shape_step(rng, shape):
+    nd = len(shape)
+    ops = ["reshape", "view", "flatten", "unsqueeze", "contiguous", "clone", "mul"]
+    if nd >= 1: ops += ["squeeze_all", "squeeze_dim", "expand"]
+    if nd >= 2: ops += ["transpose", "permute", "t" if nd == 2 else "mT", "T"]
+    op = ops[int(rng.integers(len(ops)))]
+    if op in ("reshape", "view"):
+        n = int(np.prod(shape)); dims = []
+        rest = n
+        for f in (2, 3, 1):
+            if rest % f == 0 and rng.random() < 0.5: dims.append(f); rest //= f
+        dims.append(rest)
+        if rng.random() < 0.3: dims[int(rng.integers(len(dims)))] = -1
+        return op, tuple(dims)
+    if op == "flatten": return op, (int(rng.integers(0, max(nd, 1))),)
+    if op == "unsqueeze": return op, (int(rng.integers(-nd - 1, nd + 1)),)
+    if op == "squeeze_dim": return op, (int(rng.integers(-nd, nd)),)
+    if op == "expand":
+        return op, tuple([2] + [s if s != 1 or rng.random() < 0.5 else 3 for s in shape])
+    if op == "transpose": return op, tuple(int(v) for v in rng.choice(nd, 2, replace=False))
+    if op == "permute": return op, tuple(int(v) for v in rng.permutation(nd))
+    return op, ()
+def _shape_apply(mod, x, op, args):
+    if op == "reshape": return x.reshape(*args)
+    if op == "view": return x.view(*args)
+    if op == "flatten": return x.flatten(*args)
+    if op == "unsqueeze": return x.unsqueeze(*args)
+    if op == "squeeze_all": return x.squeeze()
+    if op == "squeeze_dim": return x.squeeze(*args)
+    if op == "expand": return x.expand(*args)
+    if op == "transpose": return x.transpose(*args)
+    if op == "permute": return x.permute(*args)
+    if op == "t": return x.t()
+    if op == "mT": return x.mT
+    if op == "T": return x.T
+    if op == "contiguous": return x.contiguous()
+    if op == "clone": return x.clone()
+    if op == "mul": return x * 2
+
+@pytest.mark.filterwarnings("ignore:The use of `x.T`:UserWarning")
+def test_shape_chain_parity_random(torch):
+    """Chains of reshape/view/flatten/(un)squeeze/expand/transpose/permute/t/mT/T/contiguous/
+    clone: values, gradients, grad_fn chains, contiguity (which decides view vs copy later)."""
+    for it in range(600):
+        shape = tuple(int(v) for v in np.random.default_rng(10_000 + it).integers(1, 4, 3)[:1 + it % 3])
+        res = []
+        for mod in (torch, gradviz):
+            x = mod.tensor(np.arange(float(np.prod(shape))).reshape(shape), requires_grad=True)
+            y = x
+            r2 = np.random.default_rng(it)
+            try:
+                for _ in range(int(r2.integers(1, 5))):
+                    op, args = _shape_step(r2, tuple(y.shape))
+                    y = _shape_apply(mod, y, op, args)
+                u = np.arange(float(np.prod(tuple(y.shape)))).reshape(tuple(y.shape))
+                y.backward(mod.tensor(u))
+                res.append((tuple(y.shape), y.detach().numpy().tolist(), chain(y.grad_fn),
+                            x.grad.numpy().tolist(), y.is_contiguous()))
+            except RuntimeError as exc:
+                res.append(("error", norm(str(exc))))
+        assert res[1] == res[0], (shape, it)
