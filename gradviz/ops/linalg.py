@@ -39,12 +39,21 @@ def _mat2_grad(mat1: np.ndarray, g: np.ndarray, strides, shape) -> np.ndarray:
     return mat1.T @ g
 
 
+def _mat1_grad(g: np.ndarray, mat2: np.ndarray) -> np.ndarray:
+    """G@Bᵀ. With one output column (a 1-unit last layer) it is an outer product: each entry
+    is one product, so broadcasting computes the same numbers ~2.5x faster than matmul's k=1
+    path (64x1 by 1x256: ~11 vs ~27 us)."""
+    if g.shape[1] == 1 and mat2.shape[1] == 1:
+        return g * mat2.T
+    return g @ mat2.T
+
+
 class MmBackward0(Node):
     __slots__ = ()
     rule = "d(A@B)/dA = G@Bᵀ, d(A@B)/dB = Aᵀ@G"
 
     def backward(self, g):
-        ga = g @ self.saved("mat2").T if self.needs(0) else None
+        ga = _mat1_grad(g, self.saved("mat2")) if self.needs(0) else None
         gb = None
         if self.needs(1):
             gb = _mat2_grad(self.saved("self"), g, self._saved.get("mat2_sym_strides"),
@@ -88,7 +97,7 @@ class AddmmBackward0(Node):
 
     def backward(self, g):
         gs = g if self.needs(0) else None
-        ga = g @ self.saved("mat2").T if self.needs(1) else None
+        ga = _mat1_grad(g, self.saved("mat2")) if self.needs(1) else None
         gb = None
         if self.needs(2):
             gb = _mat2_grad(self.saved("mat1"), g, self._saved.get("mat2_sym_strides"),
@@ -155,8 +164,16 @@ def addmm(bias, a, b):
     (n, k), (k2, m) = a._array.shape, b._array.shape
     if k != k2:
         raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({n}x{k} and {k2}x{m})")
-    out = a._array @ b._array
-    out += bias._array
+    aa, ba = a._array, b._array
+    if n < m and n * k * m >= 65536 and ba.flags.f_contiguous and aa.flags.c_contiguous:
+        # input @ weight.t() with fewer rows than outputs: OpenBLAS runs (weight @ input.T).T
+        # ~20% faster than the same product asked for the other way round (784x256, batch 64:
+        # ~245 vs ~300 us); the bias add then writes the result out row-major, as torch's is.
+        prod = (ba.T @ aa.T).T
+        out = np.add(prod, bias._array, order="C", dtype=prod.dtype)
+    else:
+        out = aa @ ba
+        out += bias._array
     return record(AddmmBackward0, out, (bias, a, b), mat1=a if _need(b) else None,
                   mat2=b if _need(a) else None,
                   mat2_sym_strides=_strides(b._array) if _need(b) else None)
