@@ -13,7 +13,21 @@ class ReluBackward0(Node):
     rule = "d relu(a)/da = 1 where the output is > 0, else 0"
 
     def backward(self, g):
-        return (np.where(self.saved("result") > 0, g, np.zeros((), dtype=g.dtype)),)
+        result = self.saved("result")
+        bits = _SAME_SIZE_INT.get(g.dtype) if g.size >= 256 else None
+        if bits is None or result.shape != g.shape:
+            return (np.where(result > 0, g, np.zeros((), dtype=g.dtype)),)
+        # The same select without branches: np.where mispredicts on a random mask (~80 us for
+        # 64x256, ~10 us this way). g's bits AND all-ones where the output is > 0, else all
+        # zeros (+0.0), so NaN and inf pass or vanish exactly as with the select.
+        mask = np.greater(result, 0).astype(bits)
+        np.negative(mask, out=mask)
+        np.bitwise_and(g.view(bits), mask, out=mask)
+        return (mask.view(g.dtype),)
+
+
+_SAME_SIZE_INT = {np.dtype(np.float16): np.dtype(np.int16), np.dtype(np.float32): np.dtype(np.int32),
+                  np.dtype(np.float64): np.dtype(np.int64)}
 
 
 class SigmoidBackward0(Node):
