@@ -145,7 +145,8 @@ def _sum_to_shape(g: np.ndarray, shape: tuple) -> np.ndarray:
     """Undo broadcasting: sum ``g`` over the dimensions that were broadcast to reach it."""
     extra = g.ndim - len(shape)
     if extra:
-        g = g.sum(axis=tuple(range(extra)))
+        # np.add.reduce is what ndarray.sum runs, without its Python wrapper (~1 us a call).
+        g = np.add.reduce(g, axis=0 if extra == 1 else tuple(range(extra)))
     axes = tuple(i for i, s in enumerate(shape) if s == 1 and g.shape[i] != 1)
     if axes:
         g = g.sum(axis=axes, keepdims=True)

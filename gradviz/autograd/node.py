@@ -59,7 +59,7 @@ class FreedTensor:
     __slots__ = ("shape",)
 
     def __init__(self, shape):
-        self.shape = tuple(shape)
+        self.shape = shape if type(shape) is tuple else tuple(shape)
 
 
 def _produced_by(fn) -> str:
@@ -161,9 +161,14 @@ class Node:
             return None
         # Keep a marker in each freed slot: reading it raises PyTorch's error, and the graph
         # export can still list what was saved and that it is gone.
-        kept = {k: (FreedTensor(v.tensor._array.shape) if isinstance(v, SavedTensor) else v)
-                for k, v in released.items()}
-        if not any(isinstance(v, FreedTensor) for v in kept.values()):
+        kept = {}
+        any_tensor = False
+        for k, v in released.items():
+            if type(v) is SavedTensor:
+                v = FreedTensor(v.tensor._array.shape)
+                any_tensor = True
+            kept[k] = v
+        if not any_tensor:
             return None  # nothing saved is a tensor: nothing to free
         self._saved = kept
         self._freed = True

@@ -178,7 +178,15 @@ def replayable(fn):
 
     def op(*args, **kwargs):
         out = fn(*args, **kwargs)
-        if type(out) is Tensor or isinstance(out, Tensor):
+        if type(out) is Tensor:
+            # (_is_arg inlined: this wrapper runs around every public op call)
+            if out._recipe is None:
+                for a in args:
+                    if a is out:
+                        break
+                else:
+                    out._recipe = (op, args, kwargs, _grad_enabled(), None)
+        elif isinstance(out, Tensor):
             if out._recipe is None and not _is_arg(out, args):
                 out._recipe = (op, args, kwargs, _grad_enabled(), None)
         elif isinstance(out, tuple):

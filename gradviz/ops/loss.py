@@ -56,8 +56,9 @@ def _softplus_neg(x):
 
 
 def _sigmoid(x):
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    # 1/(1+e) for x >= 0 and e/(1+e) below, e = exp(-|x|), without a select: the numerator
+    # exp(min(x, 0)) is 1 or e exactly, so the result is bit-identical to the two-branch form.
+    return np.exp(np.minimum(x, 0)) / (1 + np.exp(-np.abs(x)))
 
 
 class BinaryCrossEntropyWithLogitsBackward0(Node):
