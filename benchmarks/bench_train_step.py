@@ -222,15 +222,20 @@ def write_results(table: list[str], info: list[str], args) -> None:
         "What stands in the way of the targets:",
         "",
         "- medium: the two large sgemm calls (64×784 @ 784×256 forward, its weight gradient "
-        "backward) are ~2/3 of PyTorch's step; numpy's OpenBLAS runs them ~10-40% slower than "
-        "PyTorch's own kernels on this CPU (measured alone: ~290 vs ~200 µs forward, ~210 vs "
-        "~185 µs backward), so the medium ratio cannot drop much below ~1.15x by trimming "
-        "Python overhead alone.",
-        "- small: PyTorch's forward pass costs ~27 µs for 6 ops (~4.5 µs per op, in C++); "
-        "gradviz spends ~1-2 µs of Python per op in record/Tensor/Node plus ~0.4-2 µs per "
-        "numpy call on a tiny array (np.where ~2 µs, ufuncs with a Python scalar ~0.7 µs), "
-        "and the backward pass walks 10 nodes (6 functions, 4 AccumulateGrad) through a "
-        "generator that yields an event for each. 0.7x would need ~75 µs per step in total.",
+        "backward) are ~2/3 of PyTorch's step, and numpy's OpenBLAS is slower at them than "
+        "PyTorch's kernels (CPU time, alone: forward ~245 µs as (W @ Xᵀ)ᵀ, which gradviz now "
+        "uses, ~300 µs as X @ Wᵀ, vs ~215 µs for torch.addmm; weight gradient ~200 vs ~180 µs). "
+        "That ~50 µs of ~650 puts the floor near 1.1x with everything else equal; relu's "
+        "backward (was np.where, ~80 µs) and the 1-column G@Bᵀ (~27 µs) are no longer in the way.",
+        "- small: per step gradviz spends ~150-190 µs of CPU against PyTorch's ~110: forward "
+        "~60 µs vs ~30-40 (6 ops at ~1-2 µs of Python each in record/Tensor/Node/replayable, "
+        "plus ~0.5-2 µs per numpy call on a tiny array), backward ~90 µs (kernels ~20, broadcast "
+        "reduction ~10, the rest the engine: plan's heap ~7, Tensor.backward/prepare_roots, the "
+        "generator and its events, accumulation, releasing saved tensors), and ~20 µs of gen-0 "
+        "garbage collection triggered by the Python objects a step allocates (gc disabled: "
+        "175 → 155 µs). 0.7x needs ~80 µs per step in total, under half of today's, which "
+        "trimming Python per op cannot reach; it would take fewer Python objects and calls per "
+        "op than record/Node/Tensor/event make today.",
         "",
     ]
     text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n\n"
