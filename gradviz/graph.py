@@ -11,14 +11,17 @@ from __future__ import annotations
 import gc
 import sys
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 
 from .autograd.node import AccumulateGrad, FreedTensor, SavedTensor
 from .health import Thresholds, gradient_health, magnitude
 from .ops.base import INPLACE_RECIPE
 from .tensor import Tensor
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 __all__ = ["to_networkx", "caller_names", "replay", "Replayed", "ReplayError",
            "same_structure", "tensor_label"]
@@ -232,6 +235,8 @@ class _Exporter:
         return t
 
     def build(self, root_ids) -> nx.DiGraph:
+        import networkx as nx  # imported on first export: `import gradviz` stays light
+
         G = nx.DiGraph()
         # Filled through networkx's own adjacency dicts: add_nodes_from/add_edges_from check
         # and copy every attribute dict, which is most of the cost on a 100k-node graph.
