@@ -18,6 +18,11 @@ def explorer(root, names=None, **kwargs):
     return Explorer(root, names=names or {}, **kwargs)
 
 
+#: Height of the explorers embedded in the tutorial: its graphs are small and flat, and the
+#: page around them is long, so less empty canvas above and below them.
+TUTORIAL_HEIGHT = 470
+
+
 def has_graph(tensor) -> bool:
     return tensor.grad_fn is not None or tensor.requires_grad
 

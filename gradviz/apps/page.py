@@ -67,3 +67,13 @@ def output_block(text: str, **kwargs) -> pn.pane.HTML:
 def note(markdown: str, kind: str = "info", **kwargs) -> pn.pane.Alert:
     """A highlighted remark next to a figure."""
     return pn.pane.Alert(markdown, alert_type=kind, sizing_mode="stretch_width", **kwargs)
+
+
+def query_value(name: str, allowed) -> str | None:
+    """``?name=value`` from the page's URL when the session was created, if it is one of
+    ``allowed``: read before building, so a shared link opens on the right view at once
+    (``location.sync`` alone would build the default view first, then switch)."""
+    args = getattr(pn.state, "session_args", None) or {}
+    values = args.get(name) or []
+    value = values[0].decode() if values and isinstance(values[0], bytes) else None
+    return value if value in allowed else None

@@ -55,7 +55,8 @@ def create_app() -> pn.template.BootstrapTemplate:
     """A fresh playground page for one session.
 
     No sidebar: the explorer needs the width (its graph is scaled to fit)."""
-    app = PlaygroundApp()
+    initial = page.query_value("example", list(examples.EXAMPLES))
+    app = PlaygroundApp(**({"example": initial} if initial else {}))
     if pn.state.location is not None:  # ?example=mlp opens that example
         pn.state.location.sync(app, {"example": "example"})
     return page.template("Playground", main=[app.header(), app.graph])

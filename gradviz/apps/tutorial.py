@@ -34,7 +34,7 @@ class Section:
 def _seed_explorer():
     """The graph of ``loss`` from In [8], fresh and not yet backpropagated."""
     namespace, _ = nb.run(nb.FORWARD)
-    return graphs.explorer(namespace["loss"], names_in(namespace))
+    return graphs.explorer(namespace["loss"], names_in(namespace), height=graphs.TUTORIAL_HEIGHT)
 
 
 def _cut_figure(cut_cell: nb.Cell, cut_name: str, recorded_note: str, cut_note: str):
@@ -50,7 +50,8 @@ def _cut_figure(cut_cell: nb.Cell, cut_name: str, recorded_note: str, cut_note: 
                    graphs.tensor_card(cut[cut_name], cut_name, cut_note),
                    sizing_mode="stretch_width")
     return pn.Column(cards, page.label("The graph behind the recorded z"),
-                     graphs.explorer(z, names, gradient=ones_like(z)),
+                     graphs.explorer(z, names, gradient=ones_like(z),
+                                     height=graphs.TUTORIAL_HEIGHT),
                      sizing_mode="stretch_width")
 
 
@@ -74,7 +75,8 @@ def _jacobian_explorer():
     namespace, _ = nb.run(nb.JACOBIAN_FORWARD)
     out = namespace["out"]
     return graphs.explorer(out, names_in(namespace),
-                           gradient=ones_like(out), retain_graph=True)
+                           gradient=ones_like(out), retain_graph=True,
+                           height=graphs.TUTORIAL_HEIGHT)
 
 
 # --- the sections --------------------------------------------------------------------------
@@ -94,7 +96,8 @@ functions that made *its* inputs. `z` came from an addition, so its `grad_fn` is
 `AddBackward0`; the loss's is `BinaryCrossEntropyWithLogitsBackward0`.
 
 In the graph these are the function nodes. As in PyTorch, `matmul` of a vector by a matrix
-is recorded as *unsqueeze → mm → squeeze*, and leaves are reached through `AccumulateGrad`.
+is recorded as *unsqueeze → mm → squeeze*. (In `next_functions` the leaves `w` and `b` appear
+as `AccumulateGrad` nodes; the picture draws the leaf tensors themselves.)
 The address printed (`0x…`) is just where the object lives in memory.""",
             setup=(nb.FORWARD,), graph=_seed_explorer),
     Section("backward", nb.BACKWARD, "Backward: gradients flow to the leaves", "Backward", """
@@ -206,7 +209,8 @@ def create_app() -> pn.template.BootstrapTemplate:
 
     No sidebar: the explorer needs the width (its graph is scaled to fit), so the sections
     are a row of steps above the content instead."""
-    app = TutorialApp()
+    initial = page.query_value("section", SECTION_KEYS)
+    app = TutorialApp(**({"section": initial} if initial else {}))
     if pn.state.location is not None:  # ?section=jacobian opens that section
         pn.state.location.sync(app, {"section": "section"})
     return page.template("The autograd tutorial, step by step",

@@ -281,6 +281,14 @@ def test_playground_switches_between_all_examples(browser):
             assert page.counter()[0] == 0
 
 
+def test_playground_example_from_url(browser):
+    from gradviz.apps.playground import create_app
+
+    with serve(create_app) as (url, _), open_page(browser, url + "?example=nan") as page:
+        text = page.wait_for_text(PLAYGROUND_MARKERS["nan"])
+        assert PLAYGROUND_MARKERS["seed"] not in text  # opened on the example, not switched to it
+
+
 def test_two_sessions_stay_separate(browser):
     from gradviz.apps.playground import create_app
 
