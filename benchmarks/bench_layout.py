@@ -14,6 +14,7 @@ edges cross between consecutive layer lines when their order swaps.
 from __future__ import annotations
 
 import argparse
+import json
 import platform
 import shutil
 import statistics
@@ -93,7 +94,14 @@ def main() -> None:
     parser.add_argument("--dot-repeats", type=int, default=3)
     parser.add_argument("--dot-repeats-large", type=int, default=1, help="dot runs at 5000 nodes and more")
     parser.add_argument("--dot-max-seconds", type=float, default=120.0, help="skip dot at larger sizes once a run takes longer")
+    parser.add_argument(
+        "--dot-cache",
+        type=Path,
+        help="JSON file of dot's results (median seconds, crossings) per shape and size: reused when present, filled "
+        "when not, so the slow dot runs at 5,000+ nodes need not be repeated for every gradviz change",
+    )
     args = parser.parse_args()
+    cache = json.loads(args.dot_cache.read_text()) if args.dot_cache and args.dot_cache.exists() else {}
     have_dot = shutil.which("dot") is not None
     dot_version = subprocess.run(["dot", "-V"], capture_output=True, text=True).stderr.strip() if have_dot else "absent"
     print(f"python {platform.python_version()}, numpy {np.__version__}, networkx {nx.__version__}, {dot_version}")
@@ -106,7 +114,8 @@ def main() -> None:
             graph = autograd_dag(size, seed=0, shape=shape)
             source = to_dot(graph)
             ours, dots, nxs = [], [], []
-            run_dot = have_dot and not dot_too_slow[shape]
+            cached = cache.get(f"{shape}:{size}")
+            run_dot = have_dot and not dot_too_slow[shape] and cached is None
             dot_repeats = args.dot_repeats if size < 5000 else args.dot_repeats_large
             for r in range(max(args.repeats, dot_repeats if run_dot else 0)):
                 if r < args.repeats:
@@ -127,6 +136,14 @@ def main() -> None:
             if dots:
                 dot_s = statistics.median(dots)
                 c_dot = count_crossings(dot_positions, graph.edges(), dot_routes)
+                if args.dot_cache:
+                    cache[f"{shape}:{size}"] = [dot_s, c_dot]
+                    args.dot_cache.write_text(json.dumps(cache, indent=1))
+            elif cached is not None:
+                dot_s, c_dot = cached
+                if dot_s > args.dot_max_seconds:
+                    dot_too_slow[shape] = True
+            if dots or cached is not None:
                 ratio = f"{c_ours / c_dot:.2f}" if c_dot else ("1.00" if c_ours == 0 else "inf")
                 row += [f"{dot_s:.2f}", f"{nx_s:.3f}", f"{dot_s / ours_s:.0f}x", c_ours, c_dot, c_nx, ratio]
             else:
