@@ -120,6 +120,7 @@ class _Exporter:
         self.inputs: dict = {}
         self.n_tensors = 0
         self.n_functions = 0
+        self._output_of: dict = {}  # id(grad_fn) -> id of the tensor node it produced
 
     def run(self, roots) -> nx.DiGraph:
         root_ids = []
@@ -162,8 +163,6 @@ class _Exporter:
             self.inputs[fid] = feeding
         return self.build(root_ids)
 
-    _output_of: dict
-
     def tensor(self, t, arr, role: str) -> str:
         key = id(t) if t is not None else None
         if key is not None and key in self.ids:
@@ -185,8 +184,8 @@ class _Exporter:
             "value": arr,
             "grad": grad,
             "retains_grad": bool(t._retains_grad) if t is not None else False,
-            "grad_health": gradient_health(grad, self.thresholds),
-            "grad_magnitude": magnitude(grad),
+            "grad_health": gradient_health(grad, self.thresholds) if grad is not None else None,
+            "grad_magnitude": magnitude(grad) if grad is not None else None,
         }))
         if key is not None:
             self.ids[key] = tid
@@ -213,8 +212,6 @@ class _Exporter:
         }))
         self.ids[id(fn)] = fid
         self.objects[fid] = fn
-        if not hasattr(self, "_output_of"):
-            self._output_of = {}
         self._output_of[id(fn)] = out_tid
         self.edge(fid, out_tid, 0)
         return fid
