@@ -177,6 +177,21 @@ def test_internal_count_matches_drawing_count():
     g = graphs.autograd_dag(600, seed=3, shape="branchy")
     layout = layered_layout(g)
     assert layout.crossings == count_crossings(layout)
+    # also after long edges were re-routed (the count is kept up to date, not recounted)
+    g = graphs.autograd_dag(2000, seed=0, shape="mixed")
+    layout = layered_layout(g)
+    assert layout.crossings == count_crossings(layout)
+
+
+def test_rerouting_long_edges_removes_crossings(monkeypatch):
+    import gradviz.layout.layered as layered
+
+    g = graphs.autograd_dag(2000, seed=0, shape="resnet")
+    with_reroute = layered_layout(g)
+    monkeypatch.setattr(layered, "REROUTE_UP_TO", 0)
+    without = layered_layout(g)
+    assert with_reroute.crossings < without.crossings
+    assert_valid(g, with_reroute)
 
 
 # ---- properties of the layout ---------------------------------------------------------

@@ -12,7 +12,7 @@ from .channels import assign_tracks, channel_routes, pick_channel_edges
 from .coordinates import in_layer_coordinates, layer_columns
 from .long_edges import split_long_edges
 from .model import Layout, Point, default_node_size
-from .ordering import initial_order, reduce_crossings
+from .ordering import crossings_by_layer, initial_order, reduce_crossings, reroute_chains
 from .ranking import index_graph, rank_nodes
 from .routing import route_points
 
@@ -26,6 +26,12 @@ LARGE_GRAPH = 80_000
 # Up to this many nodes + dummies, crossing reduction runs from two initial
 # orders and keeps the better result.
 TWO_STARTS_UP_TO = 12_000
+
+# Up to this many nodes + dummies, long edges that cross something are
+# re-routed whole after the sweeps (ordering.reroute_chains). Its cost grows
+# with the number and length of such edges, faster than linearly, and beyond
+# this size it would break the 0.5 s budget of a 10,000-node graph.
+REROUTE_UP_TO = 30_000
 
 # Dummy nodes allowed per real node (and at least this many in all) before
 # the longest edges are routed over the top instead (see channels).
@@ -128,6 +134,9 @@ def layered_layout(
         if best is None or (crossings is not None and crossings < best[1]):
             best = (pos, crossings)
     pos, crossings = best
+    if crossings and pg.n_nodes <= REROUTE_UP_TO:
+        pos, gain = reroute_chains(pg, pos, crossings_by_layer(pg, pos))
+        crossings -= gain
     phase("crossing reduction", 0.7)
 
     n_dummy = pg.n_nodes - pg.n_real

@@ -234,3 +234,114 @@ def reduce_crossings(
         if progress is not None:
             progress((it + 1) / iterations, f"crossing reduction sweep {it + 1}/{iterations}")
     return best_pos, best
+
+
+def _reroute_one(
+    pos: np.ndarray, layer: np.ndarray, sizes: np.ndarray, nodes_by_layer: np.ndarray, layer_start: np.ndarray,
+    e_src: np.ndarray, e_dst: np.ndarray, edge_start: np.ndarray, head: int, tail: int, fd: int, s: int,
+) -> int:
+    """Best route for a long edge between its ends head and tail, the rest fixed.
+
+    The edge's dummies are fd .. fd+s-2, one per layer between the ends.
+    Updates `pos` in place when the new route has fewer crossings; returns the gain.
+    cost[g, ta, tb]: crossings of the segment from slot ta of layer lo+g to slot tb
+    of layer lo+g+1 with the other segments of that gap (slot t: just before the
+    node at position t once the dummies are out), from 2D prefix counts.
+    """
+    lo, hi = int(layer[head]), int(layer[tail])
+    G = hi - lo
+    dummies = np.arange(fd, fd + s - 1)
+    old = pos[dummies]
+    inner = nodes_by_layer[layer_start[lo + 1] : layer_start[hi]]
+    inner = inner[(inner < dummies[0]) | (inner > dummies[-1])]
+    pos[inner] -= pos[inner] > old[layer[inner] - lo - 1]  # take the dummies out
+    es, ed = e_src[edge_start[lo] : edge_start[hi]], e_dst[edge_start[lo] : edge_start[hi]]
+    keep = ((es < dummies[0]) | (es > dummies[-1])) & ((ed < dummies[0]) | (ed > dummies[-1]))
+    es, ed = es[keep], ed[keep]
+    W = int(sizes[lo : hi + 1].max())
+    H = np.zeros((G, W + 2, W + 2), dtype=np.int64)
+    np.add.at(H, (layer[es] - lo, pos[es] + 1, pos[ed] + 1), 1)
+    P = H.cumsum(1).cumsum(2)  # P[g, i, j]: segments with x < i and y < j
+    R, C = P[:, :, W + 1], P[:, W + 1, :]
+    cost = R[:, :, None] + C[:, None, :] - 2 * P
+    ph, pt = int(pos[head]), int(pos[tail])
+    big = 1 << 40
+    slots = np.arange(W + 2)
+    width = sizes[lo + 1 : hi] - 1  # slots 0..width valid in each dummy layer
+    first = R[0, ph] - P[0, ph, :] + C[0, :] - P[0, ph + 1, :]  # from the fixed head
+    last = R[G - 1, :] - P[G - 1, :, pt + 1] + C[G - 1, pt] - P[G - 1, :, pt]  # into the fixed tail
+    best = np.where(slots <= width[0], first, big)
+    back = []
+    for g in range(1, G - 1):
+        m = best[:, None] + cost[g]
+        arg = m.argmin(0)
+        back.append(arg)
+        best = np.where(slots <= width[g], m[arg, slots], big)
+    total = best + last
+    end = int(total.argmin())
+    current = int(first[old[0]] + last[old[-1]]) + int(cost[np.arange(1, G - 1), old[:-1], old[1:]].sum())
+    gain = current - int(total[end])
+    if gain > 0:
+        new = np.empty(G - 1, dtype=np.int64)
+        new[-1] = end
+        for g in range(G - 3, -1, -1):
+            new[g] = back[g][new[g + 1]]
+    else:
+        new, gain = old, 0
+    pos[inner] += pos[inner] >= new[layer[inner] - lo - 1]  # put them back
+    pos[dummies] = new
+    return gain
+
+
+def reroute_chains(pg: ProperGraph, pos: np.ndarray, by_layer: np.ndarray, rounds: int = 2) -> tuple[np.ndarray, int]:
+    """Re-thread whole long edges (chains of dummies) where they cross something.
+
+    Sweeps move one node at a time, and a long edge that should run on the
+    other side of a chain of ops only gets there if every one of its dummies
+    moves: no single move helps. Here each long edge with a segment that
+    crosses another is taken out, and a shortest path over its layers
+    (states: the slot of its dummy in each layer; cost: the crossings of
+    each segment with the fixed rest, from 2D prefix counts) puts it back on
+    the route with the fewest crossings. Exact for that edge given the rest,
+    and it moves only for a strict gain, so the total never grows. Returns
+    the positions and the crossings removed.
+    """
+    if not (by_layer > 0).any() or pg.n_nodes == pg.n_real:
+        return pos, 0
+    n_real = pg.n_real
+    layer = pg.layer
+    pos = pos.copy()
+    sizes = np.bincount(layer, minlength=pg.n_layers)
+    layer_start = np.concatenate(([0], np.cumsum(sizes)))
+    nodes_by_layer = np.argsort(layer, kind="stable")
+    by_edge = np.argsort(layer[pg.src], kind="stable")
+    e_src, e_dst = pg.src[by_edge], pg.dst[by_edge]
+    edge_start = np.searchsorted(layer[e_src], np.arange(pg.n_layers + 1))
+    first_dummy, span = pg.first_dummy.tolist(), pg.span.tolist()
+    edge_of_dummy = np.repeat(np.arange(len(span)), np.maximum(pg.span - 1, 0))
+    pred_of = np.empty(pg.n_nodes, dtype=np.int64)
+    pred_of[pg.dst] = pg.src  # only read for first dummies (one predecessor)
+    succ_of = np.empty(pg.n_nodes, dtype=np.int64)
+    succ_of[pg.src] = pg.dst  # only read for last dummies (one successor)
+
+    total_gain = 0
+    for _ in range(rounds):
+        crossed = np.flatnonzero(crossings_by_layer(pg, pos) > 0)
+        involved: set[int] = set()  # long edges with a segment that crosses another
+        for k in crossed.tolist():  # the segments that cross, in the few crossed gaps
+            idx = np.arange(edge_start[k], edge_start[k + 1])
+            a, b = pos[e_src[idx]], pos[e_dst[idx]]
+            crossing = ((a[:, None] - a[None, :]) * (b[:, None] - b[None, :]) < 0).any(1)
+            ends = np.concatenate((e_src[idx][crossing], e_dst[idx][crossing]))
+            involved.update(edge_of_dummy[ends[ends >= n_real] - n_real].tolist())
+        round_gain = 0
+        for e in sorted(involved):
+            fd, s = first_dummy[e], span[e]
+            head, tail = int(pred_of[fd]), int(succ_of[fd + s - 2])
+            round_gain += _reroute_one(
+                pos, layer, sizes, nodes_by_layer, layer_start, e_src, e_dst, edge_start, head, tail, fd, s
+            )
+        total_gain += round_gain
+        if round_gain == 0:
+            break
+    return pos, total_gain
