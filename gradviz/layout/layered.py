@@ -24,8 +24,10 @@ DIRECTIONS = ("LR", "RL", "TB", "BT")
 LARGE_GRAPH = 80_000
 
 # Up to this many nodes + dummies, crossing reduction runs from two initial
-# orders and keeps the better result.
-TWO_STARTS_UP_TO = 12_000
+# orders (each swept, then its long edges re-routed) and keeps the better
+# result. Covers 1,000-node autograd graphs (branchy: 12 -> 8 crossings, dot
+# 11); above, one start already beats dot and the time is worth more.
+TWO_STARTS_UP_TO = 2_500
 
 # Up to this many nodes + dummies, long edges that cross something are
 # re-routed whole after the sweeps (ordering.reroute_chains). Its cost grows
@@ -131,12 +133,12 @@ def layered_layout(
             transpose_passes=2 if pg.n_nodes > 25_000 else 4,
             progress=lambda f, m: report(0.2 + share * (k + f), m),
         )
+        if crossings and pg.n_nodes <= REROUTE_UP_TO:
+            pos, gain = reroute_chains(pg, pos, crossings_by_layer(pg, pos))
+            crossings -= gain
         if best is None or (crossings is not None and crossings < best[1]):
             best = (pos, crossings)
     pos, crossings = best
-    if crossings and pg.n_nodes <= REROUTE_UP_TO:
-        pos, gain = reroute_chains(pg, pos, crossings_by_layer(pg, pos))
-        crossings -= gain
     phase("crossing reduction", 0.7)
 
     n_dummy = pg.n_nodes - pg.n_real
