@@ -22,15 +22,16 @@ def seed_graph():
     return dict(x=x, y=y, w=w, b=b, z=z, loss=loss)
 
 
-def random_program(seed: int, n_ops: int = 12):
+def random_program(seed: int, n_ops: int = 12, lib=gv):
     """A random program over float64 leaves with broadcasting, shared subexpressions and leaves
-    used several times. Returns (root, leaves). The same seed gives the same program."""
+    used several times. Returns (root, leaves). The same seed gives the same program and the
+    same leaf values; ``lib`` is gradviz, or torch for an independent twin."""
     rng = np.random.default_rng(seed)
-    leaves = [gv.tensor(rng.standard_normal(shape), requires_grad=True)
+    leaves = [lib.tensor(rng.standard_normal(shape), requires_grad=True)
               for shape in [(3, 4), (4,), (3, 1), ()]]
-    pool = list(leaves) + [gv.tensor(rng.standard_normal((3, 4)))]  # one constant
-    unary = [gv.tanh, gv.sigmoid, lambda t: t * t, lambda t: t.exp().clamp(max=5.0),
-             lambda t: gv.relu(t) + 0.1 * t]
+    pool = list(leaves) + [lib.tensor(rng.standard_normal((3, 4)))]  # one constant
+    unary = [lib.tanh, lib.sigmoid, lambda t: t * t, lambda t: t.exp().clamp(max=5.0),
+             lambda t: lib.relu(t) + 0.1 * t]
     binary = [lambda a, b: a + b, lambda a, b: a * b, lambda a, b: a - 2.0 * b,
               lambda a, b: a / (b * b + 1.0)]
     for _ in range(n_ops):
