@@ -84,7 +84,8 @@ def test_parse_index_and_literal_round_trip():
 
 # --- formatting and colours ------------------------------------------------------------------
 def test_format_array_small_in_full_large_as_summary():
-    assert format_array(np.array([1.0, 2.5])) == "[1. , 2.5]"
+    assert format_array(np.array([1.0, 2.5])) == "[1, 2.5]"
+    assert format_array(np.array([[1.0, -0.5], [0.25, 3.0]])) == "[[1, -0.5],\n [0.25, 3]]"
     assert format_array(np.float32(0.5)) == "0.5"
     big = format_array(np.arange(100.0).reshape(10, 10))
     assert big.startswith("10×10: min 0, max 99")

@@ -472,6 +472,7 @@ class Explorer(pn.viewable.Viewer):
         with pn.io.hold():
             self.graph_view.update_nodes(self.G, nodes, grads, self.colour_mode, current)
             self.graph_view.update_edges(edges, self._edge_grads(), self._fresh_edges())
+            self.graph_view.follow(current)
             if self.selected and self.selected in nodes:
                 self.inspector.refresh(self.G, self._all_grads())
             self._sync_text()
@@ -482,6 +483,11 @@ class Explorer(pn.viewable.Viewer):
             self.graph_view.redraw_all(self.G, self._all_grads(), self._edge_grads(),
                                        self.colour_mode, self._current_node(), layout=layout,
                                        fresh=self._fresh_edges())
+            if layout is None:  # (a new layout was refitted as a whole)
+                current = self._current_node()
+                self.graph_view.follow(current if current is not None else
+                                       self.G.graph["roots"][0] if self.stepper.position == 0
+                                       else None)
             if self.selected:
                 self.inspector.refresh(self.G, self._all_grads())
             self._sync_text()

@@ -13,11 +13,30 @@ so text stays inside its box and disappears when zoomed too far out to read.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import style
 
 FULL_LIMIT = 12  # arrays up to this many numbers are shown in full in hovers and edge labels
+HEAD_SETBACK = 4.0  # data units from an edge's end to its arrow head's centre
+HEAD_SIZE = 9       # px
+
+# The initial view. The plot's width is only known in the browser; the server plans for a
+# typical one and a small CustomJS (_VIEW_JS) fits the plan to the real size.
+PLOT_WIDTH_GUESS = 950   # px: a 1400 px window minus the side panel
+TOOLBAR_PX = 36
+READABLE_SCALE = 0.75    # px per data unit: below this, 12 px labels shrink under ~10 px
+BIG_GRAPH_SCALE = 1.0    # px per data unit of a view zoomed in on part of a big graph
+MAX_SCALE = 1.25         # a tiny graph is not blown up beyond this
+VIEW_PAD = 24.0          # data units of margin around a fitted graph
+
+# Numeric columns travel as numpy arrays: Bokeh sends those as binary buffers, where a list of
+# floats is encoded (and decoded in the browser) one number at a time.
+NUMERIC_COLUMNS = frozenset({"x", "y", "w", "h", "label_y", "sub_y", "lw", "badge_alpha",
+                             "badge_x", "badge_y", "x_start", "y_start", "x_end", "y_end",
+                             "head_x", "head_y", "head_angle", "label_x", "width"})
 
 
 # --- pure helpers ----------------------------------------------------------------------------
@@ -30,9 +49,17 @@ def format_array(a, limit: int = FULL_LIMIT, precision: int = 4) -> str:
         if a.ndim == 0:
             return np.format_float_positional(float(a), precision=precision, trim="-") \
                 if a.dtype.kind == "f" else str(a.item())
-        return np.array2string(a, precision=precision, suppress_small=True, separator=", ",
-                               max_line_width=60)
+        # Written by hand: np.array2string costs ~0.25 ms a call, which is most of building
+        # the columns of a 5,000-node graph.
+        return _nested(a.tolist(), a.dtype.kind == "f", precision, 0)
     return summarize_array(a)
+
+
+def _nested(x, floating: bool, precision: int, depth: int) -> str:
+    if not isinstance(x, list):
+        return f"{x:.{precision}g}" if floating else str(x)
+    sep = ", " if not x or not isinstance(x[0], list) else ",\n" + " " * (depth + 1)
+    return "[" + sep.join(_nested(v, floating, precision, depth + 1) for v in x) + "]"
 
 
 def summarize_array(a) -> str:
@@ -180,6 +207,7 @@ def edge_columns(G, layout, edge_grads: dict | None = None, fresh=()) -> dict:
     edge_grads = edge_grads or {}
     fresh = set(fresh)
     cols = {k: [] for k in ("u", "v", "u_label", "v_label", "xs", "ys", "x_start", "y_start", "x_end", "y_end",
+                            "head_x", "head_y", "head_angle",
                             "label_x", "label_y", "grad_label", "grad_text", "color", "width")}
     for u, v in sorted(G.edges, key=lambda e: (_id_key(e[0]), _id_key(e[1]))):
         route = layout.routes.get((u, v)) or [layout.positions[u], layout.positions[v]]
@@ -202,6 +230,12 @@ def edge_columns(G, layout, edge_grads: dict | None = None, fresh=()) -> dict:
         cols["y_start"].append(ys[-2])
         cols["x_end"].append(xs[-1])
         cols["y_end"].append(ys[-1])
+        # The head is a triangle marker (pointing up at angle 0) turned along the last segment
+        # and set back so that its tip touches the target's box.
+        angle = math.atan2(ys[-1] - ys[-2], xs[-1] - xs[-2])
+        cols["head_x"].append(xs[-1] - HEAD_SETBACK * math.cos(angle))
+        cols["head_y"].append(ys[-1] - HEAD_SETBACK * math.sin(angle))
+        cols["head_angle"].append(angle - math.pi / 2)
         cols["label_x"].append(lx)
         cols["label_y"].append(ly)
         cols["grad_label"].append(short_gradient(g) if (u, v) in fresh else "")
@@ -247,13 +281,133 @@ def compute_layout(G):
     return layered_layout(G, direction="LR", node_size=node_size, node_sep=22.0, rank_sep=44.0)
 
 
-def fitting_height(layout, width_px: float = 950.0, lo: int = 440, hi: int = 680) -> int:
-    """A figure height that suits the graph's aspect at a typical width: a long flat chain
-    should not sit in a tall empty box, a tall graph should get room."""
+def fitting_height(layout, width_px: float = PLOT_WIDTH_GUESS, lo: int = 300,
+                   hi: int = 640) -> int:
+    """A figure height that suits the graph's aspect at a typical width: a flat graph (the
+    seed tutorial's) should not sit in a tall empty box, a tall graph gets room; a graph too
+    big to read whole gets a roomy view, zoomed in (see ``initial_view``)."""
     xmin, ymin, xmax, ymax = layout.bounds
-    w = max(xmax - xmin, 1.0) * 1.08
-    h = max(ymax - ymin, 1.0) * 1.24
-    return int(min(max(width_px * h / w + 40, lo), hi))
+    gw = max(xmax - xmin, 1.0) + 2 * VIEW_PAD
+    gh = max(ymax - ymin, 1.0) + 2 * VIEW_PAD
+    scale = min(width_px / gw, MAX_SCALE)
+    if scale < READABLE_SCALE:
+        return int(min(max(gh * BIG_GRAPH_SCALE + TOOLBAR_PX, lo), 560))
+    return int(min(max(gh * scale + TOOLBAR_PX, lo), hi))
+
+
+def initial_view(layout, root_pos, height_px: int, width_px: float = PLOT_WIDTH_GUESS) -> dict:
+    """What the figure shows first: the whole graph when it can be read whole at a typical
+    width ("fit"); else a readable window at the root's end, where backward begins ("right").
+
+    Returns the plan for ``_VIEW_JS`` (box, mode, scale) and the ranges for ``width_px``."""
+    xmin, ymin, xmax, ymax = layout.bounds
+    inner_h = max(height_px - TOOLBAR_PX, 50)
+    gw = max(xmax - xmin, 1.0) + 2 * VIEW_PAD
+    gh = max(ymax - ymin, 1.0) + 2 * VIEW_PAD
+    fit_scale = min(width_px / gw, inner_h / gh, MAX_SCALE)
+    if fit_scale >= READABLE_SCALE:
+        view = dict(mode="fit", x0=xmin - VIEW_PAD, x1=xmax + VIEW_PAD, y0=ymin - VIEW_PAD,
+                    y1=ymax + VIEW_PAD, scale=MAX_SCALE)
+        s = fit_scale
+        cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
+    else:
+        s = BIG_GRAPH_SCALE
+        rx, ry = root_pos if root_pos is not None else (xmax, (ymin + ymax) / 2)
+        half_h = inner_h / s / 2
+        # Centre on the root, but do not show empty space past the graph's top or bottom.
+        cy = min(max(ry, ymin - VIEW_PAD + half_h), ymax + VIEW_PAD - half_h) \
+            if gh > 2 * half_h else (ymin + ymax) / 2
+        x1 = xmax + VIEW_PAD
+        view = dict(mode="right", x0=x1 - width_px / s, x1=x1, y0=cy - half_h, y1=cy + half_h,
+                    scale=s)
+        cx = x1 - width_px / s / 2
+    view["x_range"] = (cx - width_px / s / 2, cx + width_px / s / 2)
+    view["y_range"] = (cy - inner_h / s / 2, cy + inner_h / s / 2)
+    return view
+
+
+def _root_position(G, layout):
+    roots = G.graph.get("roots") or []
+    return layout.positions.get(roots[0]) if roots else None
+
+
+def panned_range(start: float, end: float, lo: float, hi: float, at: float = 0.7):
+    """The range ``(start, end)`` moved, keeping its span, so that ``[lo, hi]`` (a node's box)
+    is inside it; unchanged when it already is. A box that had to be brought in sits at ``at``
+    of the span (0.7: right of centre, as backward walks from right to left)."""
+    if lo >= start and hi <= end:
+        return start, end
+    span = end - start
+    centre = (lo + hi) / 2
+    new_start = centre - at * span
+    return new_start, new_start + span
+
+
+def _known(model, prop: str) -> float:
+    """A browser-set property (``inner_width``), or 0 before a browser has set it."""
+    try:
+        return getattr(model, prop) or 0
+    except Exception:  # noqa: BLE001 - bokeh raises UnsetValueError for readonly props
+        return 0
+
+
+def source_data(cols: dict) -> dict:
+    """Column dicts as the Bokeh sources hold them (numeric columns as numpy arrays)."""
+    out = {}
+    for k, v in cols.items():
+        if k in NUMERIC_COLUMNS:
+            out[k] = np.asarray(v, dtype=float)
+        elif k in ("xs", "ys"):
+            out[k] = [np.asarray(r, dtype=float) for r in v]
+        else:
+            out[k] = list(v)
+    return out
+
+
+def sync_source(source, data: dict) -> None:
+    """Make ``source.data`` equal ``data``, sending as little as possible: with the same rows,
+    a patch of the changed cells (or the changed columns, when most of one changed); with
+    other rows, the whole data."""
+    old = source.data
+    n = len(next(iter(data.values()), []))
+    if set(old) != set(data) or any(len(v) != n for v in old.values()) or (
+            "id" in data and not _same_column(old["id"], data["id"])) or (
+            "u" in data and not (_same_column(old["u"], data["u"]) and
+                                 _same_column(old["v"], data["v"]))):
+        source.data = data
+        return
+    patch = {}
+    for k, v in data.items():
+        cur = old[k]
+        if k in ("xs", "ys"):
+            if not _same_column(cur, v):
+                source.data[k] = v
+            continue
+        if isinstance(cur, np.ndarray) or isinstance(v, np.ndarray):
+            a, b = np.asarray(cur), np.asarray(v)
+            rows = np.flatnonzero(a != b) if a.dtype.kind not in "fc" else \
+                np.flatnonzero(~((a == b) | (np.isnan(a) & np.isnan(b))))
+        else:
+            rows = [i for i, (x, y) in enumerate(zip(cur, v)) if x != y]
+        if len(rows) == 0:
+            continue
+        if len(rows) > n // 2:
+            source.data[k] = v
+        else:
+            patch[k] = [(int(i), v[i].item() if isinstance(v[i], np.generic) else v[i])
+                        for i in rows]
+    if patch:
+        source.patch(patch)
+
+
+def _same_column(a, b) -> bool:
+    if len(a) != len(b):
+        return False
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.array_equal(np.asarray(a), np.asarray(b))
+    if a and isinstance(a[0], np.ndarray):
+        return all(np.array_equal(x, y) for x, y in zip(a, b))
+    return list(a) == list(b)
 
 
 # --- the Bokeh view --------------------------------------------------------------------------
@@ -272,6 +426,33 @@ for (const [r, base] of pairs) {
 """
 
 
+# Fits the server's plan (initial_view) to the plot's real size once it is laid out, keeping
+# one data unit the same number of pixels across and up (what match_aspect does for a
+# DataRange1d); Reset returns to this view. Later resizes keep the x range and re-match y.
+_VIEW_JS = """
+const iw = fig.inner_width, ih = fig.inner_height;
+if (!(iw > 0 && ih > 0)) return;
+if (!state.done) {
+  state.done = true;
+  let s, cx;
+  const cy = (view.y0 + view.y1) / 2;
+  if (view.mode === 'fit') {
+    s = Math.min(iw / (view.x1 - view.x0), ih / (view.y1 - view.y0), view.scale);
+    cx = (view.x0 + view.x1) / 2;
+  } else {
+    s = view.scale;
+    cx = view.x1 - iw / s / 2;
+  }
+  const x0 = cx - iw / s / 2, x1 = cx + iw / s / 2, y0 = cy - ih / s / 2, y1 = cy + ih / s / 2;
+  xr.setv({start: x0, end: x1, reset_start: x0, reset_end: x1});
+  yr.setv({start: y0, end: y1, reset_start: y0, reset_end: y1});
+} else {
+  const s = iw / (xr.end - xr.start), cy = (yr.start + yr.end) / 2;
+  yr.setv({start: cy - ih / s / 2, end: cy + ih / s / 2});
+}
+"""
+
+
 class GraphView:
     """The figure and its sources. Build once with the first (G, layout); then call
     ``update_nodes`` / ``update_edges`` with only the rows that changed, or ``set_values`` after
@@ -279,26 +460,29 @@ class GraphView:
 
     def __init__(self, G, layout, grads=None, edge_grads=None, mode="role", current=None,
                  height=None, on_tap=None):
-        from bokeh.models import (Arrow, ColumnDataSource, CustomJS, DataRange1d, HoverTool,
-                                  TapTool, VeeHead)
+        from bokeh.models import ColumnDataSource, CustomJS, HoverTool, Range1d, TapTool
         from bokeh.core.properties import value
         from bokeh.plotting import figure
 
         self.G = G
         self.layout = layout
         tensors, functions = node_columns(G, layout, grads, mode, current)
-        self.tensor_source = ColumnDataSource(tensors, name="gv_tensors")
-        self.function_source = ColumnDataSource(functions, name="gv_functions")
-        self.edge_source = ColumnDataSource(edge_columns(G, layout, edge_grads), name="gv_edges")
+        self.tensor_source = ColumnDataSource(source_data(tensors), name="gv_tensors")
+        self.function_source = ColumnDataSource(source_data(functions), name="gv_functions")
+        self.edge_source = ColumnDataSource(source_data(edge_columns(G, layout, edge_grads)),
+                                            name="gv_edges")
         self._reindex()
 
+        height = height or fitting_height(layout)
+        self.view = initial_view(layout, _root_position(G, layout), height)
+        x_range = Range1d(*self.view["x_range"], name="gv_x_range")
+        y_range = Range1d(*self.view["y_range"], name="gv_y_range")
         fig = figure(
-            x_range=DataRange1d(range_padding=0.04, range_padding_units="percent"),
-            y_range=DataRange1d(range_padding=0.12, range_padding_units="percent"),
-            match_aspect=True, sizing_mode="stretch_width", height=height or fitting_height(layout),
-            tools="pan,wheel_zoom,reset,save", active_scroll="wheel_zoom", toolbar_location="above",
-            output_backend="canvas", name="gv_graph", background_fill_color="#ffffff",
-            border_fill_color="#ffffff", outline_line_color=None)
+            x_range=x_range, y_range=y_range, sizing_mode="stretch_width", height=height,
+            tools="pan,wheel_zoom,zoom_in,zoom_out,reset,save", active_scroll="wheel_zoom",
+            toolbar_location="above", output_backend="canvas", name="gv_graph",
+            background_fill_color="#ffffff", border_fill_color="#ffffff",
+            outline_line_color=None, min_border=0)
         fig.axis.visible = False
         fig.grid.visible = False
         fig.toolbar.logo = None
@@ -306,11 +490,13 @@ class GraphView:
         edges = fig.multi_line("xs", "ys", source=self.edge_source, line_color="color",
                                line_width="width", line_alpha=0.9, hover_line_alpha=1.0,
                                hover_line_color="#1f2933", name="gv_edge_lines")
-        head = VeeHead(size=9, fill_color="color", line_color="color")
-        self.arrows = Arrow(end=head, source=self.edge_source, x_start="x_start", y_start="y_start",
-                            x_end="x_end", y_end="y_end", line_color="color", line_width="width",
-                            line_alpha=0.0)
-        fig.add_layout(self.arrows)
+        # Heads as one scatter glyph, not an Arrow annotation: glyphs outside the view are
+        # culled, an annotation draws all of its (thousands of) heads on every repaint.
+        self.arrows = fig.scatter("head_x", "head_y", source=self.edge_source, marker="triangle",
+                                  size=HEAD_SIZE, angle="head_angle", fill_color="color",
+                                  line_color="color", name="gv_edge_heads")
+        self.arrows.nonselection_glyph = None
+        self.arrows.selection_glyph = None
         common = dict(fill_color="fill", line_color="line", line_width="lw",
                       selection_fill_color="fill", selection_line_color="#1f2933",
                       selection_line_width=3.0, nonselection_fill_alpha=1.0,
@@ -323,19 +509,26 @@ class GraphView:
         text = dict(text_align="center", text_baseline="middle", text_color=style.TEXT,
                     text_font=value(style.FONT_FAMILY))
         label_px = style.LABEL_FONT_PX
-        t_label = fig.text("x", "label_y", text="label", source=self.tensor_source,
+        # The text reads from sources of its own, which a step rarely touches: BokehJS lays out
+        # every row of a text glyph again whenever its source changes, and the big sources
+        # change at every step. Badges and edge labels hold only the rows that show one.
+        self.tensor_text = ColumnDataSource(name="gv_tensor_text")
+        self.function_text = ColumnDataSource(name="gv_function_text")
+        self.badge_source = ColumnDataSource(name="gv_badges")
+        self.edge_label_source = ColumnDataSource(name="gv_edge_labels")
+        self._sync_text_sources()
+        t_label = fig.text("x", "label_y", text="label", source=self.tensor_text,
                            text_font_style="bold", text_font_size=f"{label_px + 1}px",
                            **dict(text, text_color="text_color"))
-        t_sub = fig.text("x", "sub_y", text="sub", source=self.tensor_source,
+        t_sub = fig.text("x", "sub_y", text="sub", source=self.tensor_text,
                          text_font_size=f"{label_px - 0.5}px", **dict(text, text_color="sub_color"))
-        f_label = fig.text("x", "y", text="label", source=self.function_source,
+        f_label = fig.text("x", "y", text="label", source=self.function_text,
                            text_font_size=f"{label_px}px", **text)
-        badges = fig.text("badge_x", "badge_y", text="badge", source=self.tensor_source,
+        badges = fig.text("x", "y", text="badge", source=self.badge_source,
                           text_font_size="10px", text_color="#ffffff", text_font_style="bold",
-                          text_align="center", text_baseline="middle", text_alpha="badge_alpha",
-                          background_fill_color="badge_color", background_fill_alpha="badge_alpha",
-                          padding=2, border_radius=3)
-        e_label = fig.text("label_x", "label_y", text="grad_label", source=self.edge_source,
+                          text_align="center", text_baseline="middle",
+                          background_fill_color="color", padding=2, border_radius=3)
+        e_label = fig.text("x", "y", text="text", source=self.edge_label_source,
                            text_font_size="11px", text_color="#1f2933", text_align="center",
                            text_baseline="middle", background_fill_color="#ffffff",
                            background_fill_alpha=0.85, padding=2, border_radius=3)
@@ -352,6 +545,12 @@ class GraphView:
         fig.x_range.js_on_change("start", font_cb)
         fig.x_range.js_on_change("end", font_cb)
         fig.js_on_change("inner_width", font_cb)
+        view_cb = CustomJS(args=dict(fig=fig, xr=x_range, yr=y_range, state={"done": False},
+                                     view={k: v for k, v in self.view.items()
+                                           if k not in ("x_range", "y_range")}),
+                           code=_VIEW_JS)
+        fig.js_on_change("inner_width", view_cb)
+        fig.js_on_change("inner_height", view_cb)
 
         node_hover = HoverTool(renderers=[self.tensor_renderer], tooltips=_TENSOR_TOOLTIP,
                                name="gv_node_hover", attachment="right")
@@ -415,6 +614,23 @@ class GraphView:
             self.tensor_source.patch(tp)
         if fp:
             self.function_source.patch(fp)
+        self._sync_text_sources()
+
+    def _sync_text_sources(self) -> None:
+        """Bring the text sources in line with the main ones, sending only what changed."""
+        t, f, e = self.tensor_source.data, self.function_source.data, self.edge_source.data
+        badged = [i for i, b in enumerate(t["badge"]) if b]
+        labelled = [i for i, text in enumerate(e["grad_label"]) if text]
+        sync_source(self.tensor_text, {k: t[k] for k in ("x", "label_y", "sub_y", "label", "sub",
+                                                         "text_color", "sub_color")})
+        sync_source(self.function_text, {k: f[k] for k in ("x", "y", "label")})
+        sync_source(self.badge_source, {
+            "x": np.asarray(t["badge_x"])[badged], "y": np.asarray(t["badge_y"])[badged],
+            "badge": [t["badge"][i] for i in badged],
+            "color": [t["badge_color"][i] for i in badged]})
+        sync_source(self.edge_label_source, {
+            "x": np.asarray(e["label_x"])[labelled], "y": np.asarray(e["label_y"])[labelled],
+            "text": [e["grad_label"][i] for i in labelled]})
 
     def update_edges(self, edges, edge_grads, fresh=()) -> None:
         """Restyle ``edges``; label the ``fresh`` ones and unlabel those labelled before."""
@@ -432,6 +648,7 @@ class GraphView:
         self.fresh_edges = fresh
         if patch:
             self.edge_source.patch(patch)
+        self._sync_text_sources()
 
     fresh_edges: set = frozenset()
 
@@ -444,16 +661,37 @@ class GraphView:
         tensors, functions = node_columns(G, self.layout, grads, mode, current)
         for source, data in ((self.tensor_source, tensors), (self.function_source, functions),
                              (self.edge_source, edge_columns(G, self.layout, edge_grads, fresh))):
-            if list(source.data.get("id", source.data.get("u", []))) == list(
-                    data.get("id", data.get("u", []))):
-                # Same rows: assign only the columns whose values changed.
-                for k, v in data.items():
-                    if list(source.data[k]) != v:
-                        source.data[k] = v
-            else:
-                source.data = data
+            sync_source(source, source_data(data))
         self.fresh_edges = set(fresh)
         self._reindex()
+        self._sync_text_sources()
+        if layout is not None:
+            self.refit()
+
+    def refit(self) -> None:
+        """Show the whole graph again, or its root's end when it is too big (a new layout)."""
+        fig = self.figure
+        width, height = _known(fig, "inner_width"), _known(fig, "inner_height")
+        width = width if width > 0 else PLOT_WIDTH_GUESS
+        height = height + TOOLBAR_PX if height > 0 else fig.height
+        self.view = initial_view(self.layout, _root_position(self.G, self.layout), height, width)
+        fig.x_range.update(start=self.view["x_range"][0], end=self.view["x_range"][1])
+        fig.y_range.update(start=self.view["y_range"][0], end=self.view["y_range"][1])
+
+    def follow(self, nid) -> None:
+        """Pan (never zoom) so that node ``nid`` is in view, when it is not."""
+        if nid is None or nid not in self.layout.positions:
+            return
+        (x, y), (w, h) = self.layout.positions[nid], self.layout.sizes[nid]
+        xr, yr = self.figure.x_range, self.figure.y_range
+        if None in (xr.start, xr.end, yr.start, yr.end):
+            return
+        xs = panned_range(xr.start, xr.end, x - w / 2, x + w / 2)
+        ys = panned_range(yr.start, yr.end, y - h / 2, y + h / 2, at=0.5)
+        if xs != (xr.start, xr.end):
+            xr.update(start=xs[0], end=xs[1])
+        if ys != (yr.start, yr.end):
+            yr.update(start=ys[0], end=ys[1])
 
 
 _TENSOR_TOOLTIP = """
