@@ -32,8 +32,8 @@ BIG_GRAPH_SCALE = 1.0    # px per data unit of a view zoomed in on part of a big
 MAX_SCALE = 1.25         # a tiny graph is not blown up beyond this
 VIEW_PAD = 24.0          # data units of margin around a fitted graph
 
-# Numeric columns travel as numpy arrays: Bokeh sends those as binary buffers, where a list of
-# floats is encoded (and decoded in the browser) one number at a time.
+# Numeric columns travel as numpy arrays: Bokeh sends those as binary buffers (one websocket
+# frame each), where a list of floats is encoded (and decoded in the browser) one at a time.
 NUMERIC_COLUMNS = frozenset({"x", "y", "w", "h", "label_y", "sub_y", "lw", "badge_alpha",
                              "badge_x", "badge_y", "x_start", "y_start", "x_end", "y_end",
                              "head_x", "head_y", "head_angle", "label_x", "width"})
@@ -358,7 +358,10 @@ def source_data(cols: dict) -> dict:
         if k in NUMERIC_COLUMNS:
             out[k] = np.asarray(v, dtype=float)
         elif k in ("xs", "ys"):
-            out[k] = [np.asarray(r, dtype=float) for r in v]
+            # Plain lists, not arrays: each array would travel as a websocket frame of its
+            # own (13,000 frames for a 5,000-node graph took the browser seconds to take in).
+            # A tenth of a data unit is far below a pixel at any readable zoom.
+            out[k] = [np.round(np.asarray(r, dtype=float), 1).tolist() for r in v]
         else:
             out[k] = list(v)
     return out
