@@ -321,3 +321,96 @@ def test_save_writes_a_static_file(tmp_path):
     Explorer(loss, names=names).save(str(path))
     text = path.read_text()
     assert "gv_tensors" in text and "BinaryCrossEntropyWithLogits" in text
+
+
+# --- big graphs: what is sent, and what is shown first --------------------------------------
+def chain(steps: int):
+    """An unrolled RNN (``h = tanh(h * w + b)``): 6 nodes a step, shared w and b."""
+    torch.manual_seed(0)
+    x, w, b = torch.randn(4), torch.randn(4, requires_grad=True), torch.randn(4, requires_grad=True)
+    h = x
+    for _ in range(steps):
+        h = torch.tanh(h * w + b)
+    loss = h.mean()
+    return loss, {"x": x, "w": w, "b": b, "loss": loss}
+
+
+def test_seed_graph_is_shown_whole_at_a_readable_scale_in_a_fitting_height():
+    loss, names = seed_graph()
+    view = Explorer(loss, names=names)
+    gv = view.graph_view
+    assert gv.view["mode"] == "fit"
+    xmin, ymin, xmax, ymax = view.layout.bounds
+    x0, x1 = gv.figure.x_range.start, gv.figure.x_range.end
+    assert x0 <= xmin and x1 >= xmax
+    assert gv.figure.height <= 400  # a flat graph: no tall empty box
+    assert 1000 / (x1 - x0) >= 0.75  # px per data unit: 12 px labels stay above ~10 px
+
+
+def test_a_big_graph_starts_zoomed_in_on_its_root_and_the_view_follows_the_step():
+    loss, names = chain(90)  # ~550 nodes
+    view = Explorer(loss, names=names)
+    gv, fig = view.graph_view, view.graph_view.figure
+    assert gv.view["mode"] == "right"
+    rx, ry = view.layout.positions[view.G.graph["roots"][0]]
+    assert fig.x_range.start < rx < fig.x_range.end and fig.y_range.start < ry < fig.y_range.end
+    xmin, _, xmax, _ = view.layout.bounds
+    assert fig.x_range.end - fig.x_range.start < (xmax - xmin) / 10  # readable, not all of it
+    span = fig.x_range.end - fig.x_range.start
+    for _ in range(120):  # walk left past the first screenful
+        view.step()
+    cx, cy = view.layout.positions[view._current_node()]
+    assert fig.x_range.start <= cx <= fig.x_range.end and fig.y_range.start <= cy <= fig.y_range.end
+    assert fig.x_range.end - fig.x_range.start == pytest.approx(span)  # panned, not zoomed
+
+
+def test_big_graph_sends_bounded_columns_and_steps_patch_only_touched_rows(monkeypatch):
+    import json
+
+    from bokeh.models import ColumnDataSource
+
+    loss, names = chain(90)
+    view = Explorer(loss, names=names)
+    gv = view.graph_view
+    n_nodes = view.G.number_of_nodes()
+    # Per-node hover text is a few lines whatever the tensor's size: bounded bytes per node.
+    text = sum(len(json.dumps(list(gv.tensor_source.data[k])))
+               for k in ("value_text", "grad_text", "shape_text"))
+    assert text / n_nodes < 200
+    patches = []
+    original = ColumnDataSource.patch
+
+    def recording_patch(self, p, *args, **kwargs):
+        patches.append((self.name, p))
+        return original(self, p, *args, **kwargs)
+
+    monkeypatch.setattr(ColumnDataSource, "patch", recording_patch)
+    sources = (gv.tensor_source, gv.function_source, gv.edge_source, gv.tensor_text,
+               gv.function_text)
+    columns = {(s.name, k): id(v) for s in sources for k, v in s.data.items()}
+    for _ in range(5):
+        view.step()
+    # No column was replaced (a patch changes cells in place).
+    assert {(s.name, k): id(v) for s in sources for k, v in s.data.items()} == columns
+    rows = {}
+    for name, p in patches:
+        rows.setdefault(name, set()).update(r for col in p.values() for r, _ in col)
+    # Five events touch a handful of rows of the ~300 tensors, ~270 functions, ~350 edges.
+    assert len(rows.get("gv_tensors", ())) <= 10 and len(rows.get("gv_functions", ())) <= 10
+    assert len(rows.get("gv_edges", ())) <= 20
+    assert "gv_tensor_text" not in rows and "gv_function_text" not in rows  # text untouched
+
+
+def test_unnamed_root_is_L_in_the_sentence():
+    from gradviz.autograd.describe import describe
+
+    x, w = torch.ones(4), torch.ones(4, requires_grad=True)
+    out = (x * w).sum()
+    view = Explorer(out, names={"w": w})
+    view.step()
+    assert view.sentence == "Backward starts at L: dL/dL = 1."
+    view.step()
+    assert "dL/dL" in view.sentence and "scalar" not in view.sentence
+    view.step()
+    assert "dL/d(its output (4))" in view.sentence
+    assert describe  # named roots keep their name: tests/test_stepper.py

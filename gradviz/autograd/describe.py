@@ -37,18 +37,25 @@ class _Names:
         self.G = graph
         self.ids = graph.graph["ids"] if graph is not None else {}
         roots = graph.graph["roots"] if graph is not None else []
-        self.root = graph.nodes[roots[0]]["label"] if roots else "L"
+        # A root without a name is "L" (dL/dz), as a textbook writes the loss; its label would
+        # be its shape ("scalar"), which reads as "dscalar/dz".
+        self.root_id = roots[0] if roots else None
+        attrs = graph.nodes[roots[0]] if roots else {}
+        self.root = (attrs["name"] if "name" in attrs else attrs.get("label")) or "L"
+
+    def label(self, gid) -> str:
+        return self.root if gid == self.root_id else self.G.nodes[gid]["label"]
 
     def of(self, obj, fallback: str) -> str:
         gid = self.ids.get(id(obj))
-        return self.G.nodes[gid]["label"] if gid is not None else fallback
+        return self.label(gid) if gid is not None else fallback
 
     def output_of(self, node, fallback="its output") -> str:
         gid = self.ids.get(id(node))
         if gid is None:
             return fallback
         for succ in self.G.successors(gid):
-            return self.G.nodes[succ]["label"]
+            return self.label(succ)
         return fallback
 
     def inputs_of(self, node) -> list:

@@ -25,7 +25,7 @@ HEAD_SIZE = 9       # px
 
 # The initial view. The plot's width is only known in the browser; the server plans for a
 # typical one and a small CustomJS (_VIEW_JS) fits the plan to the real size.
-PLOT_WIDTH_GUESS = 950   # px: a 1400 px window minus the side panel
+PLOT_WIDTH_GUESS = 1000  # px: a 1400 px window minus the side panel
 TOOLBAR_PX = 36
 READABLE_SCALE = 0.75    # px per data unit: below this, 12 px labels shrink under ~10 px
 BIG_GRAPH_SCALE = 1.0    # px per data unit of a view zoomed in on part of a big graph
@@ -278,7 +278,7 @@ def node_size(node, attrs) -> tuple[float, float]:
 def compute_layout(G):
     """The layered left-to-right layout of ``G`` (``gradviz.layout.layered_layout``)."""
     from ..layout import layered_layout
-    return layered_layout(G, direction="LR", node_size=node_size, node_sep=22.0, rank_sep=44.0)
+    return layered_layout(G, direction="LR", node_size=node_size, node_sep=18.0, rank_sep=30.0)
 
 
 def fitting_height(layout, width_px: float = PLOT_WIDTH_GUESS, lo: int = 300,
