@@ -116,7 +116,7 @@ class Explorer(pn.viewable.Viewer):
         self.side = pn.Tabs(("Inspect", pn.Column(self.inspector, scroll=True,
                                                   sizing_mode="stretch_both")),
                             ("Inputs", self.editors_column),
-                            width=340, height=height + 40, dynamic=True,
+                            width=340, height=max(height + 40, 600), dynamic=True,
                             margin=(0, 0, 0, 10))
         self._layout = pn.Column(
             self.controls,

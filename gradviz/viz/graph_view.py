@@ -278,7 +278,7 @@ def node_size(node, attrs) -> tuple[float, float]:
 def compute_layout(G):
     """The layered left-to-right layout of ``G`` (``gradviz.layout.layered_layout``)."""
     from ..layout import layered_layout
-    return layered_layout(G, direction="LR", node_size=node_size, node_sep=18.0, rank_sep=30.0)
+    return layered_layout(G, direction="LR", node_size=node_size, node_sep=18.0, rank_sep=34.0)
 
 
 def fitting_height(layout, width_px: float = PLOT_WIDTH_GUESS, lo: int = 300,
@@ -437,14 +437,17 @@ const iw = fig.inner_width, ih = fig.inner_height;
 if (!(iw > 0 && ih > 0)) return;
 if (!state.done) {
   state.done = true;
-  let s, cx;
-  const cy = (view.y0 + view.y1) / 2;
+  let s, cx, cy;
   if (view.mode === 'fit') {
     s = Math.min(iw / (view.x1 - view.x0), ih / (view.y1 - view.y0), view.scale);
     cx = (view.x0 + view.x1) / 2;
+    cy = (view.y0 + view.y1) / 2;
   } else {
+    // Anchored where the server put the view: the root's end, or the current step when the
+    // page was opened in the middle of a pass (the server followed it).
     s = view.scale;
-    cx = view.x1 - iw / s / 2;
+    cx = xr.end - iw / s / 2;
+    cy = (yr.start + yr.end) / 2;
   }
   const x0 = cx - iw / s / 2, x1 = cx + iw / s / 2, y0 = cy - ih / s / 2, y1 = cy + ih / s / 2;
   xr.setv({start: x0, end: x1, reset_start: x0, reset_end: x1});

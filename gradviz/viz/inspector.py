@@ -63,11 +63,13 @@ class Heatmap:
                      title=title, match_aspect=False, x_axis_location=None, y_axis_location=None,
                      min_border=4, outline_line_color=None)
         fig.grid.visible = False
-        fig.rect("col", "row", 1, 1, source=self.source, line_color="#ffffff", line_width=0.5,
+        # Grey cell borders: an all-zero array is white cells, which must still read as a grid.
+        fig.rect("col", "row", 1, 1, source=self.source, line_color="#d5dae1", line_width=0.5,
                  fill_color={"field": "v", "transform": self.mapper})
         fig.hover.tooltips = [("", "@text")]
         fig.title.text_font_size = "12px"
         self.figure = fig
+        self.title = title
         # The visibility lives on a wrapping Column: hiding the Bokeh pane itself left an
         # empty plot frame on the page.
         self.pane = pn.Column(pn.pane.Bokeh(fig, sizing_mode="stretch_width"), visible=False,
@@ -81,6 +83,7 @@ class Heatmap:
         finite = np.asarray(data["v"])[np.isfinite(data["v"])]
         m = float(np.abs(finite).max()) if finite.size else 1.0
         self.mapper.low, self.mapper.high = -(m or 1.0), (m or 1.0)
+        self.figure.title.text = self.title + (" (all zero)" if finite.size and m == 0 else "")
         self.source.data = data
         self.pane.visible = True
 
