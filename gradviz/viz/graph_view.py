@@ -152,7 +152,7 @@ def node_columns(G, layout, grads: dict | None = None, mode: str = "role",
             cols = tensors
             cols["label_y"].append(y + h * 0.18)
             cols["sub_y"].append(y - h * 0.24)
-            cols["sub"].append("(" + ", ".join(map(str, attrs["shape"])) + ")" if attrs["shape"] else "scalar")
+            cols["sub"].append(sub_text(attrs))
             cols["badge"].append(badge)
             tc, sc = style.text_on(fill)
             cols["text_color"].append(tc)
@@ -264,13 +264,20 @@ def display_label(attrs: dict) -> str:
     return label
 
 
+def sub_text(attrs) -> str:
+    """A tensor box's second line: its shape, or its dtype when the name line already is the
+    shape (an unnamed tensor is labelled by its shape)."""
+    shape = "(" + ", ".join(map(str, attrs["shape"])) + ")" if attrs["shape"] else "scalar"
+    return attrs["dtype"] if attrs["label"] == shape else shape
+
+
 def node_size(node, attrs) -> tuple[float, float]:
     """Box size for the layout: fits ``display_label`` (and a tensor's shape line)."""
     from ..layout.model import CHAR_WIDTH, LINE_HEIGHT, PADDING
 
     lines = display_label(attrs).split("\n")
     if attrs.get("kind") == "tensor":
-        lines.append(str(tuple(attrs["shape"])))
+        lines.append(sub_text(attrs))
     width = max(len(line) for line in lines) * CHAR_WIDTH + 2 * PADDING
     return max(width, 48.0), len(lines) * LINE_HEIGHT + PADDING
 
