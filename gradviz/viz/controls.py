@@ -33,19 +33,20 @@ class Controls(pn.viewable.Viewer):
         self.buttons = {}
         for label in BUTTON_LABELS:
             kind = "primary" if label == "Step" else "default"
-            width = {"Backward again": 130, "Zero grads": 100}.get(label, 68)
+            # Narrow enough that the whole toolbar fits one row of a 1200 px window.
+            width = {"Backward again": 124, "Zero grads": 92}.get(label, 58)
             b = pn.widgets.Button(label=label, color=kind, width=width, margin=(5, 3))
             b.on_click(self._clicked(label))
             self.buttons[label] = b
         self.buttons["Backward again"].color = "warning"
         self.speed = pn.widgets.FloatSlider(label="steps / s", start=0.5, end=10, step=0.5,
-                                            value=round(1000 / self.interval_ms, 1), width=130,
+                                            value=round(1000 / self.interval_ms, 1), width=104,
                                             margin=(0, 8))
         self.speed.param.watch(self._speed_changed, "value")
         self.retain_graph = pn.widgets.Checkbox(label="retain_graph", value=bool(retain_graph),
                                                 margin=(12, 8), css_classes=["gv-retain-graph"])
         self.colour_mode = pn.widgets.RadioButtonGroup(options=["role colours", "gradient colours"],
-                                                       value="role colours", margin=(8, 8),
+                                                       value="role colours", margin=(8, 4),
                                                        color="default")
         self.counter = style.html('<span class="gv-counter">step 0 of 0</span>', margin=(12, 10),
                                     css_classes=["gv-counter-pane"])

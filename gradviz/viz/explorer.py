@@ -125,11 +125,29 @@ class Explorer(pn.viewable.Viewer):
                    sizing_mode="stretch_width"),
             sizing_mode="stretch_width", stylesheets=[style.CSS], css_classes=["gv-explorer"],
             styles={"font-family": style.FONT})
+        self._layout.gradviz_explorer = self  # see Explorer.find
         self._note_text(note)
         self._sync_text()
 
     def __panel__(self):
         return self._layout
+
+    @staticmethod
+    def find(viewable) -> "Explorer":
+        """The first explorer inside a Panel layout (an app's page, a tutorial section).
+
+        Layouts hold an explorer's rendered layout rather than the explorer itself, so the
+        layout carries a reference back to its explorer."""
+        stack = [viewable]
+        while stack:
+            v = stack.pop(0)
+            if isinstance(v, Explorer):
+                return v
+            found = getattr(v, "gradviz_explorer", None)
+            if found is not None:
+                return found
+            stack.extend(getattr(v, "objects", None) or [])
+        raise LookupError("no gradviz explorer in this view")
 
     def save(self, filename, **kwargs):
         """Write a standalone HTML file (the graph, hovers and zoom work without Python)."""
@@ -473,7 +491,8 @@ class Explorer(pn.viewable.Viewer):
             self.graph_view.update_nodes(self.G, nodes, grads, self.colour_mode, current)
             self.graph_view.update_edges(edges, self._edge_grads(), self._fresh_edges())
             self.graph_view.follow(current)
-            if self.selected and self.selected in nodes:
+            if (self.selected in nodes if self.selected else
+                    any(self.G.nodes[n].get("role") == "leaf" for n in nodes)):
                 self.inspector.refresh(self.G, self._all_grads())
             self._sync_text()
         self._push_notebook(self.graph_pane)
@@ -488,8 +507,7 @@ class Explorer(pn.viewable.Viewer):
                 self.graph_view.follow(current if current is not None else
                                        self.G.graph["roots"][0] if self.stepper.position == 0
                                        else None)
-            if self.selected:
-                self.inspector.refresh(self.G, self._all_grads())
+            self.inspector.refresh(self.G, self._all_grads())
             self._sync_text()
         self._push_notebook(self.graph_pane)
 

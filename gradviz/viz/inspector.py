@@ -110,7 +110,9 @@ class Inspector(pn.viewable.Viewer):
 
     def refresh(self, G, grads: dict) -> None:
         if not self.node or self.node not in G:
-            self.body.object = _EMPTY
+            # Nothing selected: show every leaf's .grad, so that accumulation over repeated
+            # backward passes and Zero grads are visible without a click.
+            self.body.object = _EMPTY + leaf_grads_html(G, grads)
             self.value_map.show(None)
             self.grad_map.show(None)
             return
@@ -142,3 +144,28 @@ class Inspector(pn.viewable.Viewer):
 
 
 _EMPTY = '<div class="gv-muted">Click a node in the graph to inspect it.</div>'
+MAX_LEAVES_LISTED = 12
+
+
+def _leaf_text(a) -> str:
+    if a is None:
+        return "None"
+    a = np.asarray(a)
+    return summarize_array(a) if a.size > 30 else array_text(a)
+
+
+def leaf_grads_html(G, grads: dict) -> str:
+    """The .grad of each leaf that requires grad (the first few of a big graph)."""
+    leaves = [n for n, d in G.nodes(data=True)
+              if d["kind"] == "tensor" and d["role"] == "leaf" and d["requires_grad"]]
+    if not leaves:
+        return ""
+    parts = ['<div class="gv-muted" style="margin-top:10px">leaf gradients (.grad)</div>']
+    for n in leaves[:MAX_LEAVES_LISTED]:
+        label = escape(G.nodes[n]["label"])
+        parts.append(f'<div class="gv-leaf-grad" data-leaf="{label}"><b>{label}.grad</b>'
+                     f'<div class="gv-array">{escape(_leaf_text(grads.get(n)))}</div></div>')
+    if len(leaves) > MAX_LEAVES_LISTED:
+        parts.append(f'<div class="gv-muted">... and {len(leaves) - MAX_LEAVES_LISTED} more leaves: '
+                     'click one to see its gradient</div>')
+    return "".join(parts)
