@@ -11,25 +11,20 @@ pytest.importorskip("bokeh")
 import gradviz as torch  # noqa: E402
 import gradviz.nn.functional as F  # noqa: E402
 from gradviz.viz import Explorer  # noqa: E402
+from tests.graph_programs import SEED_B, SEED_W  # noqa: E402
+from tests.graph_programs import seed_graph as seed_tensors  # noqa: E402
 from gradviz.viz import style  # noqa: E402
 from gradviz.viz.editors import InputError, literal_of, parse_index, parse_literal  # noqa: E402
 from gradviz.viz.graph_view import (compute_layout, edge_columns, format_array,  # noqa: E402
                                     node_columns, short_gradient)
 
-W = [[-0.5307, -0.7968, -0.2264], [0.1109, -0.1617, 0.1858], [-0.8023, -0.0873, -0.1678],
-     [0.7206, -1.1387, -0.4571], [1.4859, 1.2503, 0.4301]]
-B = [-1.1817, -0.3948, -0.1673]
+W, B = SEED_W, SEED_B
 SEED_GRAD = np.array([0.1503, 0.0698, 0.1336])
 
 
 def seed_graph():
-    x = torch.ones(5)
-    y = torch.zeros(3)
-    w = torch.tensor(W, requires_grad=True)
-    b = torch.tensor(B, requires_grad=True)
-    z = torch.matmul(x, w) + b
-    loss = F.binary_cross_entropy_with_logits(z, y)
-    return loss, {"x": x, "y": y, "w": w, "b": b, "z": z, "loss": loss}
+    v = seed_tensors()
+    return v["loss"], v
 
 
 def eye_graph():

@@ -12,27 +12,19 @@ import pytest
 
 pytest.importorskip("panel")
 
+from tests.graph_programs import SEED_B, SEED_W, seed_graph  # noqa: E402
 
-W = [[-0.5307, -0.7968, -0.2264], [0.1109, -0.1617, 0.1858], [-0.8023, -0.0873, -0.1678],
-     [0.7206, -1.1387, -0.4571], [1.4859, 1.2503, 0.4301]]
-B = [-1.1817, -0.3948, -0.1673]
+
+W, B = SEED_W, SEED_B
 SEED_GRAD = [0.1503, 0.0698, 0.1336]  # from the seed README (PyTorch 2.13)
 
 
 def seed_app(retain_graph=False):
     def factory():
-        import gradviz as torch
-        import gradviz.nn.functional as F
         from gradviz.viz import Explorer
 
-        x = torch.ones(5)
-        y = torch.zeros(3)
-        w = torch.tensor(W, requires_grad=True)
-        b = torch.tensor(B, requires_grad=True)
-        z = torch.matmul(x, w) + b
-        loss = F.binary_cross_entropy_with_logits(z, y)
-        return Explorer(loss, names={"x": x, "y": y, "w": w, "b": b, "z": z, "loss": loss},
-                        retain_graph=retain_graph)
+        v = seed_graph()
+        return Explorer(v["loss"], names=v, retain_graph=retain_graph)
     return factory
 
 
