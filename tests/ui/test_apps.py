@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import re
-import shutil
 import socket
 import time
 
@@ -20,63 +18,18 @@ import pytest
 pytestmark = pytest.mark.browser
 
 COUNTER = re.compile(r"step (\d+) of (\d+)")
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run",
-               "--force-color-profile=srgb", "--font-render-hinting=none",
-               "--force-device-scale-factor=1"]
 
 
-# --- finding and launching a browser --------------------------------------------------------
-def _required() -> bool:
-    return os.environ.get("GRADVIZ_REQUIRE_BROWSER", "").strip().lower() in ("1", "true", "yes")
-
-
-def _find_browser() -> str | None:
-    """The project's finder when it exists; otherwise the same order in miniature: an explicit
-    GRADVIZ_BROWSER, Playwright's managed Chromium, then chromium & co. on PATH."""
-    try:
-        from gradviz.testing.browser import BrowserNotFound, find_browser
-    except ImportError:
-        pass
-    else:
-        try:
-            return find_browser().path
-        except BrowserNotFound:
-            return None
-    explicit = os.environ.get("GRADVIZ_BROWSER")
-    if explicit:
-        return shutil.which(explicit) or (explicit if os.path.exists(explicit) else None)
-    try:
-        from playwright.sync_api import sync_playwright
-        with sync_playwright() as p:
-            if os.path.exists(p.chromium.executable_path):
-                return p.chromium.executable_path
-    except Exception:  # noqa: BLE001 - playwright missing or its driver broken: keep looking
-        pass
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        if shutil.which(name):
-            return shutil.which(name)
-    return None
-
-
-def _unavailable(why: str):
-    if _required():
-        pytest.fail(f"GRADVIZ_REQUIRE_BROWSER=1 but {why}", pytrace=False)
-    pytest.skip(f"{why}; install one with `apt-get install chromium` or "
-                "`playwright install chromium`, or set GRADVIZ_BROWSER")
-
-
+# --- the browser: gradviz.testing's discovery (skips, or fails under GRADVIZ_REQUIRE_BROWSER=1)
 @pytest.fixture(scope="module")
 def browser():
-    path = _find_browser()
-    if path is None:
-        _unavailable("no Chromium was found")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed")
+    from gradviz.testing import LAUNCH_ARGS, require_browser
+
+    path = require_browser().path
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=path, headless=True, args=LAUNCH_ARGS)
+        b = p.chromium.launch(executable_path=path, headless=True, args=list(LAUNCH_ARGS))
         yield b
         b.close()
 
