@@ -22,7 +22,6 @@ import argparse
 import os
 import platform
 import re
-import socket
 import statistics
 import sys
 import time
@@ -31,9 +30,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS.md"
 SECTION = "## Explorer in the browser (issue 5)"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run",
-               "--force-device-scale-factor=1"]
+from gradviz.testing.browser import LAUNCH_ARGS  # noqa: E402  (the flags snapshots use)
 
 
 # --- graphs built with gradviz ops ---------------------------------------------------------
@@ -224,34 +221,18 @@ def step_times(page, clicks: int) -> list[dict]:
     return times
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def measure(label, root, names, n_nodes, browser_path, clicks) -> dict:
-    import panel as pn
     from playwright.sync_api import sync_playwright
+
+    from gradviz.testing.serve import ServedApp
 
     SERVER_TIMES["build"].clear()
     SERVER_TIMES["step"].clear()
-    port = free_port()
-    server = pn.serve({"app": timed_factory(root, names)}, port=port, address="127.0.0.1",
-                      websocket_origin=[f"127.0.0.1:{port}"], threaded=True, show=False)
+    server = ServedApp(timed_factory(root, names), timeout=30).start()
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        url = f"http://127.0.0.1:{port}/app"
+        url = server.url
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=browser_path, args=LAUNCH_ARGS)
+            browser = p.chromium.launch(executable_path=browser_path, args=list(LAUNCH_ARGS))
             renders = []
             for _ in range(3):  # first page warms the server's imports and caches; keep all
                 context = browser.new_context(viewport={"width": 1400, "height": 900})
@@ -266,7 +247,6 @@ def measure(label, root, names, n_nodes, browser_path, clicks) -> dict:
             browser.close()
     finally:
         server.stop()
-        server.join(timeout=10)
     med = lambda key, xs: statistics.median(x[key] for x in xs if x[key] is not None)  # noqa: E731
     return {
         "label": label, "nodes": n_nodes,
@@ -286,15 +266,12 @@ def measure(label, root, names, n_nodes, browser_path, clicks) -> dict:
 
 
 def find_browser() -> str:
+    from gradviz.testing import BrowserNotFound, find_browser as finder
+
     try:
-        from gradviz.testing.browser import find_browser as finder
         return finder().path
-    except ImportError:
-        import shutil
-        path = os.environ.get("GRADVIZ_BROWSER") or shutil.which("chromium")
-        if not path:
-            sys.exit("no Chromium found: apt-get install chromium, or set GRADVIZ_BROWSER")
-        return path
+    except BrowserNotFound as e:
+        sys.exit(str(e))
 
 
 def table(rows) -> str:

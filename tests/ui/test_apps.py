@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-import socket
 import time
 
 import pytest
@@ -52,39 +51,19 @@ class _LogCapture(logging.Handler):
         return bad
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def serve(factory):
     """Serve ``factory`` (called once per page load) on a free port; yield (url, log)."""
-    import panel as pn
+    from gradviz.testing.serve import ServedApp
 
     log = _LogCapture()
     loggers = [logging.getLogger(n) for n in ("tornado", "bokeh", "panel", "gradviz")]
     for logger in loggers:
         logger.addHandler(log)
-    port = _free_port()
-    server = pn.serve({"app": factory}, port=port, address="127.0.0.1",
-                      websocket_origin=[f"127.0.0.1:{port}"], threaded=True, show=False)
     try:
-        url = f"http://127.0.0.1:{port}/app"
-        deadline = time.monotonic() + 20
-        while True:  # wait for the port to accept; fetching a page would build a session
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        yield url, log
+        with ServedApp(factory) as app:
+            yield app.url, log
     finally:
-        server.stop()
-        server.join(timeout=10)
         for logger in loggers:
             logger.removeHandler(log)
     assert not log.tracebacks(), "server logged errors:\n" + "\n".join(log.tracebacks())
