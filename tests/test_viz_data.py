@@ -38,6 +38,21 @@ def eye_expected(times: int) -> np.ndarray:
 
 
 # --- parsing -------------------------------------------------------------------------------
+def record_patches(monkeypatch) -> list:
+    """Every ColumnDataSource.patch from now on, as (source name, patch) pairs."""
+    from bokeh.models import ColumnDataSource
+
+    patches = []
+    original = ColumnDataSource.patch
+
+    def recording_patch(self, p, *args, **kwargs):
+        patches.append((self.name, p))
+        return original(self, p, *args, **kwargs)
+
+    monkeypatch.setattr(ColumnDataSource, "patch", recording_patch)
+    return patches
+
+
 def test_parse_literal_accepts_numbers_and_nested_lists():
     np.testing.assert_array_equal(parse_literal("[[1, 2], [3, 4]]"), [[1, 2], [3, 4]])
     assert parse_literal(" 0.5 ").shape == ()
@@ -136,18 +151,9 @@ def test_current_node_and_health_marks():
 
 # --- the Explorer, driven from Python ---------------------------------------------------------
 def test_step_patches_only_what_the_event_touched(monkeypatch):
-    from bokeh.models import ColumnDataSource
-
     loss, names = seed_graph()
     view = Explorer(loss, names=names)
-    patches = []
-    original = ColumnDataSource.patch
-
-    def recording_patch(self, p, *args, **kwargs):
-        patches.append((self.name, p))
-        return original(self, p, *args, **kwargs)
-
-    monkeypatch.setattr(ColumnDataSource, "patch", recording_patch)
+    patches = record_patches(monkeypatch)
     assigned = []
     monkeypatch.setattr(type(view.graph_view), "redraw_all",
                         lambda *a, **k: assigned.append(a))
@@ -362,8 +368,6 @@ def test_a_big_graph_starts_zoomed_in_on_its_root_and_the_view_follows_the_step(
 def test_big_graph_sends_bounded_columns_and_steps_patch_only_touched_rows(monkeypatch):
     import json
 
-    from bokeh.models import ColumnDataSource
-
     loss, names = chain(90)
     view = Explorer(loss, names=names)
     gv = view.graph_view
@@ -372,14 +376,7 @@ def test_big_graph_sends_bounded_columns_and_steps_patch_only_touched_rows(monke
     text = sum(len(json.dumps(list(gv.tensor_source.data[k])))
                for k in ("value_text", "grad_text", "shape_text"))
     assert text / n_nodes < 200
-    patches = []
-    original = ColumnDataSource.patch
-
-    def recording_patch(self, p, *args, **kwargs):
-        patches.append((self.name, p))
-        return original(self, p, *args, **kwargs)
-
-    monkeypatch.setattr(ColumnDataSource, "patch", recording_patch)
+    patches = record_patches(monkeypatch)
     sources = (gv.tensor_source, gv.function_source, gv.edge_source, gv.tensor_text,
                gv.function_text)
     columns = {(s.name, k): id(v) for s in sources for k, v in s.data.items()}
