@@ -9,7 +9,6 @@ through an ``AccumulateGrad`` node, exactly as in PyTorch.
 from __future__ import annotations
 
 import itertools
-import weakref
 
 import numpy as np
 
@@ -108,14 +107,6 @@ class Node:
     def metadata(self) -> dict:
         return {}
 
-    def register_prehook(self, hook):
-        """Called with ``(grad_outputs,)`` before this node runs; may return replacements."""
-        from .hooks import RemovableHandle
-
-        if self._pre_hooks is None:
-            self._pre_hooks = {}
-        return RemovableHandle(self._pre_hooks, hook)
-
     def __getattr__(self, attr: str):
         # PyTorch exposes saved values as ``grad_fn._saved_<name>``.
         if attr.startswith("_saved_"):
@@ -144,14 +135,6 @@ class Node:
         if isinstance(value, SavedTensor):
             return value.unpack(self, name)
         return value
-
-    def saved_tensor_names(self) -> list[str]:
-        if not self._saved:
-            return []
-        return [k for k, v in self._saved.items() if isinstance(v, SavedTensor)]
-
-    def has_saved_tensors(self) -> bool:
-        return bool(self._saved) and any(isinstance(v, SavedTensor) for v in self._saved.values())
 
     def release_saved(self):
         """Free saved tensors (after a backward without ``retain_graph``). Returns what was
@@ -210,7 +193,3 @@ class AccumulateGrad(Node):
 
     def backward(self, grad):  # pragma: no cover - the engine accumulates itself
         raise RuntimeError("AccumulateGrad is applied by the engine")
-
-
-def make_weak(tensor):
-    return weakref.ref(tensor)
