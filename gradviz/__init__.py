@@ -26,6 +26,7 @@ from .ops.shape import (cat, clone, flatten, permute, reshape, squeeze, stack,  
 from .random import Generator, initial_seed, manual_seed, seed  # noqa: F401
 from .tensor import Size, Tensor, tensor  # noqa: F401
 from .autograd.stepper import Stepper  # noqa: F401,E402
+from .autograd.scope import current_scope, scope  # noqa: F401,E402
 from .graph import replay, to_networkx as _to_networkx  # noqa: F401,E402
 from .health import gradient_health  # noqa: F401,E402
 

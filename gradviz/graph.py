@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .autograd.node import AccumulateGrad, FreedTensor, SavedTensor
+from .autograd import scope as _scopes
+from .autograd.scope import frame_names
 from .health import Thresholds, gradient_health, magnitude
 from .ops.base import INPLACE_RECIPE
 from .tensor import Tensor
@@ -87,10 +89,15 @@ def to_networkx(roots, names=None, *, thresholds: Thresholds = Thresholds(),
     ``grad`` (ndarray or None), ``retains_grad``, ``grad_health``, ``grad_magnitude``.
     Function nodes: ``kind="function"``, ``label``/``name`` (``AddBackward0``), ``rule``,
     ``saved`` (a list of ``{"name", "shape", "freed"}``).
+    Every node: ``scope``, the names of the module calls / ``gradviz.scope`` blocks that were
+    running when it was recorded, outermost first (``()`` at the top level; see
+    ``gradviz.autograd.scope`` and ``_Exporter.scopes`` for tensors no function made).
     Edges: ``input_nr`` (and ``input_nrs`` when a tensor feeds one function twice).
 
     ``names``: ``{"w": w, ...}``; by default the caller's variables name the tensors.
-    ``G.graph`` holds ``roots`` (ids), ``ids`` (``id(object) -> node id`` for tensors, grad_fns
+    ``G.graph`` holds ``scopes`` (``{scope tuple: module class name, or None for a
+    gradviz.scope block}``, in the order they were entered), ``roots`` (ids),
+    ``ids`` (``id(object) -> node id`` for tensors, grad_fns
     and AccumulateGrad nodes), ``objects`` (node id -> tensor or grad_fn) and ``inputs``
     (function id -> the node id feeding each of its ``next_functions``, or None).
     """
@@ -121,6 +128,7 @@ class _Exporter:
         self.n_tensors = 0
         self.n_functions = 0
         self._output_of: dict = {}  # id(grad_fn) -> id of the tensor node it produced
+        self.frames: list = []  # (function id, output tensor id, the grad_fn's scope frames)
 
     def run(self, roots) -> nx.DiGraph:
         root_ids = []
@@ -210,6 +218,7 @@ class _Exporter:
             "rule": type(fn).rule,
             "saved": saved,
         }))
+        self.frames.append((fid, out_tid, fn._scope))
         self.ids[id(fn)] = fid
         self.objects[fid] = fn
         self._output_of[id(fn)] = out_tid
@@ -246,7 +255,60 @@ class _Exporter:
             succ[u][v] = attrs
             pred[v][u] = attrs
         G.graph.update(roots=root_ids, ids=self.ids, objects=self.objects, inputs=self.inputs)
+        G.graph["scopes"] = self.scopes(node)
         return G
+
+    def scopes(self, node: dict) -> dict:
+        """Set every node's ``scope`` (a tuple of names, outermost first) and return
+        ``{scope: module class name or None}`` in the order the scopes were entered.
+
+        A function's scope is what was running when it was recorded, and the tensor it made
+        shares it. A tensor no function made (a leaf, a constant) goes in the innermost scope
+        common to all the functions that use it: a weight used by one ``Linear`` sits in that
+        ``Linear``'s box, a weight shared by every call of an RNN cell sits outside all of them
+        (inside any one call, that call's box would feed the others and the collapsed graph could
+        have a cycle)."""
+        path_of_tuple: dict = {}
+        for _, _, ft in self.frames:
+            path_of_tuple.setdefault(id(ft), ft)
+        frames = {f: None for ft in path_of_tuple.values() for f in ft}
+        names = frame_names(path_of_tuple.values())
+        path_of_frame: dict = {}
+        found: dict = {}
+        for f in sorted(frames, key=lambda f: f.serial):  # a parent was entered before its children
+            path = (path_of_frame[f.parent] if f.parent is not None else ()) + (names[f],)
+            path_of_frame[f] = path
+            found[path] = f.module_class
+        for k, ft in path_of_tuple.items():
+            path_of_tuple[k] = path_of_frame[ft[-1]] if ft else ()
+        for fid, out_tid, ft in self.frames:
+            path = path_of_tuple[id(ft)]
+            node[fid]["scope"] = path
+            node[out_tid]["scope"] = path
+        consumers: dict = {}
+        for (u, v) in self.edges:
+            if "scope" not in node[u]:
+                consumers.setdefault(u, []).append(node[v]["scope"])
+        for nid, attrs in self.nodes:
+            if "scope" not in attrs:
+                attrs["scope"] = _common_prefix(consumers.get(nid, ()))
+        return found
+
+
+def _common_prefix(paths) -> tuple:
+    """The longest tuple every path starts with (``()`` for no paths)."""
+    it = iter(paths)
+    first = next(it, ())
+    n = len(first)
+    for p in it:
+        n = min(n, len(p))
+        for i in range(n):
+            if p[i] != first[i]:
+                n = i
+                break
+        if n == 0:
+            break
+    return first[:n]
 
 
 def same_structure(a: nx.DiGraph, b: nx.DiGraph) -> bool:
@@ -362,6 +424,7 @@ def replay(roots, values: dict | None = None) -> Replayed:
     new: dict = {}
     mapping: dict = {}
     previous = is_grad_enabled()
+    previous_scope = _scopes.current
     try:
         for t in order:
             recipe = t._recipe
@@ -371,6 +434,9 @@ def replay(roots, values: dict | None = None) -> Replayed:
             else:
                 op, args, kwargs, enabled, index = recipe
                 set_grad_enabled(enabled)
+                # Re-recorded under the scopes of the original, so the copy collapses the same.
+                fn = t.grad_fn
+                _scopes.current = fn._scope if fn is not None else ()
                 try:
                     out = op(*_substitute(args, new), **{k: _substitute(v, new) for k, v in kwargs.items()})
                 except (RuntimeError, ValueError, IndexError, TypeError) as e:
@@ -380,6 +446,7 @@ def replay(roots, values: dict | None = None) -> Replayed:
             mapping[t] = nt
     finally:
         set_grad_enabled(previous)
+        _scopes.current = previous_scope
     return Replayed([new[id(r)] for r in root_list], mapping)
 
 

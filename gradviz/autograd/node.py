@@ -12,6 +12,8 @@ import itertools
 
 import numpy as np
 
+from . import scope as _scopes
+
 FREED_MESSAGE = (
     "Trying to backward through the graph a second time (or directly access saved tensors after "
     "they have already been freed). Saved intermediate values of the graph are freed when you call "
@@ -85,6 +87,7 @@ class Node:
         "_pre_hooks",
         "_retains",
         "_inputs",
+        "_scope",
         "__weakref__",
     )
 
@@ -94,6 +97,8 @@ class Node:
         self._freed = False
         self._pre_hooks = None
         self._retains = None
+        # The running module calls / gradviz.scope blocks (see autograd.scope).
+        self._scope = _scopes.current
 
     # --- the PyTorch-visible surface -------------------------------------------------------
     @classmethod

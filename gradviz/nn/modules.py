@@ -6,6 +6,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from ..autograd import scope as _scopes
 from ..random import default_generator
 from ..tensor import Tensor
 from . import functional as F
@@ -46,7 +47,32 @@ class Module:
         raise NotImplementedError
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        # The ops recorded while forward runs carry this call's scope (its qualified name in
+        # the outermost module called), so the explorer can collapse them into one box.
+        token = _scopes.enter_module(self)
+        try:
+            return self.forward(*args, **kwargs)
+        finally:
+            _scopes.exit_module(token)
+
+    def named_modules(self, memo=None, prefix: str = "", remove_duplicate: bool = True):
+        """This module and every module inside it, as ``(qualified name, module)`` pairs,
+        the outermost first with the name ``""`` (as PyTorch's ``named_modules``)."""
+        if memo is None:
+            memo = set()
+        if remove_duplicate:
+            if id(self) in memo:
+                return
+            memo.add(id(self))
+        yield prefix, self
+        for name, m in self._modules.items():
+            if m is None:
+                continue
+            yield from m.named_modules(memo, prefix + ("." if prefix else "") + name, remove_duplicate)
+
+    def modules(self):
+        for _, m in self.named_modules():
+            yield m
 
     def named_parameters(self, prefix=""):
         for name, p in self._parameters.items():
