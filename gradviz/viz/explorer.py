@@ -45,7 +45,7 @@ from ..tensor import Tensor
 from . import style
 from .controls import Controls, counter_text
 from .editors import TensorEditor
-from .graph_view import GraphView, compute_layout
+from .graph_view import GraphView, compute_layout, plot_and_side
 from .inspector import Inspector
 
 
@@ -102,8 +102,7 @@ class Explorer(pn.viewable.Viewer):
                                     mode=self.colour_mode, current=None, on_tap=self.select,
                                     height=height)
         height = self.graph_view.figure.height
-        self.graph_pane = pn.pane.Bokeh(self.graph_view.figure, sizing_mode="stretch_width",
-                                        height=height)
+        self.graph_pane = pn.pane.Bokeh(self.graph_view.figure, sizing_mode="stretch_both")
         self.controls = Controls(self._actions(), retain_graph=self.retain_graph)
         self.controls.retain_graph.param.watch(lambda e: setattr(self, "retain_graph", e.new), "value")
         self.controls.colour_mode.param.watch(self._colour_widget_changed, "value")
@@ -116,13 +115,11 @@ class Explorer(pn.viewable.Viewer):
         self.side = pn.Tabs(("Inspect", pn.Column(self.inspector, scroll=True,
                                                   sizing_mode="stretch_both")),
                             ("Inputs", self.editors_column),
-                            width=340, height=max(height + 40, 600), dynamic=True,
-                            margin=(0, 0, 0, 10))
+                            dynamic=True)
         self._layout = pn.Column(
             self.controls,
             self.note,
-            pn.Row(pn.Column(self.legend, self.graph_pane, sizing_mode="stretch_width"), self.side,
-                   sizing_mode="stretch_width"),
+            plot_and_side(self.legend, self.graph_pane, self.side, height),
             sizing_mode="stretch_width", stylesheets=[style.CSS], css_classes=["gv-explorer"],
             styles={"font-family": style.FONT})
         self._layout.gradviz_explorer = self  # see Explorer.find

@@ -23,14 +23,18 @@ FULL_LIMIT = 12  # arrays up to this many numbers are shown in full in hovers an
 HEAD_SETBACK = 4.0  # data units from an edge's end to its arrow head's centre
 HEAD_SIZE = 9       # px
 
-# The initial view. The plot's width is only known in the browser; the server plans for a
-# typical one and a small CustomJS (_VIEW_JS) fits the plan to the real size.
+# The initial view. The plot's size is only known in the browser; the server plans for a
+# typical one and a small CustomJS (_VIEW_JS) makes the same decision for the real size.
 PLOT_WIDTH_GUESS = 1000  # px: a 1400 px window minus the side panel
-TOOLBAR_PX = 36
-READABLE_SCALE = 0.75    # px per data unit: below this, 12 px labels shrink under ~10 px
+TOOLBAR_PX = 0           # the Bokeh toolbar floats inside the plot: it takes no height
+LEGEND_PX = 30           # the legend line above the plot
+MIN_LABEL_PX = 9.0       # no node text is drawn smaller than this on a fitted first view
+TEXT_ZOOM = 1.15         # _FONT_JS draws text at base * scale * 1.15 (sans is narrower than the layout's estimate)
+SMALLEST_TEXT_PX = 12    # base size of the smallest node text (function names, shape lines)
+READABLE_SCALE = MIN_LABEL_PX / (SMALLEST_TEXT_PX * TEXT_ZOOM)  # px per data unit: ~0.65
 BIG_GRAPH_SCALE = 1.0    # px per data unit of a view zoomed in on part of a big graph
 MAX_SCALE = 1.25         # a tiny graph is not blown up beyond this
-VIEW_PAD = 24.0          # data units of margin around a fitted graph
+VIEW_PAD = 16.0          # data units of margin around a fitted graph
 
 # Numeric columns travel as numpy arrays: Bokeh sends those as binary buffers (one websocket
 # frame each), where a list of floats is encoded (and decoded in the browser) one at a time.
@@ -245,6 +249,102 @@ def edge_columns(G, layout, edge_grads: dict | None = None, fresh=()) -> dict:
     return cols
 
 
+# --- edge-label placement ---------------------------------------------------------------------
+EDGE_LABEL_CHAR = 0.6  # a character's width as a fraction of the font size (digits: 0.556)
+LABEL_GAP = 3.0        # data units kept free between a label and anything else
+
+
+def edge_label_size(text: str) -> tuple[float, float]:
+    """(width, height) in data units of an edge label: its text scales with the zoom like the
+    boxes do (``SMALLEST_TEXT_PX`` at 1 px per unit, times ``TEXT_ZOOM``), plus its padding."""
+    font = SMALLEST_TEXT_PX * TEXT_ZOOM
+    return len(text) * EDGE_LABEL_CHAR * font + 8.0, font + 6.0
+
+
+def _label_candidates(route, w: float, h: float):
+    """Centres to try for a label of an edge, nearest to the middle of the edge first: on the
+    line, then just above and below it (and beside it where the line runs steeply)."""
+    pts = [(float(x), float(y)) for x, y in route]
+    segments = list(range(len(pts) - 1))
+    middle = (len(pts) - 2) / 2
+    segments.sort(key=lambda i: abs(i - middle))
+    for i in segments:
+        (x0, y0), (x1, y1) = pts[i], pts[i + 1]
+        steep = abs(y1 - y0) > abs(x1 - x0)
+        for t in (0.5, 0.35, 0.65, 0.2, 0.8):
+            x, y = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
+            yield x, y
+            yield x, y + h / 2 + LABEL_GAP
+            yield x, y - h / 2 - LABEL_GAP
+            if steep:
+                yield x + w / 2 + LABEL_GAP, y
+                yield x - w / 2 - LABEL_GAP, y
+
+
+def place_edge_labels(requests, boxes) -> list:
+    """Where to draw edge labels so that none covers a node or another label.
+
+    ``requests``: ``[(route, width, height), ...]``, the most important first; ``route`` is the
+    edge's polyline. ``boxes``: the node rectangles as rows ``(x0, y0, x1, y1)``. Returns one
+    entry per request: the label's centre ``(x, y)``, or None when no free spot lies along its
+    edge (that label is dropped; the edge still says its gradient on hover)."""
+    boxes = np.asarray(boxes, dtype=float).reshape(-1, 4)
+    placed: list = []
+    out = []
+    for route, w, h in requests:
+        xs = [p[0] for p in route]
+        ys = [p[1] for p in route]
+        reach = w + h + LABEL_GAP
+        near = boxes[(boxes[:, 2] >= min(xs) - reach) & (boxes[:, 0] <= max(xs) + reach) &
+                     (boxes[:, 3] >= min(ys) - reach) & (boxes[:, 1] <= max(ys) + reach)]
+        spot = None
+        for cx, cy in _label_candidates(route, w, h):
+            r = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+            if _overlaps_any(r, near) or any(_overlaps(r, q) for q in placed):
+                continue
+            spot = (cx, cy)
+            placed.append(r)
+            break
+        out.append(spot)
+    return out
+
+
+def _overlaps(a, b, gap: float = LABEL_GAP) -> bool:
+    return (a[0] < b[2] + gap and b[0] < a[2] + gap and a[1] < b[3] + gap and b[1] < a[3] + gap)
+
+
+def _overlaps_any(r, boxes: np.ndarray, gap: float = LABEL_GAP) -> bool:
+    if not len(boxes):
+        return False
+    return bool(np.any((r[0] < boxes[:, 2] + gap) & (boxes[:, 0] < r[2] + gap) &
+                       (r[1] < boxes[:, 3] + gap) & (boxes[:, 1] < r[3] + gap)))
+
+
+def label_weights(edges, edge_grads: dict) -> dict:
+    """How much each labelled edge's label matters: the size of its gradient (NaN and inf
+    first: those are what a person most needs to see)."""
+    out = {}
+    for e in edges:
+        g = edge_grads.get(e)
+        if g is None:
+            continue
+        a = np.asarray(g, dtype=float)
+        with np.errstate(invalid="ignore"):
+            out[e] = float(np.abs(a).max()) if a.size and np.all(np.isfinite(a)) else (
+                math.inf if a.size else 0.0)
+    return out
+
+
+def node_boxes(*column_dicts) -> np.ndarray:
+    """The node rectangles ``(x0, y0, x1, y1)`` of node columns (``x``, ``y``, ``w``, ``h``)."""
+    parts = []
+    for c in column_dicts:
+        x, y = np.asarray(c["x"], dtype=float), np.asarray(c["y"], dtype=float)
+        w, h = np.asarray(c["w"], dtype=float), np.asarray(c["h"], dtype=float)
+        parts.append(np.stack([x - w / 2, y - h / 2, x + w / 2, y + h / 2], axis=1))
+    return np.concatenate(parts) if parts else np.zeros((0, 4))
+
+
 def _id_key(nid: str):
     """Sort "t10" after "t9" (ids are a letter prefix and a counter)."""
     head = nid.rstrip("0123456789")
@@ -254,14 +354,17 @@ def _id_key(nid: str):
 
 def display_label(attrs: dict) -> str:
     """The text drawn in a node. Long grad_fn names break before "Backward" onto a second
-    line (BinaryCrossEntropyWithLogits / Backward0), so one name does not set the scale of
-    the whole drawing."""
+    line (LogSoftmax / Backward0): the width of a layer is set by its widest name, and one
+    line per name made the MLP's graph too wide to read whole on a laptop."""
     label = str(attrs["label"])
-    if attrs["kind"] == "function" and len(label) > 20:
+    if attrs["kind"] == "function" and len(label) > LONG_NAME:
         i = label.rfind("Backward")
         if i > 0:
             return label[:i] + "\n" + label[i:]
     return label
+
+
+LONG_NAME = 12  # characters: longer grad_fn names take two lines
 
 
 def sub_text(attrs) -> str:
@@ -285,52 +388,64 @@ def node_size(node, attrs) -> tuple[float, float]:
 def compute_layout(G):
     """The layered left-to-right layout of ``G`` (``gradviz.layout.layered_layout``)."""
     from ..layout import layered_layout
-    return layered_layout(G, direction="LR", node_size=node_size, node_sep=18.0, rank_sep=34.0)
+    return layered_layout(G, direction="LR", node_size=node_size, node_sep=18.0, rank_sep=26.0)
 
 
-def fitting_height(layout, width_px: float = PLOT_WIDTH_GUESS, lo: int = 300,
+def fitting_height(layout, width_px: float = PLOT_WIDTH_GUESS, lo: int = 360,
                    hi: int = 640) -> int:
-    """A figure height that suits the graph's aspect at a typical width: a flat graph (the
+    """A plot height (px) that suits the graph's aspect at a typical width: a flat graph (the
     seed tutorial's) should not sit in a tall empty box, a tall graph gets room; a graph too
-    big to read whole gets a roomy view, zoomed in (see ``initial_view``)."""
+    big to read whole gets a roomy view, zoomed in (see ``plan_view``)."""
     xmin, ymin, xmax, ymax = layout.bounds
     gw = max(xmax - xmin, 1.0) + 2 * VIEW_PAD
     gh = max(ymax - ymin, 1.0) + 2 * VIEW_PAD
     scale = min(width_px / gw, MAX_SCALE)
     if scale < READABLE_SCALE:
-        return int(min(max(gh * BIG_GRAPH_SCALE + TOOLBAR_PX, lo), 560))
-    return int(min(max(gh * scale + TOOLBAR_PX, lo), hi))
+        return int(min(max(gh * BIG_GRAPH_SCALE, lo), 560))
+    return int(min(max(gh * scale, lo), hi))
+
+
+def plan_view(bounds, root_pos, width_px: float, height_px: float) -> dict:
+    """What a plot of ``width_px`` x ``height_px`` (inner size) shows first.
+
+    The whole graph, centred, when it fits at a scale where node text is at least
+    ``MIN_LABEL_PX`` tall ("fit"); else a readable window (``BIG_GRAPH_SCALE``) at the root's
+    end, where backward begins ("right"). Returns ``mode``, ``scale`` (px per data unit) and the
+    ``x_range`` / ``y_range`` to show; ``_VIEW_JS`` makes the same decision in the browser."""
+    xmin, ymin, xmax, ymax = bounds
+    width_px, height_px = max(width_px, 50.0), max(height_px, 50.0)
+    x0, x1 = xmin - VIEW_PAD, xmax + VIEW_PAD
+    y0, y1 = ymin - VIEW_PAD, ymax + VIEW_PAD
+    fit = min(width_px / max(x1 - x0, 1.0), height_px / max(y1 - y0, 1.0), MAX_SCALE)
+    if fit >= READABLE_SCALE:
+        mode, s = "fit", fit
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    else:
+        mode, s = "right", BIG_GRAPH_SCALE
+        ry = root_pos[1] if root_pos is not None else (y0 + y1) / 2
+        half_h = height_px / s / 2
+        # Centre on the root, but show no empty space past the graph's top or bottom.
+        cy = min(max(ry, y0 + half_h), y1 - half_h) if y1 - y0 > 2 * half_h else (y0 + y1) / 2
+        cx = x1 - width_px / s / 2
+    return dict(mode=mode, scale=s,
+                x_range=(cx - width_px / s / 2, cx + width_px / s / 2),
+                y_range=(cy - height_px / s / 2, cy + height_px / s / 2))
 
 
 def initial_view(layout, root_pos, height_px: int, width_px: float = PLOT_WIDTH_GUESS) -> dict:
-    """What the figure shows first: the whole graph when it can be read whole at a typical
-    width ("fit"); else a readable window at the root's end, where backward begins ("right").
-
-    Returns the plan for ``_VIEW_JS`` (box, mode, scale) and the ranges for ``width_px``."""
+    """``plan_view`` for a guessed plot size, plus what ``_VIEW_JS`` needs to redo the plan
+    for the real one: the padded bounds, the root's height and the scales."""
+    view = plan_view(layout.bounds, root_pos, width_px, height_px)
     xmin, ymin, xmax, ymax = layout.bounds
-    inner_h = max(height_px - TOOLBAR_PX, 50)
-    gw = max(xmax - xmin, 1.0) + 2 * VIEW_PAD
-    gh = max(ymax - ymin, 1.0) + 2 * VIEW_PAD
-    fit_scale = min(width_px / gw, inner_h / gh, MAX_SCALE)
-    if fit_scale >= READABLE_SCALE:
-        view = dict(mode="fit", x0=xmin - VIEW_PAD, x1=xmax + VIEW_PAD, y0=ymin - VIEW_PAD,
-                    y1=ymax + VIEW_PAD, scale=MAX_SCALE)
-        s = fit_scale
-        cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
-    else:
-        s = BIG_GRAPH_SCALE
-        rx, ry = root_pos if root_pos is not None else (xmax, (ymin + ymax) / 2)
-        half_h = inner_h / s / 2
-        # Centre on the root, but do not show empty space past the graph's top or bottom.
-        cy = min(max(ry, ymin - VIEW_PAD + half_h), ymax + VIEW_PAD - half_h) \
-            if gh > 2 * half_h else (ymin + ymax) / 2
-        x1 = xmax + VIEW_PAD
-        view = dict(mode="right", x0=x1 - width_px / s, x1=x1, y0=cy - half_h, y1=cy + half_h,
-                    scale=s)
-        cx = x1 - width_px / s / 2
-    view["x_range"] = (cx - width_px / s / 2, cx + width_px / s / 2)
-    view["y_range"] = (cy - inner_h / s / 2, cy + inner_h / s / 2)
+    ry = root_pos[1] if root_pos is not None else (ymin + ymax) / 2
+    view.update(x0=xmin - VIEW_PAD, x1=xmax + VIEW_PAD, y0=ymin - VIEW_PAD, y1=ymax + VIEW_PAD,
+                ry=ry, readable=READABLE_SCALE, max_scale=MAX_SCALE, big_scale=BIG_GRAPH_SCALE)
     return view
+
+
+def _js_view(view: dict) -> dict:
+    """The part of ``initial_view`` that _VIEW_JS reads."""
+    return {k: v for k, v in view.items() if k not in ("x_range", "y_range")}
 
 
 def _root_position(G, layout):
@@ -420,6 +535,30 @@ def _same_column(a, b) -> bool:
     return list(a) == list(b)
 
 
+# --- the plot on the page ----------------------------------------------------------------------
+SIDE_WIDTH = 340       # px: the inspector / inputs panel beside the plot
+PLOT_MIN_WIDTH = 720   # px: below this the side panel wraps under the plot instead
+
+
+def plot_and_side(legend, plot_pane, side, plot_height: int):
+    """The legend and the plot beside the side panel, all of one height, so that neither has
+    blank space next to the other: the plot (``stretch_both``) takes whatever the legend leaves.
+    In a window too narrow for both, the side panel wraps below and the plot gets the width.
+
+    Returns the Panel layout; ``side``'s size and margins are set here."""
+    import panel as pn
+
+    height = int(plot_height) + LEGEND_PX
+    plot_pane.sizing_mode = "stretch_both"
+    column = pn.Column(legend, plot_pane, sizing_mode="stretch_width", height=height,
+                       margin=0, styles={"flex": f"100 1 {PLOT_MIN_WIDTH}px", "min-width": "0"},
+                       css_classes=["gv-plot-column"])
+    side.param.update(height=height, width=None, sizing_mode="stretch_width", margin=(0, 0, 0, 10),
+                      styles={"flex": f"1 1 {SIDE_WIDTH}px", "max-width": "100%"})
+    return pn.FlexBox(column, side, flex_wrap="wrap", sizing_mode="stretch_width",
+                      css_classes=["gv-body"])
+
+
 # --- the Bokeh view --------------------------------------------------------------------------
 _FONT_JS = """
 let w = 0;
@@ -436,29 +575,41 @@ for (const [r, base] of pairs) {
 """
 
 
-# Fits the server's plan (initial_view) to the plot's real size once it is laid out, keeping
-# one data unit the same number of pixels across and up (what match_aspect does for a
-# DataRange1d); Reset returns to this view. Later resizes keep the x range and re-match y.
+# The browser half of plan_view: the same decision for the plot's real size, once it is laid
+# out, keeping one data unit the same number of pixels across and up; Reset returns to this
+# view. A page reports its size more than once while it settles, so the view is planned again
+# on every resize until the user (or the server, following the step) moves it; after that a
+# resize keeps the x range and re-matches y.
 _VIEW_JS = """
 const iw = fig.inner_width, ih = fig.inner_height;
 if (!(iw > 0 && ih > 0)) return;
-if (!state.done) {
-  state.done = true;
+const same = (r, a) => a != null && Math.abs(r.start - a[0]) < 1e-6 && Math.abs(r.end - a[1]) < 1e-6;
+if (!state.done || (same(xr, state.x) && same(yr, state.y))) {
+  const fit = Math.min(iw / (view.x1 - view.x0), ih / (view.y1 - view.y0), view.max_scale);
   let s, cx, cy;
-  if (view.mode === 'fit') {
-    s = Math.min(iw / (view.x1 - view.x0), ih / (view.y1 - view.y0), view.scale);
+  if (fit >= view.readable) {
+    s = fit;
     cx = (view.x0 + view.x1) / 2;
     cy = (view.y0 + view.y1) / 2;
-  } else {
+  } else if (!state.done && view.mode !== 'fit') {
     // Anchored where the server put the view: the root's end, or the current step when the
     // page was opened in the middle of a pass (the server followed it).
-    s = view.scale;
+    s = view.big_scale;
     cx = xr.end - iw / s / 2;
     cy = (yr.start + yr.end) / 2;
+  } else {
+    s = view.big_scale;
+    const half = ih / s / 2;
+    cx = view.x1 - iw / s / 2;
+    cy = view.y1 - view.y0 > 2 * half ? Math.min(Math.max(view.ry, view.y0 + half), view.y1 - half)
+                                      : (view.y0 + view.y1) / 2;
   }
   const x0 = cx - iw / s / 2, x1 = cx + iw / s / 2, y0 = cy - ih / s / 2, y1 = cy + ih / s / 2;
   xr.setv({start: x0, end: x1, reset_start: x0, reset_end: x1});
   yr.setv({start: y0, end: y1, reset_start: y0, reset_end: y1});
+  state.x = [x0, x1];
+  state.y = [y0, y1];
+  state.done = true;
 } else {
   const s = iw / (xr.end - xr.start), cy = (yr.start + yr.end) / 2;
   yr.setv({start: cy - ih / s / 2, end: cy + ih / s / 2});
@@ -490,12 +641,16 @@ class GraphView:
         self.view = initial_view(layout, _root_position(G, layout), height)
         x_range = Range1d(*self.view["x_range"], name="gv_x_range")
         y_range = Range1d(*self.view["y_range"], name="gv_y_range")
+        # The figure fills whatever its pane is given (``height`` is the size the explorer
+        # plans for); the view is fitted to the real size in the browser (_VIEW_JS).
         fig = figure(
-            x_range=x_range, y_range=y_range, sizing_mode="stretch_width", height=height,
+            x_range=x_range, y_range=y_range, sizing_mode="stretch_both", height=height,
             tools="pan,wheel_zoom,zoom_in,zoom_out,reset,save", active_scroll="wheel_zoom",
             toolbar_location="above", output_backend="canvas", name="gv_graph",
             background_fill_color="#ffffff", border_fill_color="#ffffff",
             outline_line_color=None, min_border=0)
+        # The toolbar floats over the plot's top edge instead of taking a row of its own.
+        fig.toolbar_inner = True
         fig.axis.visible = False
         fig.grid.visible = False
         fig.toolbar.logo = None
@@ -534,17 +689,18 @@ class GraphView:
                            text_font_style="bold", text_font_size=f"{label_px + 1}px",
                            **dict(text, text_color="text_color"))
         t_sub = fig.text("x", "sub_y", text="sub", source=self.tensor_text,
-                         text_font_size=f"{label_px - 0.5}px", **dict(text, text_color="sub_color"))
+                         text_font_size=f"{label_px}px", **dict(text, text_color="sub_color"))
         f_label = fig.text("x", "y", text="label", source=self.function_text,
                            text_font_size=f"{label_px}px", **text)
         badges = fig.text("x", "y", text="badge", source=self.badge_source,
-                          text_font_size="10px", text_color="#ffffff", text_font_style="bold",
+                          text_font_size=f"{label_px}px", text_color="#ffffff", text_font_style="bold",
                           text_align="center", text_baseline="middle",
                           background_fill_color="color", padding=2, border_radius=3)
         e_label = fig.text("x", "y", text="text", source=self.edge_label_source,
-                           text_font_size="11px", text_color="#1f2933", text_align="center",
+                           text_font_size=f"{label_px}px", text_color="#1f2933", text_align="center",
                            text_baseline="middle", background_fill_color="#ffffff",
-                           background_fill_alpha=0.85, padding=2, border_radius=3)
+                           background_fill_alpha=0.85, padding=2, border_radius=3,
+                           border_line_color="#cbd2d9", border_line_width=1)
         for r in (t_label, t_sub, f_label, badges, e_label):
             r.nonselection_glyph = None
             r.selection_glyph = None
@@ -552,16 +708,17 @@ class GraphView:
         self.badge_renderer = badges
         # Text scales with the zoom like the boxes do (base size at ~1 px per data unit).
         font_cb = CustomJS(args=dict(fig=fig, xr=fig.x_range, shown={"active": True},
-                                     pairs=[[t_label, label_px + 1], [t_sub, label_px - 0.5],
-                                            [f_label, label_px], [badges, 10],
-                                            [e_label, 11]]), code=_FONT_JS)
+                                     pairs=[[t_label, label_px + 1], [t_sub, label_px],
+                                            [f_label, label_px], [badges, label_px],
+                                            [e_label, label_px]]), code=_FONT_JS)
         fig.x_range.js_on_change("start", font_cb)
         fig.x_range.js_on_change("end", font_cb)
         fig.js_on_change("inner_width", font_cb)
-        view_cb = CustomJS(args=dict(fig=fig, xr=x_range, yr=y_range, state={"done": False},
-                                     view={k: v for k, v in self.view.items()
-                                           if k not in ("x_range", "y_range")}),
+        view_cb = CustomJS(args=dict(fig=fig, xr=x_range, yr=y_range,
+                                     state={"done": False, "x": None, "y": None},
+                                     view=_js_view(self.view)),
                            code=_VIEW_JS)
+        self._view_cb = view_cb
         fig.js_on_change("inner_width", view_cb)
         fig.js_on_change("inner_height", view_cb)
 
@@ -581,6 +738,7 @@ class GraphView:
 
     # --- indexing --------------------------------------------------------------------------
     def _reindex(self):
+        self._boxes = None  # positions may have changed
         self.tensor_row = {n: i for i, n in enumerate(self.tensor_source.data["id"])}
         self.function_row = {n: i for i, n in enumerate(self.function_source.data["id"])}
         self.edge_row = {(u, v): i for i, (u, v) in
@@ -634,6 +792,12 @@ class GraphView:
         t, f, e = self.tensor_source.data, self.function_source.data, self.edge_source.data
         badged = [i for i, b in enumerate(t["badge"]) if b]
         labelled = [i for i, text in enumerate(e["grad_label"]) if text]
+        # Biggest gradients first: when there is no room for every label, the smaller ones go.
+        labelled.sort(key=lambda i: -self._edge_label_weight.get((e["u"][i], e["v"][i]), 0.0))
+        spots = place_edge_labels(
+            [(list(zip(e["xs"][i], e["ys"][i])), *edge_label_size(e["grad_label"][i]))
+             for i in labelled], self._node_boxes())
+        shown = [(i, p) for i, p in zip(labelled, spots) if p is not None]
         sync_source(self.tensor_text, {k: t[k] for k in ("x", "label_y", "sub_y", "label", "sub",
                                                          "text_color", "sub_color")})
         sync_source(self.function_text, {k: f[k] for k in ("x", "y", "label")})
@@ -642,8 +806,17 @@ class GraphView:
             "badge": [t["badge"][i] for i in badged],
             "color": [t["badge_color"][i] for i in badged]})
         sync_source(self.edge_label_source, {
-            "x": np.asarray(e["label_x"])[labelled], "y": np.asarray(e["label_y"])[labelled],
-            "text": [e["grad_label"][i] for i in labelled]})
+            "x": np.asarray([p[0] for _, p in shown], dtype=float),
+            "y": np.asarray([p[1] for _, p in shown], dtype=float),
+            "text": [e["grad_label"][i] for i, _ in shown]})
+
+    _edge_label_weight: dict = {}
+    _boxes = None
+
+    def _node_boxes(self) -> np.ndarray:
+        if self._boxes is None:
+            self._boxes = node_boxes(self.tensor_source.data, self.function_source.data)
+        return self._boxes
 
     def update_edges(self, edges, edge_grads, fresh=()) -> None:
         """Restyle ``edges``; label the ``fresh`` ones and unlabel those labelled before."""
@@ -659,6 +832,7 @@ class GraphView:
                          ("color", style.edge_colour(g)), ("width", style.edge_width(g))):
                 patch.setdefault(k, []).append((row, v))
         self.fresh_edges = fresh
+        self._edge_label_weight = label_weights(fresh, edge_grads)
         if patch:
             self.edge_source.patch(patch)
         self._sync_text_sources()
@@ -676,6 +850,7 @@ class GraphView:
                              (self.edge_source, edge_columns(G, self.layout, edge_grads, fresh))):
             sync_source(source, source_data(data))
         self.fresh_edges = set(fresh)
+        self._edge_label_weight = label_weights(fresh, edge_grads or {})
         self._reindex()
         self._sync_text_sources()
         if layout is not None:
@@ -686,10 +861,14 @@ class GraphView:
         fig = self.figure
         width, height = _known(fig, "inner_width"), _known(fig, "inner_height")
         width = width if width > 0 else PLOT_WIDTH_GUESS
-        height = height + TOOLBAR_PX if height > 0 else fig.height
+        height = height if height > 0 else fig.height
         self.view = initial_view(self.layout, _root_position(self.G, self.layout), height, width)
-        fig.x_range.update(start=self.view["x_range"][0], end=self.view["x_range"][1])
-        fig.y_range.update(start=self.view["y_range"][0], end=self.view["y_range"][1])
+        (x0, x1), (y0, y1) = self.view["x_range"], self.view["y_range"]
+        # Bokeh's Reset returns to the new view, and the browser plans with the new bounds.
+        fig.x_range.update(start=x0, end=x1, reset_start=x0, reset_end=x1)
+        fig.y_range.update(start=y0, end=y1, reset_start=y0, reset_end=y1)
+        self._view_cb.args = dict(self._view_cb.args, view=_js_view(self.view),
+                                  state={"done": True, "x": [x0, x1], "y": [y0, y1]})
 
     def follow(self, nid) -> None:
         """Pan (never zoom) so that node ``nid`` is in view, when it is not."""
