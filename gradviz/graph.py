@@ -160,6 +160,10 @@ class _Exporter:
                 else:
                     if id(nxt) not in self.ids:
                         out = nxt.output_tensor()
+                        if out is not None and out.grad_fn is not nxt:
+                            # Changed in place since: this node made an earlier version of
+                            # that tensor, a node of its own holding the value it had then.
+                            out = None
                         arr = out._array if out is not None else nxt._out_array
                         tid = self.tensor(out, arr, role="intermediate")
                         self.function(nxt, tid)
@@ -215,7 +219,7 @@ class _Exporter:
             "kind": "function",
             "label": name,
             "name": name,
-            "rule": type(fn).rule,
+            "rule": fn.rule,
             "saved": saved,
         }))
         self.frames.append((fid, out_tid, fn._scope))

@@ -43,7 +43,7 @@ class Size(tuple):
 
 class Tensor:
     __slots__ = ("_array", "_requires_grad", "_grad", "grad_fn", "_version_counter", "_hooks",
-                 "_acc", "_base", "_retains_grad", "_recipe", "__weakref__")
+                 "_acc", "_base", "_retains_grad", "_recipe", "_views", "__weakref__")
 
     # ndarray <op> Tensor defers to Tensor's reflected operators.
     __array_priority__ = 1000
@@ -612,68 +612,14 @@ class Tensor:
         return _S.getitem(self, key)
 
     def __setitem__(self, key, value):
-        if is_grad_enabled() and (self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)):
-            if self.grad_fn is None and self._requires_grad:
-                # Assignment goes through a view of the leaf (x[0] is a view), as in PyTorch.
-                raise RuntimeError("a view of " + LEAF_INPLACE_MESSAGE)
-            raise NotImplementedError(
-                "gradviz does not record assignment into a tensor that takes part in a graph; "
-                "build the result with gradviz.where or gradviz.cat instead")
-        key = tuple(k._array if isinstance(k, Tensor) else k for k in key) if isinstance(key, tuple) else (
-            key._array if isinstance(key, Tensor) else key)
-        self._array[key] = _unwrap(value)
-        self._version_counter[0] += 1
+        # PyTorch's semantics: a view of the indexed part is written with copy_/fill_ (the
+        # tensor's grad_fn becomes CopySlices) or index_put_ (see gradviz.ops.inplace).
+        _I.setitem(self, key, value)
 
     # --- in place ---------------------------------------------------------------------------
     def _inplace(self, op, *args):
-        """Apply ``op`` in place. While recording, the result takes over the op's grad_fn and
-        the op is computed on a snapshot of the old value, so what it saves stays correct."""
-        enabled = is_grad_enabled()
-        tracking = enabled and (self._requires_grad or any(
-            isinstance(a, Tensor) and a._requires_grad for a in args))
-        if enabled and self._requires_grad and self.grad_fn is None:
-            raise RuntimeError(LEAF_INPLACE_MESSAGE)
-        if tracking:
-            if self._base is not None and self._base._requires_grad and self._base.grad_fn is None:
-                raise RuntimeError("a view of " + LEAF_INPLACE_MESSAGE)
-            if self._base is not None and self._base._requires_grad:
-                raise NotImplementedError(
-                    "gradviz does not record in-place operations on a view of a tensor that "
-                    "requires grad; use the out-of-place operation instead")
-            old = Tensor._make(self._array.copy(), self._requires_grad)
-            old.grad_fn = self.grad_fn
-            old._acc = self._acc
-            result = op(old, *args)
-        else:
-            with no_grad():
-                result = op(self, *args)
-        r = result._array
-        if r.dtype != self._array.dtype and not np.can_cast(r.dtype, self._array.dtype, "same_kind"):
-            raise RuntimeError(
-                f"result type {_dt.scalar_type_name(r.dtype)} can't be cast to the "
-                f"desired output type {_dt.scalar_type_name(self._array.dtype)}")
-        if r.shape != self._array.shape:
-            raise RuntimeError(
-                f"output with shape [{', '.join(map(str, self._array.shape))}] doesn't match the "
-                f"broadcast shape [{', '.join(map(str, r.shape))}]")
-        if not self._array.flags.writeable:
-            # Read-only arrays, and numpy scalars (numpy ufuncs give those for 0-d inputs).
-            self._array = np.array(self._array)
-        np.copyto(self._array, r, casting="unsafe")
-        self._version_counter[0] += 1
-        if tracking:
-            node = result.grad_fn
-            if self._retains_grad and self.grad_fn is not None:
-                # retain_grad follows the tensor to its new version, as in PyTorch.
-                self.grad_fn._retains = None
-                node._retains = weakref.ref(self)
-            self.grad_fn = node
-            self._requires_grad = True
-            node._out_ref = weakref.ref(self)
-            node._out_array = r
-            # Replay cannot re-run an in-place change: mark it so replay says so clearly.
-            self._recipe = INPLACE_RECIPE
-        return self
+        """Apply ``op`` in place, recorded as PyTorch records it (see gradviz.ops.inplace)."""
+        return _I.apply(self, op, args)
 
     def add_(self, other, *, alpha=1):
         return self._inplace(lambda a, b: _E.add(a, b, alpha=alpha), other)
@@ -714,40 +660,42 @@ class Tensor:
     def __itruediv__(self, other):
         return self.div_(other)
 
-    def _fill(self, values: np.ndarray) -> "Tensor":
-        if is_grad_enabled() and self._requires_grad and self.grad_fn is None:
-            raise RuntimeError(LEAF_INPLACE_MESSAGE)
-        if is_grad_enabled() and self._requires_grad:
-            raise NotImplementedError(
-                "gradviz does not record filling a tensor that takes part in a graph")
-        if not self._array.flags.writeable:
-            # Read-only arrays, and numpy scalars (numpy ufuncs give those for 0-d inputs).
-            self._array = np.array(self._array)
-        np.copyto(self._array, values, casting="unsafe")
-        self._version_counter[0] += 1
-        return self
-
     def zero_(self) -> "Tensor":
         """Set every element to 0 in place (the tutorial's ``inp.grad.zero_()``)."""
-        return self._fill(np.zeros((), dtype=self._array.dtype))
+        return _I.zero_(self)
 
     def fill_(self, value) -> "Tensor":
-        return self._fill(np.asarray(_unwrap(value)))
+        return _I.fill_(self, value)
 
-    def copy_(self, src) -> "Tensor":
-        return self._fill(np.broadcast_to(np.asarray(_unwrap(src)), self._array.shape))
+    def copy_(self, src, non_blocking=False) -> "Tensor":
+        return _I.copy_(self, src)
+
+    def index_put_(self, indices, values, accumulate=False) -> "Tensor":
+        key = tuple(_S._index_array(i) for i in indices)
+        return _I.index_put_(self, key, values, accumulate)
+
+    def index_put(self, indices, values, accumulate=False) -> "Tensor":
+        return self.clone().index_put_(indices, values, accumulate)
+
+    def masked_fill_(self, mask, value) -> "Tensor":
+        return _I.masked_fill_(self, mask, value)
+
+    def masked_fill(self, mask, value) -> "Tensor":
+        return _I.masked_fill(self, mask, value)
 
     def normal_(self, mean=0.0, std=1.0, *, generator=None):
         from .random import default_generator
 
         g = generator or default_generator
-        return self._fill(g.normal(self._array.shape, self._array.dtype) * std + mean)
+        values = g.normal(self._array.shape, self._array.dtype) * std + mean
+        return _I.fill_values_(self, values, _I.NormalBackward0)
 
     def uniform_(self, a=0.0, b=1.0, *, generator=None):
         from .random import default_generator
 
         g = generator or default_generator
-        return self._fill(g.uniform(self._array.shape, self._array.dtype) * (b - a) + a)
+        values = g.uniform(self._array.shape, self._array.dtype) * (b - a) + a
+        return _I.fill_values_(self, values, _I.UniformBackward0)
 
 
 def _rebuild(arr, requires_grad):
@@ -844,3 +792,4 @@ from .ops import reduction as _R  # noqa: E402
 from .ops import shape as _S  # noqa: E402
 
 del builtins
+from .ops import inplace as _I  # noqa: E402

@@ -131,7 +131,7 @@ def _describe_call(event, names: _Names, d: str) -> str:
     elif name == "MeanBackward0":
         text = f"{name} spreads {dout} = {g} evenly: each element of {ins[0]} gets {g}/n."
     else:
-        rule = type(fn).rule
+        rule = fn.rule
         how = f" ({rule})" if rule else ""
         text = (f"{name} takes {dout} = {g}, applies its local derivative{how}, and sends "
                 f"{', '.join(targets) if targets else 'nothing further'}.")

@@ -10,11 +10,15 @@ import numpy as np
 
 from ..autograd.node import Node
 from .base import as_tensor, normalize_dim, record
+from .inplace import register_view
 
 
 def _view_of(out, base):
     out._version_counter = base._version_counter
-    out._base = base._base if base._base is not None else base
+    root = out._base = base._base if base._base is not None else base
+    if root.grad_fn is not None and out.grad_fn is not None:
+        # An in-place change of root (through any view) gives this view a new grad_fn later.
+        register_view(out, root)
     return out
 
 
@@ -332,6 +336,8 @@ def select(a, dim, index):
     index = index % size
     idx = [slice(None)] * arr.ndim
     idx[d] = index
+    # The trailing ... keeps a 0-d result a view of arr (all ints would give a numpy scalar copy).
+    idx.append(Ellipsis)
     return _view_of(record(SelectBackward0, arr[tuple(idx)], (a,), self_sym_sizes=arr.shape,
                            dim=d, index=index), a)
 
@@ -354,43 +360,136 @@ def narrow_slice(a, dim, s: slice, force: bool = False):
                            dim=dim, start=start, end=stop, step=step), a)
 
 
-def _is_basic(item) -> bool:
-    return item is None or item is Ellipsis or isinstance(item, (int, slice, np.integer)) and not isinstance(item, bool)
+_NON_TUPLE_WARNING = (
+    "Using a non-tuple sequence for multidimensional indexing is deprecated and will be changed "
+    "in pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In pytorch 2.9 this will be "
+    "interpreted as tensor index, x[torch.tensor(seq)], which will result either in an error or a "
+    "different result")
+_UINT8_WARNING = "indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool instead."
 
 
-def getitem(a, key):
+def _treat_as_tuple(key) -> bool:
+    """NumPy's old rule, which PyTorch keeps: a short list holding a sequence, slice, tensor,
+    None or ... is a tuple of indices, not one index."""
     from ..tensor import Tensor
 
-    items = key if isinstance(key, tuple) else (key,)
-    if isinstance(key, slice):
-        # PyTorch's x[a:b] always records a slice, even of the whole dim (x[:] is SliceBackward0).
-        if a._array.ndim == 0:
-            raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
-        return narrow_slice(a, 0, key, force=True)
-    if all(_is_basic(i) for i in items):
-        return _basic_index(a, items)
-    # Advanced indexing (lists, integer or boolean tensors). PyTorch first applies the basic
-    # items (ints select, slices narrow, None unsqueezes), then one IndexBackward0 with the
-    # advanced ones; ints therefore never join the advanced group as they do in numpy.
-    arrays = [i._array if isinstance(i, Tensor) else (np.asarray(i) if isinstance(i, (list, tuple)) else i)
-              for i in items]
+    if isinstance(key, tuple):
+        return True
+    if not isinstance(key, (list, range)) or len(key) >= 32:
+        return False
+    for item in key:
+        if isinstance(item, (Tensor, list, tuple, range, slice, np.ndarray)) or item is None or item is Ellipsis:
+            return True
+    return False
+
+
+def _index_array(value) -> np.ndarray:
+    """A list, range, array or tensor used as an index: int64 positions or a bool mask."""
+    from ..tensor import Tensor, _unwrap
+
+    if isinstance(value, Tensor):
+        arr = value._array
+        if arr.dtype == np.uint8:
+            import warnings
+
+            warnings.warn(_UINT8_WARNING, UserWarning, stacklevel=4)
+            return arr.astype(np.bool_)
+        if arr.dtype.kind not in "biu":
+            raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+        return arr if arr.dtype.kind == "b" else arr.astype(np.int64, copy=False)
+    arr = np.asarray(_unwrap(list(value)) if isinstance(value, (range, tuple)) else _unwrap(value))
+    if arr.dtype == np.bool_:
+        return arr
+    if arr.dtype.kind not in "iuf":
+        if arr.size == 0:
+            return arr.astype(np.int64)
+        raise IndexError("tensors used as indices must be long, int, byte or bool tensors")
+    # PyTorch turns index data into a long tensor (floats are truncated).
+    return arr.astype(np.int64)
+
+
+class _BoolScalar:
+    """x[True] adds a dim of size 1 and keeps it; x[False] adds it empty (an index item)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: bool):
+        self.value = value
+
+
+def index_items(key) -> list:
+    """An index as PyTorch reads it: a list of ints, slices, None, Ellipsis, bool masks and
+    int64 position arrays (0-d integer tensors count as ints, Python bools as masks)."""
+    from ..tensor import Tensor
+
+    if _treat_as_tuple(key):
+        if isinstance(key, (list, range)):
+            import warnings
+
+            warnings.warn(_NON_TUPLE_WARNING, UserWarning, stacklevel=3)
+        raw = tuple(key)
+    else:
+        raw = (key,)
+    items = []
+    for item in raw:
+        if item is None or item is Ellipsis or isinstance(item, slice):
+            items.append(item)
+        elif isinstance(item, (bool, np.bool_)):
+            items.append(_BoolScalar(bool(item)))
+        elif isinstance(item, (int, np.integer)):
+            items.append(int(item))
+        elif isinstance(item, Tensor):
+            arr = item._array
+            if arr.ndim == 0 and arr.dtype.kind in "iu":
+                items.append(int(arr))
+            elif arr.ndim == 0 and arr.dtype == np.bool_:
+                items.append(_BoolScalar(bool(arr)))
+            else:
+                items.append(_index_array(item))
+        elif isinstance(item, (list, tuple, range, np.ndarray)):
+            items.append(_index_array(item))
+        else:
+            raise IndexError(
+                "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
+                f"valid indices (got {type(item).__name__})")
+    return items
+
+
+def apply_basic(a, items, *, for_write: bool = False):
+    """Apply the ints, slices and None of an index one at a time (PyTorch's chain of views),
+    keeping the place of each advanced item. Returns the view and, when the index has
+    advanced items, the numpy key to apply to it (None otherwise).
+
+    ``for_write``: as PyTorch's assignment does, a slice that keeps a whole dim is skipped."""
+    ndim = a._array.ndim
     n_real = 0
-    for i in arrays:
+    for i in items:
         if isinstance(i, np.ndarray):
             n_real += i.ndim if i.dtype == np.bool_ else 1
-        elif i is not None and i is not Ellipsis:
+        elif i is not None and i is not Ellipsis and not isinstance(i, _BoolScalar):
             n_real += 1
-    if n_real > a._array.ndim:
-        raise IndexError(f"too many indices for tensor of dimension {a._array.ndim}")
-    out, dim, np_key = a, 0, []
-    for i in arrays:
+    if n_real > ndim:
+        if ndim == 0 and any(isinstance(i, slice) for i in items):
+            raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                             "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
+        raise IndexError(f"too many indices for tensor of dimension {ndim}")
+    out, dim, np_key, advanced, seen_ellipsis = a, 0, [], False, False
+    for i in items:
         if i is Ellipsis:
-            for _ in range(a._array.ndim - n_real):
+            if seen_ellipsis:
+                continue  # PyTorch lets a second ... stand for nothing
+            seen_ellipsis = True
+            for _ in range(ndim - n_real):
                 np_key.append(slice(None))
                 dim += 1
         elif i is None:
             out = unsqueeze(out, dim)
             np_key.append(slice(None))
+            dim += 1
+        elif isinstance(i, _BoolScalar):
+            out = unsqueeze(out, dim)
+            np_key.append(np.array([i.value]))
+            advanced = True
             dim += 1
         elif isinstance(i, slice):
             out = narrow_slice(out, dim, i)
@@ -400,10 +499,28 @@ def getitem(a, key):
             if i.dtype == np.bool_:
                 _check_masks(out._array.shape, [slice(None)] * dim + [i])
             np_key.append(i)
+            advanced = True
             dim += i.ndim if i.dtype == np.bool_ else 1
         else:
-            out = select(out, dim, int(i))
-    key_t = tuple(np_key)
+            out = select(out, dim, i)
+    return out, (tuple(np_key) if advanced else None)
+
+
+def getitem(a, key):
+    if isinstance(key, slice):
+        # PyTorch's x[a:b] always records a slice, even of the whole dim (x[:] is SliceBackward0).
+        if a._array.ndim == 0:
+            raise IndexError("invalid index of a 0-dim tensor. Use `tensor.item()` in Python or `tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
+        return narrow_slice(a, 0, key, force=True)
+    # Advanced items (lists, ranges, integer or boolean tensors): PyTorch first applies the basic
+    # items (ints select, slices narrow, None unsqueezes), then one IndexBackward0 with the
+    # advanced ones; ints therefore never join the advanced group as they do in numpy.
+    out, key_t = apply_basic(a, index_items(key))
+    if key_t is None:
+        if out is a:
+            # x[...] and x[:, :] give a new view of the same data, which PyTorch records as an alias.
+            out = _view_of(record(AliasBackward0, a._array.view(), (a,), self_sym_sizes=a._array.shape), a)
+        return out
     try:
         result = out._array[key_t]
     except IndexError as e:
@@ -429,35 +546,6 @@ def _check_masks(shape, items):
             dim += arr.ndim
         elif i is not None:
             dim += 1
-
-
-def _basic_index(a, items):
-    """Apply ints, slices, None and ... one at a time, recording PyTorch's chain of views."""
-    ndim = a._array.ndim
-    n_real = sum(1 for i in items if i is not None and i is not Ellipsis)
-    if n_real > ndim:
-        raise IndexError(f"too many indices for tensor of dimension {ndim}")
-    expanded = []
-    for i in items:
-        if i is Ellipsis:
-            expanded.extend([slice(None)] * (ndim - n_real))
-        else:
-            expanded.append(i)
-    out = a
-    dim = 0
-    for i in expanded:
-        if i is None:
-            out = unsqueeze(out, dim)
-            dim += 1
-        elif isinstance(i, slice):
-            out = narrow_slice(out, dim, i)
-            dim += 1
-        else:
-            out = select(out, dim, int(i))
-    if out is a:
-        # x[...] and x[:, :] give a new view of the same data, which PyTorch records as an alias.
-        out = _view_of(record(AliasBackward0, a._array.view(), (a,), self_sym_sizes=a._array.shape), a)
-    return out
 
 
 # --- cat and stack ---------------------------------------------------------------------------
