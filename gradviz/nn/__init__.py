@@ -1,4 +1,12 @@
-"""``gradviz.nn``: modules and ``functional``."""
-from . import functional  # noqa: F401
-from .modules import (BCEWithLogitsLoss, CrossEntropyLoss, Linear, Module, MSELoss,  # noqa: F401
-                      Parameter, ReLU, Sequential, Sigmoid, Tanh)
+"""``gradviz.nn``: modules, ``functional``, ``init`` and ``utils``, as ``torch.nn``."""
+# functional first (it loads the ops before gradviz.tensor needs them), then modules: the
+# other files build on Module, and modules re-exports them at its end.
+from . import functional  # noqa: F401,I001
+from .modules import Identity, Linear, Module, Parameter  # noqa: F401
+from . import init, utils  # noqa: F401
+from .activation import GELU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh  # noqa: F401
+from .containers import ModuleDict, ModuleList, Sequential  # noqa: F401
+from .layers import (BatchNorm1d, BatchNorm2d, Dropout, Embedding, Flatten,  # noqa: F401
+                     LayerNorm, Unflatten)
+from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss,  # noqa: F401
+                   MSELoss, NLLLoss, SmoothL1Loss)

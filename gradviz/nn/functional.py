@@ -1,11 +1,24 @@
-"""``gradviz.nn.functional``: losses, activations and ``linear``, as in ``torch.nn.functional``."""
+"""``gradviz.nn.functional``: losses, activations, normalisation, embedding, dropout, padding
+and ``linear``, as in ``torch.nn.functional``."""
 from __future__ import annotations
 
-from ..ops.activation import log_softmax, relu, sigmoid, softmax, tanh  # noqa: F401
+from ..ops.activation import gelu, log_softmax, sigmoid, softmax, tanh  # noqa: F401
+from ..ops.activation import relu as _relu
+from ..ops.dropout import dropout  # noqa: F401
+from ..ops.embedding import embedding, one_hot  # noqa: F401
 from ..ops.linalg import addmm, matmul
 from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401
-                        cross_entropy, mse_loss, nll_loss)
+                        cross_entropy, huber_loss, l1_loss, mse_loss, nll_loss, smooth_l1_loss)
+from ..ops.normalization import batch_norm, layer_norm  # noqa: F401
+from ..ops.padding import pad  # noqa: F401
 from ..ops.shape import reshape, t
+
+
+def relu(input, inplace: bool = False):
+    """max(input, 0); with ``inplace`` the input tensor itself is overwritten (``relu_``)."""
+    if inplace:
+        return input.relu_()
+    return _relu(input)
 
 
 def linear(input, weight, bias=None):

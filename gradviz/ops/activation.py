@@ -1,5 +1,7 @@
-"""Activations and normalised exponentials: relu, sigmoid, tanh, softmax, log_softmax."""
+"""Activations and normalised exponentials: relu, sigmoid, tanh, gelu, softmax, log_softmax."""
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -119,3 +121,44 @@ def _np_dtype(d):
     from ..dtypes import to_numpy_dtype
 
     return to_numpy_dtype(d)
+
+
+# --- GELU ----------------------------------------------------------------------------------
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+# math.erf is correctly rounded in double precision; numpy has no erf of its own.
+_erf = np.vectorize(math.erf, otypes=[np.float64])
+
+
+class GeluBackward0(Node):
+    __slots__ = ()
+    rule = "d gelu(a)/da = Φ(a) + a·φ(a)  (tanh form: ½(1 + t) + ½a(1 − t²)·√(2/π)(1 + 3·0.044715a²))"
+
+    def backward(self, g):
+        x = self.saved("self")
+        x64 = x.astype(np.float64)
+        if self.saved("approximate") == "tanh":
+            inner = _SQRT_2_OVER_PI * (x64 + 0.044715 * x64 ** 3)
+            t = np.tanh(inner)
+            d = 0.5 * (1 + t) + 0.5 * x64 * (1 - t * t) * _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x64 * x64)
+        else:
+            cdf = 0.5 * (1 + _erf(x64 * _INV_SQRT_2)) if x64.size else x64
+            d = cdf + x64 * _INV_SQRT_2PI * np.exp(-0.5 * x64 * x64)
+        return ((g * d).astype(g.dtype, copy=False),)
+
+
+def gelu(a, approximate: str = "none"):
+    """``x·Φ(x)`` with Φ the standard normal CDF; ``approximate='tanh'`` uses
+    ``½x(1 + tanh(√(2/π)(x + 0.044715x³)))``. Computed in float64 and rounded to the input's
+    dtype."""
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    x = _float(a._array)
+    x64 = x.astype(np.float64)
+    if approximate == "tanh":
+        out = 0.5 * x64 * (1 + np.tanh(_SQRT_2_OVER_PI * (x64 + 0.044715 * x64 ** 3)))
+    else:
+        out = 0.5 * x64 * (1 + _erf(x64 * _INV_SQRT_2)) if x64.size else x64
+    return record(GeluBackward0, out.astype(x.dtype, copy=False), (a,), self=a,
+                  approximate=approximate)

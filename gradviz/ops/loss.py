@@ -84,6 +84,8 @@ class BinaryCrossEntropyWithLogitsBackward0(Node):
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
                                      reduction="mean", pos_weight=None):
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
     _check_reduction(reduction)
     x, t = as_tensor(input), as_tensor(target)
     _check_same_size(x, t)
@@ -123,6 +125,8 @@ class BinaryCrossEntropyBackward0(Node):
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
                          reduction="mean"):
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
     _check_reduction(reduction)
     p, t = as_tensor(input), as_tensor(target)
     if p._array.shape != t._array.shape:
@@ -156,6 +160,8 @@ class MseLossBackward0(Node):
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
     _check_reduction(reduction)
     a, b = as_tensor(input), as_tensor(target)
     if a._array.shape != b._array.shape:
@@ -206,6 +212,8 @@ class NllLoss2DBackward0(NllLossBackward0):
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
              reduction="mean"):
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
     _check_reduction(reduction)
     x, t = as_tensor(input), as_tensor(target)
     xa, ta = x._array, t._array
@@ -255,21 +263,42 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
                   reduction="mean", label_smoothing=0.0):
+    """log_softmax over the class dim, then the negative log-likelihood of class indices, or
+    with class-probability targets (a float tensor of the input's shape) −Σ p·log q.
+    ``label_smoothing`` ε mixes the target with the uniform distribution."""
     from .activation import log_softmax
 
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
+    _check_reduction(reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     x, t = as_tensor(input), as_tensor(target)
     class_dim = 1 if x._array.ndim >= 2 else 0
+    n_classes = x._array.shape[class_dim]
     logp = log_softmax(x, class_dim)
     if t._array.dtype.kind == "f":
         # Class probabilities as targets: -(p · log q) summed over classes.
         from .elementwise import neg
         from .reduction import sum as sum_
 
-        _check_reduction(reduction)
-        if weight is not None:
-            raise NotImplementedError("cross_entropy with probability targets and weight")
+        if t._array.shape != x._array.shape:
+            raise RuntimeError(
+                f"Expected target size {_list(x._array.shape)}, got {_list(t._array.shape)}")
+        if label_smoothing > 0:
+            ta = t._array
+            t = type(t)._make((ta * ta.dtype.type(1 - label_smoothing)
+                               + ta.dtype.type(label_smoothing / n_classes)).astype(ta.dtype))
         # Recorded as PyTorch records it: -(logp * t).sum(...), the mean dividing by a number.
-        prod = logp * t
+        if weight is not None:
+            from .shape import reshape
+
+            w = as_tensor(weight)
+            shape = [1] * x._array.ndim
+            shape[class_dim] = n_classes
+            prod = logp * t * reshape(w, tuple(shape))
+        else:
+            prod = logp * t
         if reduction == "none":
             return neg(sum_(prod, class_dim))
         total = neg(sum_(prod))
@@ -277,7 +306,188 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             return total
         from .elementwise import div_scalar
 
-        return div_scalar(total, x._array.size / x._array.shape[class_dim])
-    if label_smoothing:
-        raise NotImplementedError("cross_entropy with label_smoothing is not supported")
+        return div_scalar(total, x._array.size / n_classes)
+    if label_smoothing > 0:
+        return _cross_entropy_smoothed(logp, t, class_dim, n_classes, weight, ignore_index,
+                                       reduction, label_smoothing)
     return nll_loss(logp, t, weight=weight, ignore_index=ignore_index, reduction=reduction)
+
+
+def _list(shape) -> str:
+    return "[" + ", ".join(map(str, shape)) + "]"
+
+
+# --- legacy size_average / reduce ----------------------------------------------------------
+def legacy_reduction(size_average, reduce, emit_warning: bool = True) -> str:
+    """The ``reduction`` that PyTorch's deprecated ``size_average``/``reduce`` pair means
+    (each None counting as True), with PyTorch's deprecation warning."""
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    ret = "mean" if size_average and reduce else "sum" if reduce else "none"
+    if emit_warning:
+        import warnings
+
+        warnings.warn(f"size_average and reduce args will be deprecated, please use reduction='{ret}' "
+                      "instead.", UserWarning, stacklevel=3)
+    return ret
+
+
+def _broadcast_pair(input, target, name):
+    """Both operands at their common shape (PyTorch's broadcast_tensors, with its warning for
+    losses whose target has another size)."""
+    from .base import check_broadcast
+    from .shape import expand
+
+    a, b = as_tensor(input), as_tensor(target)
+    if a._array.shape != b._array.shape:
+        import warnings
+
+        warnings.warn(
+            f"Using a target size ({_size(b)}) that is different to the input size ({_size(a)}). "
+            "This will likely lead to incorrect results due to broadcasting. Please ensure they "
+            "have the same size.", UserWarning, stacklevel=3)
+        check_broadcast(a._array, b._array)
+        shape = np.broadcast_shapes(a._array.shape, b._array.shape)
+        if a._array.shape != shape:
+            a = expand(a, *shape)
+        if b._array.shape != shape:
+            b = expand(b, *shape)
+    return a, b
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean (or sum) of |input − target|, recorded as PyTorch records it: SubBackward0,
+    AbsBackward0, then MeanBackward0/SumBackward0."""
+    from .elementwise import abs as abs_, sub
+    from .reduction import mean, sum as sum_
+
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
+    _check_reduction(reduction)
+    if weight is not None:
+        raise NotImplementedError("l1_loss with weight is not supported")
+    a, b = _broadcast_pair(input, target, "l1_loss")
+    loss = abs_(sub(a, b))
+    if reduction == "mean":
+        return mean(loss)
+    if reduction == "sum":
+        return sum_(loss)
+    return loss
+
+
+class SmoothL1LossBackward0(Node):
+    __slots__ = ()
+    rule = "d/da = (a − b)/β where |a − b| < β, else sign(a − b); d/db = −d/da; scaled by the reduction"
+
+    def backward(self, g):
+        d = self.saved("self") - self.saved("target")
+        beta = self.saved("beta")
+        gs = _grad_scale(g, d.shape, self.saved("reduction"))
+        local = np.where(d < -beta, -1, np.where(d > beta, 1, d / beta)).astype(d.dtype)
+        ga = gs * local
+        return (ga if self.needs(0) else None), (-ga if self.needs(1) else None)
+
+
+class HuberLossBackward0(Node):
+    __slots__ = ()
+    rule = "d/da = a − b clipped to [−δ, δ]; d/db = −d/da; scaled by the reduction"
+
+    def backward(self, g):
+        d = self.saved("self") - self.saved("target")
+        delta = self.saved("delta")
+        gs = _grad_scale(g, d.shape, self.saved("reduction"))
+        ga = gs * np.clip(d, -delta, delta)
+        return (ga if self.needs(0) else None), (-ga if self.needs(1) else None)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean",
+                   beta: float = 1.0):
+    """½(a − b)²/β where |a − b| < β, else |a − b| − ½β; with β = 0 it is the L1 loss."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce)
+    _check_reduction(reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    if beta == 0.0:
+        return l1_loss(input, target, reduction=reduction)
+    a, b = _broadcast_pair(input, target, "smooth_l1_loss")
+    d = a._array - b._array
+    ad = np.abs(d)
+    loss = np.where(ad < beta, 0.5 * d * d / beta, ad - 0.5 * beta).astype(d.dtype, copy=False)
+    return record(SmoothL1LossBackward0, _reduce(loss, reduction), (a, b), self=a, target=b,
+                  beta=beta, reduction=reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta: float = 1.0, weight=None):
+    """½(a − b)² where |a − b| < δ, else δ(|a − b| − ½δ)."""
+    _check_reduction(reduction)
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    if weight is not None:
+        raise NotImplementedError("huber_loss with weight is not supported")
+    a, b = _broadcast_pair(input, target, "huber_loss")
+    d = a._array - b._array
+    ad = np.abs(d)
+    loss = np.where(ad < delta, 0.5 * d * d, delta * (ad - 0.5 * delta)).astype(d.dtype, copy=False)
+    return record(HuberLossBackward0, _reduce(loss, reduction), (a, b), self=a, target=b,
+                  delta=delta, reduction=reduction)
+
+
+# --- cross entropy with label smoothing over class indices ------------------------------------
+class MaskedFillBackward0(Node):
+    __slots__ = ()
+    rule = "d/da = g where the mask is False, 0 where it is True"
+
+    def backward(self, g):
+        return (np.where(self.saved("mask"), np.zeros((), dtype=g.dtype), g),)
+
+
+class MulBackward1(Node):
+    __slots__ = ()
+    rule = "d(a·c)/da = c (c a number)"
+
+    def backward(self, g):
+        return (g * self.saved("other"),)
+
+
+def _scale(t, c: float):
+    """``t * c`` for a Python number c, recorded as ATen's mul(Tensor, Scalar)."""
+    a = t._array
+    return record(MulBackward1, (a * a.dtype.type(c)).astype(a.dtype, copy=False), (t,),
+                  other=a.dtype.type(c))
+
+
+def _cross_entropy_smoothed(logp, target, class_dim, n_classes, weight, ignore_index,
+                            reduction, label_smoothing):
+    """PyTorch's cross_entropy_loss_label_smoothing: (1 − ε)·nll + ε/C · (the smooth loss)."""
+    from ..tensor import Tensor
+    from .elementwise import add, div, mul, neg
+    from .reduction import sum as sum_
+
+    nll = nll_loss(logp, target, weight=weight, ignore_index=ignore_index, reduction=reduction)
+    ta = target._array
+    ignore = ta == ignore_index
+    if weight is not None:
+        w = as_tensor(weight)
+        shape = [1] * logp._array.ndim
+        shape[class_dim] = w._array.shape[0]
+        from .shape import reshape
+
+        smooth = neg(sum_(mul(logp, reshape(w, tuple(shape))), class_dim))
+    else:
+        smooth = neg(sum_(logp, class_dim))
+    sa = smooth._array
+    smooth = record(MaskedFillBackward0, np.where(ignore, np.zeros((), sa.dtype), sa), (smooth,),
+                    mask=ignore)
+    if reduction == "mean":
+        if weight is not None:
+            wa = as_tensor(weight)._array
+            denom = Tensor._make(np.asarray(wa[ta[~ignore]].sum(dtype=wa.dtype)))
+        else:
+            denom = Tensor._make(np.asarray((~ignore).sum(), dtype=np.int64))
+        ret = div(sum_(smooth), denom)
+    elif reduction == "sum":
+        ret = sum_(smooth)
+    else:
+        ret = smooth
+    return add(_scale(nll, 1 - label_smoothing), _scale(ret, label_smoothing / n_classes))

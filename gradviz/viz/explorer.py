@@ -42,7 +42,7 @@ from .. import graph as gv_graph
 from ..autograd.describe import describe
 from ..autograd.stepper import Stepper
 from ..tensor import Tensor
-from . import style
+from . import fonts, style
 from .controls import Controls, counter_text
 from .editors import TensorEditor
 from .graph_view import GraphView, compute_layout, plot_and_side
@@ -102,6 +102,8 @@ class Explorer(pn.viewable.Viewer):
                                     mode=self.colour_mode, current=None, on_tap=self.select,
                                     height=height)
         height = self.graph_view.figure.height
+        # The figure brings the bundled fonts into the <head> of any page that shows it.
+        fonts.install(self.graph_view.figure)
         self.graph_pane = pn.pane.Bokeh(self.graph_view.figure, sizing_mode="stretch_both")
         self.controls = Controls(self._actions(), retain_graph=self.retain_graph)
         self.controls.retain_graph.param.watch(lambda e: setattr(self, "retain_graph", e.new), "value")

@@ -12,9 +12,12 @@ import math
 
 import numpy as np
 
-FONT_FAMILY = "Liberation Sans, Helvetica Neue, Arial, sans-serif"
-FONT = "'Liberation Sans', 'Helvetica Neue', Arial, sans-serif"
-MONO = "'DejaVu Sans Mono', 'Menlo', 'Consolas', monospace"
+from . import fonts
+
+# The faces gradviz ships (gradviz/viz/fonts), so text looks the same on every machine.
+FONT_FAMILY = fonts.SANS_STACK  # canvas text (Bokeh text_font)
+FONT = fonts.SANS_STACK
+MONO = fonts.MONO_STACK
 LABEL_FONT_PX = 12  # node labels at the default zoom (layout sizes assume 12px text)
 
 # --- role colours (fill, outline) ----------------------------------------------------------
