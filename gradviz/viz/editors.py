@@ -24,50 +24,115 @@ class InputError(ValueError):
     """The text is not an acceptable value; the message says why, for a person."""
 
 
+NOT_A_NUMBER = "Not a number or a list of numbers: use e.g. 0.5 or [[1, 2], [3, 4]]."
+NON_FINITE = "NaN and infinity are not accepted as inputs."
+_NON_FINITE_NAMES = {"nan", "inf", "infinity"}
+_TENSOR_CALLS = {"tensor", "array", "asarray"}  # a pasted repr: tensor([...]), np.array([...])
+
+
 def parse_literal(text: str, max_numbers: int = MAX_NUMBERS) -> np.ndarray:
     """Parse ``"[[1, 2], [3, 4]]"`` (or a number) into a float array, safely.
 
-    Raises ``InputError`` for anything that is not a (nested) list of numbers of a regular
-    shape, for NaN/inf, and for more than ``max_numbers`` numbers."""
+    Only numbers, signs, lists and tuples are read (a pasted ``tensor([...])`` too); nothing
+    is evaluated. Raises ``InputError`` with a message for a person for anything else: NaN or
+    infinity (also written ``nan``, ``inf``, ``float('nan')``), a number too large for a float,
+    rows of different lengths, an empty list, more than ``max_numbers`` numbers, and a text
+    longer than ``MAX_LITERAL_CHARS`` (refused before parsing)."""
     text = (text or "").strip()
     if not text:
         raise InputError("Type a number or a nested list such as [[1, 2], [3, 4]].")
     if len(text) > MAX_LITERAL_CHARS:
-        raise InputError(f"That paste is too large ({len(text):,} characters); "
+        raise InputError(f"That paste is too large (more than {MAX_LITERAL_CHARS:,} characters); "
                          f"at most {max_numbers:,} numbers are accepted.")
-    text = text.replace("\n", " ")
-    if text.startswith("tensor(") and text.endswith(")"):
-        text = text[len("tensor("):-1]  # a pasted repr: tensor([...])
     try:
-        value = ast.literal_eval(text)
-    except (ValueError, SyntaxError, MemoryError, RecursionError):
-        raise InputError("Not a number or a list of numbers: use e.g. 0.5 or [[1, 2], [3, 4]].") from None
-    if isinstance(value, tuple):
-        value = list(value)
-    _check_numbers(value)
+        tree = ast.parse(text.replace("\n", " "), mode="eval")
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        # (ValueError: an integer literal longer than Python's 4,300-digit limit.)
+        raise InputError(NOT_A_NUMBER) from None
+    try:
+        value = _read(tree.body, 0)
+    except RecursionError:
+        raise InputError("Lists nested too deeply.") from None
     try:
         arr = np.array(value, dtype=float)
     except (ValueError, TypeError):
         raise InputError("The rows have different lengths: every row needs the same number of entries.") from None
+    if arr.size == 0:
+        raise InputError("That list is empty: give at least one number, e.g. [1, 2, 3].")
     if arr.size > max_numbers:
         raise InputError(f"Too many numbers ({arr.size:,}); at most {max_numbers:,} are accepted.")
     if not np.all(np.isfinite(arr)):
-        raise InputError("NaN and infinity are not accepted as inputs.")
+        raise InputError(NON_FINITE)
     return arr
 
 
-def _check_numbers(value, depth: int = 0) -> None:
+def _read(node, depth: int):
+    """The number or (nested) list that an expression node writes, or InputError."""
     if depth > 32:
         raise InputError("Lists nested too deeply.")
-    if isinstance(value, bool):
-        raise InputError("True/False are not numbers here; use 1 or 0.")
-    if isinstance(value, (int, float)):
-        return
-    if isinstance(value, (list, tuple)):
-        for v in value:
-            _check_numbers(v, depth + 1)
-        return
-    raise InputError(f"{value!r} is not a number.")
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return [_read(e, depth + 1) for e in node.elts]
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        v = _read(node.operand, depth + 1)
+        if isinstance(v, list):
+            raise InputError(NOT_A_NUMBER)
+        return -v if isinstance(node.op, ast.USub) else v
+    if isinstance(node, ast.Constant):
+        v = node.value
+        if isinstance(v, bool):
+            raise InputError("True/False are not numbers here; use 1 or 0.")
+        if isinstance(v, int):
+            try:
+                float(v)
+            except OverflowError:
+                raise InputError(f"A number with {len(str(abs(v))):,} digits is too large: "
+                                 "the largest a float can hold is about 1.8e308.") from None
+            return v
+        if isinstance(v, float):
+            if v != v or v in (float("inf"), float("-inf")):
+                raise InputError(NON_FINITE + " (A number above about 1.8e308 is infinity "
+                                 "as a float.)")
+            return v
+        if isinstance(v, complex):
+            raise InputError("Complex numbers are not accepted here.")
+        raise InputError(f"{v!r} is not a number.")
+    if isinstance(node, ast.Name) and node.id.lower() in _NON_FINITE_NAMES or \
+            isinstance(node, ast.Attribute) and node.attr.lower() in _NON_FINITE_NAMES:
+        raise InputError(NON_FINITE)  # nan, inf, np.nan, math.inf, torch.inf
+    if isinstance(node, ast.Call):
+        name = node.func.attr if isinstance(node.func, ast.Attribute) else \
+            node.func.id if isinstance(node.func, ast.Name) else ""
+        if name == "float" and len(node.args) == 1 and isinstance(node.args[0], ast.Constant) \
+                and str(node.args[0].value).strip().lower().lstrip("+-") in _NON_FINITE_NAMES:
+            raise InputError(NON_FINITE)
+        if name in _TENSOR_CALLS and len(node.args) == 1:
+            return _read(node.args[0], depth + 1)  # keywords (requires_grad=...) are ignored
+    raise InputError(NOT_A_NUMBER)
+
+
+def check_fits(value: np.ndarray, dtype) -> None:
+    """InputError unless every number of ``value`` can be stored in ``dtype`` as it is: not
+    beyond a float type's largest number (1e308 into float32 would become infinity), and a
+    whole number in range for an integer type."""
+    dtype = np.dtype(dtype)
+    value = np.asarray(value, dtype=float)
+    if dtype.kind == "f":
+        limit = float(np.finfo(dtype).max)
+        big = np.abs(value) > limit
+        if big.any():
+            v = float(value[big].flat[0])
+            raise InputError(f"{v:g} is too large for this {dtype.name} input: its numbers go up "
+                             f"to about {limit:.3g}.")
+    elif dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        frac = value != np.round(value)
+        if frac.any():
+            raise InputError(f"This input holds whole numbers ({dtype.name}): "
+                             f"{float(value[frac].flat[0]):g} is not one.")
+        out = (value < info.min) | (value > info.max)
+        if out.any():
+            raise InputError(f"{float(value[out].flat[0]):g} is out of range for this {dtype.name} "
+                             f"input ({info.min} to {info.max}).")
 
 
 def parse_index(text: str, shape: tuple) -> tuple:
@@ -130,16 +195,18 @@ class TensorEditor(pn.viewable.Viewer):
         self.shape = tuple(value.shape)
         self._value = value
         self._on_propose = on_propose
+        # One character over the limit: the browser cuts a longer paste there, and
+        # parse_literal then says it is too large (instead of reading a cut-off list).
         self.literal = pn.widgets.TextAreaInput(value=literal_of(value), auto_grow=True,
-                                                max_length=MAX_LITERAL_CHARS,
+                                                max_length=MAX_LITERAL_CHARS + 1,
                                                 max_rows=8, rows=min(max(1, len(value) if value.ndim else 1), 6),
                                                 sizing_mode="stretch_width",
                                                 css_classes=["gv-literal"])
         self.apply_button = pn.widgets.Button(label="Apply", color="primary", width=64)
         self.cell_index = pn.widgets.TextInput(placeholder="index: 0, 1" if value.ndim else "(scalar)",
-                                               width=86, disabled=value.ndim == 0)
+                                               width=80, disabled=value.ndim == 0)
         self.cell_value = pn.widgets.TextInput(placeholder="value", width=64)
-        self.cell_button = pn.widgets.Button(label="Set cell", width=76)
+        self.cell_button = pn.widgets.Button(label="Set cell", width=72)
         self.seed = pn.widgets.IntInput(value=0, start=0, end=2**31 - 1, width=80)
         self.random_button = pn.widgets.Button(label="Randomise", width=90)
         self.requires_grad = pn.widgets.Checkbox(label="requires_grad", value=bool(requires_grad))
@@ -155,7 +222,9 @@ class TensorEditor(pn.viewable.Viewer):
         self._layout = pn.Column(
             pn.Row(self.header, pn.layout.HSpacer(), self.requires_grad, align="center"),
             self.literal,
-            pn.Row(self.apply_button, self.cell_index, self.cell_value, self.cell_button),
+            # Wraps onto a second line rather than running out of a narrow side panel.
+            pn.FlexBox(self.apply_button, self.cell_index, self.cell_value, self.cell_button,
+                       flex_wrap="wrap", align_items="center", sizing_mode="stretch_width"),
             pn.Row(style.html('<span class="gv-muted">seed</span>', margin=(12, 2, 0, 5)),
                    self.seed, self.random_button),
             self.message,
@@ -167,7 +236,18 @@ class TensorEditor(pn.viewable.Viewer):
 
     # --- proposing -------------------------------------------------------------------------
     def _propose(self, value=None, requires_grad=None) -> bool:
-        error = self._on_propose(self, value=value, requires_grad=requires_grad)
+        if value is not None:
+            try:
+                check_fits(value, self._value.dtype)
+            except InputError as e:
+                self.show_error(str(e))
+                return False
+        try:
+            error = self._on_propose(self, value=value, requires_grad=requires_grad)
+        except (ValueError, TypeError, ArithmeticError) as e:
+            # The forward pass itself refused the value in a way nobody foresaw: still a
+            # message next to the field, not a traceback (and nothing was applied).
+            error = f"This value could not be applied: {e}"
         if error:
             self.show_error(error)
             return False
