@@ -271,7 +271,9 @@ class _Exporter:
         common to all the functions that use it: a weight used by one ``Linear`` sits in that
         ``Linear``'s box, a weight shared by every call of an RNN cell sits outside all of them
         (inside any one call, that call's box would feed the others and the collapsed graph could
-        have a cycle)."""
+        have a cycle), and so does a constant made inside a module (a mask, padding). A constant
+        the caller named (``x``, the data fed to the model) is the caller's own input and stays
+        at the top level, so a box shows it as going in."""
         path_of_tuple: dict = {}
         for _, _, ft in self.frames:
             path_of_tuple.setdefault(id(ft), ft)
@@ -295,7 +297,8 @@ class _Exporter:
                 consumers.setdefault(u, []).append(node[v]["scope"])
         for nid, attrs in self.nodes:
             if "scope" not in attrs:
-                attrs["scope"] = _common_prefix(consumers.get(nid, ()))
+                named_input = attrs["name"] is not None and not attrs["requires_grad"]
+                attrs["scope"] = () if named_input else _common_prefix(consumers.get(nid, ()))
         return found
 
 

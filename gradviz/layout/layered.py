@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Hashable
+from typing import Any, Callable, Hashable, Iterable
 
 import networkx as nx
 import numpy as np
@@ -63,6 +63,10 @@ def layered_layout(
     sweeps: int | None = None,
     rounds: int | None = None,
     progress: Callable[[float, str], None] | None = None,
+    first: Iterable[Hashable] = (),
+    last: Iterable[Hashable] = (),
+    reroute_up_to: int | None = None,
+    order_memo: dict | None = None,
 ) -> Layout:
     """Lay out a DAG in layers, like Graphviz dot, in pure Python and numpy.
 
@@ -78,6 +82,15 @@ def layered_layout(
                default to fewer on very large graphs.
     progress:  called as progress(fraction, message) between phases and
                during the sweeps, for a progress bar.
+    first, last: nodes pinned to the first / last layer (a box's input and
+               output ports, so edges enter on its left and leave on its right).
+               A node in `first` must have no inputs, one in `last` no outputs.
+    reroute_up_to: re-route long edges only up to this many nodes + dummies
+               (default REROUTE_UP_TO).
+    order_memo: a dict kept by the caller between calls on the same graph
+               with other node sizes: layers and orders do not depend on
+               sizes, so they are computed once, and only coordinates and
+               routes again (a scope box that opens only grows).
 
     Deterministic: depends only on the graph's node and edge insertion order
     and attributes, never on hashing. Raises ValueError if there is a cycle.
@@ -106,40 +119,18 @@ def layered_layout(
     vertical = direction in ("TB", "BT")
     along_real, across_real = (height, width) if vertical else (width, height)
 
-    rank = rank_nodes(graph, nodes, src, dst)
-    over_top = pick_channel_edges(rank[dst] - rank[src], max(DUMMIES_PER_NODE * len(nodes), MIN_DUMMY_BUDGET))
+    if order_memo:
+        rank, over_top, pg, pos, crossings = order_memo["order"]
+        phase("crossing reduction", 0.7)
+    else:
+        rank, over_top, pg, pos, crossings = _order(
+            graph, nodes, src, dst, first, last, sweeps,
+            REROUTE_UP_TO if reroute_up_to is None else reroute_up_to, phase, report)
+        if order_memo is not None:
+            order_memo["order"] = (rank, over_top, pg, pos, crossings)
     layered_src, layered_dst = src[~over_top], dst[~over_top]
-    pg = split_long_edges(rank, layered_src, layered_dst)
-    phase("ranking", 0.1)
-
-    large = pg.n_nodes > LARGE_GRAPH
-    if sweeps is None:  # fewer sweeps as the layered graph grows, to bound the time
-        # (more than 4 rarely found a better order on the benchmark graphs;
-        # a second start is worth more, see TWO_STARTS_UP_TO)
-        sweeps = 2 if large else 4
     if rounds is None:
-        rounds = 4 if large else 8 if pg.n_nodes > 25_000 else 12
-    # Small graphs can afford a second start (dot restarts too); keep the better.
-    starts = [True, False] if pg.n_nodes <= TWO_STARTS_UP_TO else [True]
-    phase("initial order", 0.2)
-    best = None
-    for k, from_sinks in enumerate(starts):
-        share = 0.5 / len(starts)
-        pos, crossings = reduce_crossings(
-            pg,
-            initial_order(pg, from_sinks),
-            iterations=sweeps,
-            count=not large,
-            transpose_passes=2 if pg.n_nodes > 25_000 else 4,
-            progress=lambda f, m: report(0.2 + share * (k + f), m),
-        )
-        if crossings and pg.n_nodes <= REROUTE_UP_TO:
-            pos, gain = reroute_chains(pg, pos, crossings_by_layer(pg, pos))
-            crossings -= gain
-        if best is None or (crossings is not None and crossings < best[1]):
-            best = (pos, crossings)
-    pos, crossings = best
-    phase("crossing reduction", 0.7)
+        rounds = 4 if pg.n_nodes > LARGE_GRAPH else 8 if pg.n_nodes > 25_000 else 12
 
     n_dummy = pg.n_nodes - pg.n_real
     along = np.concatenate((along_real, np.zeros(n_dummy)))
@@ -192,3 +183,47 @@ def layered_layout(
         crossings=crossings,
         stats={"dummies": n_dummy, "over_the_top": int(over_top.sum()), "layers": pg.n_layers, "seconds": timings},
     )
+
+
+def _order(graph, nodes, src, dst, first, last, sweeps, reroute_up_to, phase, report):
+    """The phases that do not depend on node sizes: layers, dummies, order within layers."""
+    rank = rank_nodes(graph, nodes, src, dst)
+    first, last = set(first), set(last)
+    if first or last:
+        # Sources can sit in layer 0 and sinks in the last layer without turning any edge back.
+        pin = np.array([v in first for v in nodes]), np.array([v in last for v in nodes])
+        rank[pin[0]] = 0
+        rank[pin[1]] = rank.max(initial=0) if not pin[1].all() else 0
+    over_top = pick_channel_edges(rank[dst] - rank[src], max(DUMMIES_PER_NODE * len(nodes), MIN_DUMMY_BUDGET))
+    layered_src, layered_dst = src[~over_top], dst[~over_top]
+    pg = split_long_edges(rank, layered_src, layered_dst)
+    phase("ranking", 0.1)
+
+    large = pg.n_nodes > LARGE_GRAPH
+    if sweeps is None:  # fewer sweeps as the layered graph grows, to bound the time
+        # (more than 4 rarely found a better order on the benchmark graphs;
+        # a second start is worth more, see TWO_STARTS_UP_TO)
+        sweeps = 2 if large else 4
+    # Small graphs can afford a second start (dot restarts too); keep the better.
+    starts = [True, False] if pg.n_nodes <= TWO_STARTS_UP_TO else [True]
+    phase("initial order", 0.2)
+    best = None
+    for k, from_sinks in enumerate(starts):
+        share = 0.5 / len(starts)
+        pos, crossings = reduce_crossings(
+            pg,
+            initial_order(pg, from_sinks),
+            iterations=sweeps,
+            count=not large,
+            transpose_passes=2 if pg.n_nodes > 25_000 else 4,
+            progress=lambda f, m: report(0.2 + share * (k + f), m),
+        )
+        if crossings and pg.n_nodes <= reroute_up_to:
+            pos, gain = reroute_chains(pg, pos, crossings_by_layer(pg, pos))
+            crossings -= gain
+        if best is None or (crossings is not None and crossings < best[1]):
+            best = (pos, crossings)
+    pos, crossings = best
+    phase("crossing reduction", 0.7)
+    return rank, over_top, pg, pos, crossings
+

@@ -105,6 +105,48 @@ def gradient_fill(g) -> str:
     return palette[min(int(strength * len(palette)), len(palette) - 1)]
 
 
+# The gradient colours as one ramp, strong negative to strong positive, and where a number
+# falls on it: ``signed_strength`` maps |v| on the log scale between 1e-6 and 1e3 to 0..1 and
+# gives it v's sign, so a Bokeh LinearColorMapper(GRADIENT_RAMP, low=-1, high=1) colours a
+# number exactly as ``gradient_fill`` colours a gradient whose largest entry it is.
+GRADIENT_RAMP = NEGATIVE + POSITIVE
+RAMP_TICKS = {-1.0: "-1e3", -2 / 3: "-1", -1 / 3: "-1e-3", 0.0: "0", 1 / 3: "1e-3", 2 / 3: "1",
+              1.0: "1e3"}
+NAN_FILL = "#3d3d3d"
+
+
+def signed_strength(a) -> np.ndarray:
+    """Element-wise ``sign(v) * strength`` in [-1, 1] (NaN for NaN/inf), the position of each
+    number on ``GRADIENT_RAMP``."""
+    a = np.asarray(a, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        strength = (np.log10(np.abs(a)) - VANISHING_LOG) / (EXPLODING_LOG - VANISHING_LOG)
+    strength = np.clip(np.nan_to_num(strength, nan=0.0, neginf=0.0, posinf=1.0), 0.0, 1.0)
+    # A tiny epsilon keeps a number at or below VANISHING on its own side of zero.
+    strength = np.maximum(strength, 1e-9)
+    out = np.where(a < 0, -strength, strength)
+    return np.where(np.isfinite(a), out, np.nan)
+
+
+def cell_fills(a) -> list:
+    """The fill of every number of ``a`` (flattened), in the graph's gradient colours: exact
+    zeros as ``ZERO_FILL``, NaN/inf as ``NAN_FILL``."""
+    a = np.asarray(a, dtype=float).ravel()
+    t = signed_strength(a)
+    n = len(NEGATIVE)
+    out = []
+    for v, x in zip(a.tolist(), t.tolist()):
+        if x != x:  # NaN
+            out.append(NAN_FILL)
+        elif v == 0.0:
+            out.append(ZERO_FILL)
+        elif x < 0:
+            out.append(NEGATIVE[max(n - 1 - int(-x * n), 0)] if -x < 1 else NEGATIVE[0])
+        else:
+            out.append(POSITIVE[min(int(x * len(POSITIVE)), len(POSITIVE) - 1)])
+    return out
+
+
 def text_on(fill: str) -> tuple[str, str]:
     """(label colour, secondary colour) readable on ``fill``: white on dark fills."""
     r, g, b = (int(fill[i:i + 2], 16) for i in (1, 3, 5))

@@ -1,0 +1,253 @@
+"""Layout of a graph with scopes, some open, some closed, that stays put as boxes open and close.
+
+Each scope is laid out on its own, as one layered drawing of what sits directly inside it: its
+nodes, its child scopes (each one item, however big), and *ports*: one per tensor entering from
+outside (pinned to the first layer) and one per tensor leaving (pinned to the last), so edges
+enter a box on its left and leave on its right. An open child is an item as big as its own
+drawing plus a frame; a closed child is a box as big as its label.
+
+Why this is stable: a layered layout's layers and the order within each layer depend only on
+the graph's structure, never on the sizes of its items, and the structure of every level is
+fixed by the graph. Opening a box changes one item's size in each level above it, so everything
+else keeps its layer and its order (it only moves to make room), and closing it again gives back
+exactly the drawing it had (each level's layout is a deterministic function of its structure and
+the sizes of its items, cached by the open scopes inside it).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Hashable
+
+import networkx as nx
+
+from .collapse import ScopeTree, box_lines, box_attrs
+from .layered import layered_layout
+from .model import CHAR_WIDTH, LINE_HEIGHT, PADDING
+
+PORT = 4.0  # size of a port: a point on the frame, drawn as nothing
+FRAME_PAD = 14.0  # room between an open box's frame and its contents
+TITLE = 22.0  # room for an open box's title, above its contents
+# Re-routing long edges is worth its time on a level of a few hundred items; above, a level with
+# many long edges (a weight shared by every call of an RNN cell) would take seconds.
+REROUTE_UP_TO = 3_000
+
+
+@dataclass(frozen=True)
+class ScopedDrawing:
+    """Where everything drawn for one open set goes (data coordinates, y up).
+
+    positions/sizes: drawn item (node id or closed box id) -> centre / (width, height).
+    frames:  open scope path -> (x0, y0, x1, y1) of its frame.
+    routes:  (a, b) edge of the visible graph -> polyline.
+    bounds:  (xmin, ymin, xmax, ymax)."""
+
+    positions: dict
+    sizes: dict
+    frames: dict
+    routes: dict
+    bounds: tuple
+
+
+def closed_box_size(attrs: dict) -> tuple:
+    lines = box_lines(attrs)
+    width = max(len(line) for line in lines) * CHAR_WIDTH + 2 * PADDING
+    return width, len(lines) * LINE_HEIGHT + PADDING
+
+
+class ScopedLayout:
+    """Layouts of one graph for any open set, each level laid out once per open set inside it.
+
+    ``node_size(node, attrs)`` sizes the graph's own nodes."""
+
+    def __init__(self, G, tree: ScopeTree, node_size: Callable[[Hashable, dict], tuple],
+                 layout_kwargs: dict | None = None):
+        self.G = G
+        self.tree = tree
+        self.node_size = node_size
+        self.kwargs = dict(node_sep=18.0, rank_sep=34.0, edge_sep=8.0)
+        self.kwargs.update(layout_kwargs or {})
+        self._levels = self._build_levels()
+        self._cache: dict = {}  # (path, open scopes inside it) -> (Layout, size)
+        self._sizes: dict = {}
+        self._box_size: dict = {}
+        self._inside_of: tuple = (None, {})
+        self._orders: dict = {}  # path -> order_memo: a level's layers and orders, found once
+
+    # --- the static structure of every level ------------------------------------------------
+    def _item(self, path: tuple, nid: str):
+        s = self.tree.node_scope[nid]
+        return nid if len(s) == len(path) else self.tree.scopes[s[: len(path) + 1]].box
+
+    def _build_levels(self) -> dict:
+        """path -> (level graph, in-ports, out-ports); () is the whole graph's top level."""
+        tree = self.tree
+        levels = {(): nx.DiGraph()}
+        for p in tree.scopes:
+            levels[p] = nx.DiGraph()
+        ins = {p: [] for p in levels}
+        outs = {p: [] for p in levels}
+        for p, info in tree.scopes.items():
+            g = levels[p]
+            for u in info.inputs:
+                g.add_node("in:" + u)
+                ins[p].append("in:" + u)
+        items_in_order = {p: [] for p in levels}
+        for n in self.G.nodes:
+            s = tree.node_scope[n]
+            for k in range(0, len(s) + 1):
+                items_in_order[s[:k]].append(self._item(s[:k], n))
+        for p, items in items_in_order.items():
+            g = levels[p]
+            for it in items:
+                if it not in g:
+                    g.add_node(it)
+        for p, info in tree.scopes.items():
+            for u in info.outputs:
+                levels[p].add_node("out:" + u)
+                outs[p].append("out:" + u)
+        for u, v in self.G.edges():
+            su, sv = tree.node_scope[u], tree.node_scope[v]
+            c = _common(su, sv)
+            lca = su[:c]
+            a, b = self._item(lca, u), self._item(lca, v)
+            if a != b:
+                levels[lca].add_edge(a, b)
+            for k in range(c + 1, len(sv) + 1):
+                levels[sv[:k]].add_edge("in:" + u, self._item(sv[:k], v))
+            for k in range(c + 1, len(su) + 1):
+                levels[su[:k]].add_edge(self._item(su[:k], u), "out:" + u)
+        for r in self.G.graph.get("roots") or ():
+            s = tree.node_scope.get(r, ())
+            for k in range(1, len(s) + 1):
+                levels[s[:k]].add_edge(self._item(s[:k], r), "out:" + r)
+        return {p: (levels[p], ins[p], outs[p]) for p in levels}
+
+    # --- sizes and level layouts ------------------------------------------------------------
+    def _closed_size(self, path) -> tuple:
+        size = self._box_size.get(path)
+        if size is None:
+            size = closed_box_size(box_attrs(self.G, self.tree.scopes[path]))
+            self._box_size[path] = size
+        return size
+
+    def _size_of(self, item, path, open_set) -> tuple:
+        if item.startswith(("in:", "out:")):
+            return PORT, PORT
+        if item in self.tree.by_box:
+            child = self.tree.by_box[item]
+            if child in open_set:
+                (_, (w, h)) = self.level(child, open_set)
+                return w + 2 * FRAME_PAD, h + 2 * FRAME_PAD + TITLE
+            return self._closed_size(child)
+        size = self._sizes.get(item)
+        if size is None:
+            size = tuple(map(float, self.node_size(item, self.G.nodes[item])))
+            self._sizes[item] = size
+        return size
+
+    def level(self, path, open_set):
+        """The layout of scope ``path``'s own level (local coordinates) and its size."""
+        key = (path, self._inside(open_set).get(path, frozenset()))
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        g, ins, outs = self._levels[path]
+        sizes = {it: self._size_of(it, path, open_set) for it in g.nodes}
+        lay = layered_layout(g, "LR", node_size=lambda v, a: sizes[v], first=ins, last=outs,
+                             order_memo=self._orders.setdefault(path, {}),
+                             reroute_up_to=REROUTE_UP_TO, **self.kwargs)
+        x0, y0, x1, y1 = lay.bounds
+        hit = (lay, (max(x1 - x0, 0.0), max(y1 - y0, 0.0)))
+        self._cache[key] = hit
+        return hit
+
+    def _inside(self, open_set) -> dict:
+        """path -> the open scopes strictly inside it (what its level's layout depends on)."""
+        if self._inside_of[0] is not open_set:
+            inside: dict = {}
+            for p in open_set:
+                for k in range(len(p)):
+                    inside.setdefault(p[:k], set()).add(p)
+            self._inside_of = (open_set, {k: frozenset(v) for k, v in inside.items()})
+        return self._inside_of[1]
+
+    # --- the whole drawing ------------------------------------------------------------------
+    def drawing(self, open_set, visible: nx.DiGraph) -> ScopedDrawing:
+        """Positions, frames and routes for ``open_set``; ``visible`` is its visible graph
+        (``collapse.visible_graph``)."""
+        open_set = frozenset(p for p in open_set if p in self.tree.scopes)
+        positions, sizes, frames = {}, {}, {}
+        offsets = {(): (0.0, 0.0)}
+        stack = [()]
+        while stack:
+            path = stack.pop()
+            lay, _ = self.level(path, open_set)
+            ox, oy = offsets[path]
+            for it, (x, y) in lay.positions.items():
+                if it.startswith(("in:", "out:")):
+                    continue
+                ax, ay = x + ox, y + oy
+                w, h = lay.sizes[it]
+                child = self.tree.by_box.get(it)
+                if child is not None and child in open_set:
+                    frames[child] = (ax - w / 2, ay - h / 2, ax + w / 2, ay + h / 2)
+                    inner, _ = self.level(child, open_set)
+                    ix0, iy0, ix1, iy1 = inner.bounds
+                    offsets[child] = (ax - (ix0 + ix1) / 2, ay - TITLE / 2 - (iy0 + iy1) / 2)
+                    stack.append(child)
+                else:
+                    positions[it] = (ax, ay)
+                    sizes[it] = (w, h)
+        routes = {e: self._route(e, d, open_set, offsets) for e, d in
+                  ((e, visible.edges[e]) for e in visible.edges)}
+        xs = [x for (x, _), (w, _) in zip(positions.values(), sizes.values()) for x in (x - w / 2, x + w / 2)]
+        ys = [y for (_, y), (_, h) in zip(positions.values(), sizes.values()) for y in (y - h / 2, y + h / 2)]
+        for x0, y0, x1, y1 in frames.values():
+            xs += [x0, x1]
+            ys += [y0, y1]
+        bounds = (min(xs, default=0.0), min(ys, default=0.0), max(xs, default=0.0), max(ys, default=0.0))
+        return ScopedDrawing(positions, sizes, frames, routes, bounds)
+
+    def _route(self, edge, attrs, open_set, offsets) -> list:
+        """One polyline for a drawn edge, through the levels between its two ends: out of the
+        boxes around its source (to their out-ports), across the level they share, into the
+        boxes around its target (from their in-ports)."""
+        u, v = (attrs.get("edges") or [edge])[0]
+        tree = self.tree
+        su, sv = tree.node_scope[u], tree.node_scope[v]
+        a, b = edge
+        pa = tree.by_box[a][:-1] if a in tree.by_box else su
+        pb = tree.by_box[b][:-1] if b in tree.by_box else sv
+        c = _common(pa, pb)
+        # Consecutive pieces meet at a frame: going up, the out-port inside the frame is kept
+        # and the parent's start on the frame's side dropped; going down, the reverse.
+        points: list = []
+        for k in range(len(pa), c, -1):  # up from the source's level
+            level = pa[:k]
+            piece = self._piece(level, self._item(level, u), "out:" + u, open_set, offsets)
+            points += piece if not points else piece[1:]
+        lca = pa[:c]
+        piece = self._piece(lca, self._item(lca, u), self._item(lca, v), open_set, offsets)
+        points += piece if not points else piece[1:]
+        for k in range(c + 1, len(pb) + 1):  # down to the target's level
+            level = pb[:k]
+            piece = self._piece(level, "in:" + u, self._item(level, v), open_set, offsets)
+            points = points[:-1] + piece
+        return points
+
+    def _piece(self, level, a, b, open_set, offsets) -> list:
+        lay, _ = self.level(level, open_set)
+        ox, oy = offsets[level]
+        route = lay.routes.get((a, b))
+        if route is None:
+            pa, pb = lay.positions[a], lay.positions[b]
+            route = [pa, pb]
+        return [(x + ox, y + oy) for x, y in route]
+
+
+def _common(a: tuple, b: tuple) -> int:
+    n = min(len(a), len(b))
+    for i in range(n):
+        if a[i] != b[i]:
+            return i
+    return n
