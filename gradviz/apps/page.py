@@ -8,8 +8,11 @@ from __future__ import annotations
 import html
 
 import panel as pn
+from panel.theme import Bootstrap
+from panel.theme.base import Inherit
+from panel.viewable import Viewable
 
-from ..viz import style
+from ..viz import fonts, style
 
 ACCENT = style.ROLE_LINE["root"]
 SITE = "gradviz"
@@ -35,15 +38,26 @@ _LABEL_CSS = f"""
 """
 
 
+class Design(Bootstrap):
+    """Panel's Bootstrap design with gradviz's bundled fonts: Bootstrap names its fonts inside
+    every component's shadow root, where the page's own CSS does not reach."""
+
+    modifiers = {Viewable: {"stylesheets": [Inherit, fonts.host_css()]}}
+
+
 def template(title: str, *, sidebar=(), main=()) -> pn.template.BootstrapTemplate:
     """A branded page: ``gradviz`` and ``title`` in the header, a sidebar and a main area.
 
     Bootstrap rather than FastListTemplate: the Fast templates fetch Google Fonts (an error
-    offline) and, in Panel 1.9, the explorer's graph first renders there at a wrong size."""
-    return pn.template.BootstrapTemplate(
+    offline) and, in Panel 1.9, the explorer's graph first renders there at a wrong size.
+    The page carries gradviz's fonts (``@font-face`` in its head), so it draws the same on
+    every machine."""
+    page = pn.template.BootstrapTemplate(
         site=SITE, title=title, sidebar=list(sidebar), main=list(main),
-        header_background=ACCENT, sidebar_width=330,
+        header_background=ACCENT, sidebar_width=330, design=Design,
         meta_description="gradviz: see backpropagation happen")
+    page.config.raw_css.append(fonts.document_css())
+    return page
 
 
 def label(text: str) -> pn.pane.HTML:

@@ -90,7 +90,7 @@ class ServedApp:
         self._thread = pn.serve(
             {APP_NAME: app}, port=port, address="127.0.0.1",
             websocket_origin=[f"127.0.0.1:{port}"], threaded=True, show=False,
-            start=True, title="gradviz snapshot")
+            start=True, title="gradviz snapshot", verbose=False)
 
     def _server_registered(self) -> bool:
         # pn.serve(threaded=True) binds inside its thread, so a bind failure only shows as a

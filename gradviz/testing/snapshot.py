@@ -36,9 +36,8 @@ _HAS_PLOT_JS = """() => Bokeh.documents.some(d => [...d.all_models].some(m => {
     return false;
 }))"""
 
-# Resolves after web fonts are loaded and two animation frames have been painted.
-_SETTLE_JS = """async () => {
-    if (document.fonts && document.fonts.ready) { await document.fonts.ready; }
+# Resolves after two animation frames have been painted.
+_FRAMES_JS = """async () => {
     await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
 }"""
 
@@ -352,7 +351,13 @@ class SnapshotSession:
                 raise RuntimeError(f"serving the view failed: HTTP {response.status} for {url}")
             self._wait_rendered(page, builder, timeout)
             page.mouse.move(0, 0)  # no hover state in the picture
-            page.evaluate(_SETTLE_JS)
+            # gradviz's bundled faces: Bokeh draws canvas text once a face has loaded and
+            # repaints then; wait for every face, for that repaint, and for two frames.
+            from ..viz.fonts import FONTS_LOADED_JS  # (gradviz.viz imports Panel)
+
+            page.evaluate(FONTS_LOADED_JS)
+            page.wait_for_function(_DOCS_IDLE_JS)
+            page.evaluate(_FRAMES_JS)
             if settle:
                 page.wait_for_timeout(settle * 1000)
             if builder.error is not None:
