@@ -97,3 +97,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                     "graph. Set allow_unused=True if this is the desired behavior.")
         out.append(Tensor._make(np.array(g, copy=True)) if g is not None else None)
     return tuple(out)
+
+
+# Custom ops, legacy Variable, finite-difference checks, Jacobians and the profiler.
+from . import function, functional, profiler  # noqa: E402,F401
+from .function import Function, FunctionCtx, once_differentiable  # noqa: E402,F401
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402,F401
+from .variable import Variable  # noqa: E402,F401
+
+__all__ += ["Function", "FunctionCtx", "once_differentiable", "Variable", "gradcheck",
+            "gradgradcheck", "GradcheckError", "functional", "profiler"]
