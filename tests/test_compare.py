@@ -151,3 +151,57 @@ def test_update_writes_the_baseline(tmp_path):
     assert assert_matches_baseline(png_bytes(graph_picture()), baseline, update=True) is None
     assert compare_images(baseline, graph_picture()).matches
     assert assert_matches_baseline(graph_picture(), baseline).matches
+
+
+# --- the environment recorded beside a baseline -----------------------------------------------
+ENV_A = {"browser": "Chromium 156.0.1", "fonts": "gradviz bundled fonts abc", "gradviz": "0.1.0"}
+
+
+def test_update_records_the_environment_beside_the_baseline(tmp_path):
+    from gradviz.testing import environment_path, read_environment
+
+    baseline = tmp_path / "view.png"
+    assert_matches_baseline(png_bytes(graph_picture()), baseline, update=True,
+                            environment=ENV_A)
+    assert environment_path(baseline) == tmp_path / "view.env.json"
+    assert read_environment(baseline) == ENV_A
+    # Without an environment nothing is recorded (and nothing stale is claimed).
+    other = tmp_path / "other.png"
+    assert_matches_baseline(png_bytes(graph_picture()), other, update=True)
+    assert read_environment(other) is None
+
+
+def test_a_mismatch_in_another_environment_says_what_differs_in_one_message(tmp_path):
+    baseline = tmp_path / "view.png"
+    assert_matches_baseline(png_bytes(graph_picture()), baseline, update=True,
+                            environment=ENV_A)
+    run = dict(ENV_A, browser="Chromium 157.0.2")
+    with pytest.raises(AssertionError) as info:
+        assert_matches_baseline(graph_picture(node_colour=(0, 0, 0)), baseline, environment=run)
+    message = str(info.value)
+    assert ("baseline made with browser Chromium 156.0.1; this run: browser Chromium 157.0.2"
+            in message)
+    assert "fonts" not in message.split("The environment differs")[1].split("\n")[0]
+    actual, diff = failure_paths(baseline)
+    assert str(actual) in message and str(diff) in message
+    assert message.count("does not match baseline") == 1
+
+
+def test_a_mismatch_in_the_same_environment_does_not_blame_it(tmp_path):
+    baseline = tmp_path / "view.png"
+    assert_matches_baseline(png_bytes(graph_picture()), baseline, update=True,
+                            environment=ENV_A)
+    with pytest.raises(AssertionError) as info:
+        assert_matches_baseline(graph_picture(node_colour=(0, 0, 0)), baseline,
+                                environment=dict(ENV_A))
+    assert "environment" not in str(info.value)
+
+
+def test_environment_difference_names_only_the_keys_that_differ():
+    from gradviz.testing import environment_difference
+
+    assert environment_difference(ENV_A, dict(ENV_A)) == ""
+    assert environment_difference(None, ENV_A) == ""
+    text = environment_difference(ENV_A, dict(ENV_A, gradviz="0.2.0", panel="1.9.4"))
+    assert text == ("baseline made with gradviz 0.1.0, panel (not recorded); "
+                    "this run: gradviz 0.2.0, panel 1.9.4")

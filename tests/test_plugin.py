@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from gradviz.testing import compare_images, require_browser
+import gradviz
+from gradviz.testing import compare_images, read_environment, require_browser, write_environment
 
 pytest_plugins = ["pytester"]
 
@@ -62,15 +63,21 @@ def test_baseline_lifecycle(pytester, monkeypatch):
     # 1. No baseline yet: fail, say how to create one, keep the image for review.
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*baseline image*test_view.png does not exist*",
-                                 "*--update-baselines*"])
+    result.stdout.fnmatch_lines(["*baseline image*test_view.png does not exist*"
+                                 "--update-baselines*"])
     assert not baseline.exists() and actual.exists()
 
-    # 2. --update-baselines writes it, passes, and clears the review copy.
+    # 2. --update-baselines writes it, passes, and clears the review copy; the browser and
+    # fonts that drew it are recorded beside it.
     result = pytester.runpytest("-p", "no:cacheprovider", "--update-baselines")
     result.assert_outcomes(passed=1)
     assert baseline.exists() and not actual.exists()
     assert compare_images(baseline, baseline).matches
+    recorded = read_environment(baseline)
+    browser_version = default_session()._run(lambda: default_session()._ensure_browser().version)
+    assert recorded["browser"] == f"Chromium {browser_version}"
+    assert recorded["fonts"].startswith("gradviz bundled fonts ")
+    assert recorded["gradviz"] == gradviz.__version__
 
     # 3. A rerun compares against it and passes.
     result = pytester.runpytest("-p", "no:cacheprovider")
@@ -84,10 +91,22 @@ def test_baseline_lifecycle(pytester, monkeypatch):
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*does not match baseline*pixels differ*",
                                  f"*actual image: {actual}*", f"*diff image:*{diff}*"])
+    # Said once (not again as an exception raised "during handling" of the first one).
+    assert result.stdout.str().count("actual image:") == 1
+    assert "During handling" not in result.stdout.str()
     assert actual.exists() and diff.exists()
     assert baseline.read_bytes() == original
     assert not compare_images(actual, baseline).matches
-    assert default_session().launches == launches  # four runs, one browser
+    assert "environment differs" not in result.stdout.str()  # same machine, same browser
+
+    # 5. The same failure against a baseline made elsewhere says so, in the same message.
+    write_environment(baseline, dict(recorded, browser="Chromium 1.0"))
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([f"*baseline made with browser Chromium 1.0; this run: browser "
+                                 f"Chromium {browser_version}*"])
+    assert result.stdout.str().count("actual image:") == 1
+    assert default_session().launches == launches  # five runs, one browser
 
 
 def test_without_a_browser_the_test_skips_with_install_instructions(pytester, monkeypatch):

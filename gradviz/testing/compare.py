@@ -8,6 +8,7 @@ pixels; a recoloured node changes hundreds of pixels by a lot.
 from __future__ import annotations
 
 import io
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -172,6 +173,47 @@ def failure_paths(baseline: str | os.PathLike) -> tuple[Path, Path]:
     return baseline.with_name(stem + ".actual.png"), baseline.with_name(stem + ".diff.png")
 
 
+def environment_path(baseline: str | os.PathLike) -> Path:
+    """Where a baseline's environment record lives: ``<name>.env.json`` next to ``<name>.png``."""
+    baseline = Path(baseline)
+    stem = baseline.name[: -len(baseline.suffix)] if baseline.suffix else baseline.name
+    return baseline.with_name(stem + ".env.json")
+
+
+def read_environment(baseline: str | os.PathLike) -> dict | None:
+    """The environment recorded beside ``baseline`` (None when there is no record)."""
+    path = environment_path(baseline)
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def write_environment(baseline: str | os.PathLike, environment: dict) -> Path:
+    """Record ``environment`` beside ``baseline`` (sorted keys, so a rerun changes no byte)."""
+    path = environment_path(baseline)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(environment, indent=1, sort_keys=True) + "\n")
+    return path
+
+
+def _describe(env: dict, keys) -> str:
+    return ", ".join(f"{k} {env.get(k, '(not recorded)')}" for k in keys)
+
+
+def environment_difference(recorded: dict | None, current: dict | None) -> str:
+    """One sentence naming what differs between the baseline's environment and this run's
+    (``""`` when nothing recorded differs, or when either side is unknown)."""
+    if not recorded or not current:
+        return ""
+    keys = [k for k in sorted(set(recorded) | set(current))
+            if recorded.get(k) != current.get(k)]
+    if not keys:
+        return ""
+    return (f"baseline made with {_describe(recorded, keys)}; this run: "
+            f"{_describe(current, keys)}")
+
+
 def _save_png(arr_or_bytes, path: Path) -> None:
     from PIL import Image
 
@@ -197,7 +239,8 @@ def _as_png_bytes(image: ImageLike) -> bytes:
 def assert_matches_baseline(png: ImageLike, baseline: str | os.PathLike, *,
                             tolerance: int = DEFAULT_TOLERANCE,
                             max_fraction: float = DEFAULT_MAX_FRACTION,
-                            update: bool = False) -> ImageComparison | None:
+                            update: bool = False,
+                            environment: dict | None = None) -> ImageComparison | None:
     """Assert that an image matches the baseline PNG at ``baseline``.
 
     On failure, writes ``<name>.actual.png`` (the image given) and ``<name>.diff.png``
@@ -212,6 +255,10 @@ def assert_matches_baseline(png: ImageLike, baseline: str | os.PathLike, *,
         tolerance: per-pixel, per-channel tolerance (0-255); default 16.
         max_fraction: largest fraction of differing pixels that still passes; default 0.001.
         update: write ``png`` as the new baseline instead of comparing (returns ``None``).
+        environment: what made ``png`` (browser, fonts, versions: see
+            :meth:`SnapshotSession.environment`). Written beside the baseline on ``update``
+            (``<name>.env.json``); on a mismatch, compared with the recorded one, and the
+            message says what differs ("baseline made with ...; this run: ...").
 
     Returns:
         The :class:`ImageComparison` when the images match.
@@ -224,6 +271,8 @@ def assert_matches_baseline(png: ImageLike, baseline: str | os.PathLike, *,
     actual_path, diff_path = failure_paths(baseline)
     if update:
         _save_png(_as_png_bytes(png), baseline)
+        if environment is not None:
+            write_environment(baseline, environment)
         for stale in (actual_path, diff_path):
             stale.unlink(missing_ok=True)
         return None
@@ -240,8 +289,11 @@ def assert_matches_baseline(png: ImageLike, baseline: str | os.PathLike, *,
         return result
     _save_png(_as_png_bytes(png), actual_path)
     _save_png(result.diff_image(), diff_path)
+    differs = environment_difference(read_environment(baseline), environment)
+    why = f"The environment differs: {differs}.\n" if differs else ""
     raise AssertionError(
         f"image does not match baseline {baseline}: {result.summary()}.\n"
+        f"{why}"
         f"  actual image: {actual_path}\n"
         f"  diff image:   {diff_path} (differing pixels in red)\n"
         f"If the change is intended, rerun pytest with --update-baselines.")

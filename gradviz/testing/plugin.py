@@ -104,13 +104,19 @@ class SnapshotFixture:
         if max_fraction is None:
             max_fraction = (self._max_fraction if self._max_fraction is not None
                             else DEFAULT_MAX_FRACTION)
-        png = snapshot(view, session=self.session, **kw)
+        session = self.session
+        png = snapshot(view, session=session, **kw)
         try:
             assert_matches_baseline(png, baseline, tolerance=tolerance,
-                                    max_fraction=max_fraction, update=self.update_baselines)
+                                    max_fraction=max_fraction, update=self.update_baselines,
+                                    environment=session.environment())
         except AssertionError as exc:
-            pytest.fail(str(exc), pytrace=False)
-        return png
+            message = str(exc)
+        else:
+            return png
+        # Outside the except block: failing inside it would print the message twice (as the
+        # exception and as the one raised "during handling" of it).
+        pytest.fail(message, pytrace=False)
 
 
 @pytest.fixture

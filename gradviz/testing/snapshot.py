@@ -205,6 +205,7 @@ class SnapshotSession:
         self._playwright = None
         self._browser = None
         self._lock = threading.Lock()
+        self._environment: dict | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
     def _run(self, fn, *args, **kwargs):
@@ -256,6 +257,18 @@ class SnapshotSession:
             args=[*LAUNCH_ARGS, *self.launch_args])
         self.launches += 1
         return self._browser
+
+    def environment(self) -> dict:
+        """What decides the pixels of this session's snapshots, for the record kept beside a
+        baseline: the browser's name and version, the fonts (gradviz's bundled faces, and
+        what the machine's generic families resolve to), and the gradviz, Panel and Bokeh
+        versions. Starts the browser if it is not running."""
+        if self._environment is None:
+            if self.browser_info is None:
+                self.browser_info = find_browser()
+            version = self._run(lambda: self._ensure_browser().version)
+            self._environment = environment(f"Chromium {version}")
+        return dict(self._environment)
 
     @property
     def is_running(self) -> bool:
@@ -389,6 +402,51 @@ class SnapshotSession:
                                    timeout=max(1.0, deadline - time.monotonic()) * 1000)
             # A document becomes idle before its plots finish their first paint.
             page.wait_for_function(_DOCS_IDLE_JS)
+
+
+def system_fonts() -> str:
+    """What the machine's ``sans-serif``, ``monospace`` and Helvetica resolve to (fontconfig),
+    e.g. ``"sans-serif=DejaVu Sans, monospace=DejaVu Sans Mono, Helvetica=Liberation Sans"``;
+    ``""`` without fontconfig. gradviz's pages use their own fonts, so this only matters for
+    other views."""
+    import shutil
+    import subprocess
+
+    if shutil.which("fc-match") is None:
+        return ""
+    parts = []
+    for family in ("sans-serif", "monospace", "Helvetica"):
+        try:
+            out = subprocess.run(["fc-match", "-f", "%{family[0]}", family], capture_output=True,
+                                 text=True, timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            out = ""
+        parts.append(f"{family}={out or '?'}")
+    return ", ".join(parts)
+
+
+def environment(browser: str) -> dict:
+    """The environment record of a snapshot taken with ``browser`` (see
+    :meth:`SnapshotSession.environment`)."""
+    import importlib.metadata as md
+    import platform
+
+    from .. import __version__
+
+    def version(dist):
+        try:
+            return md.version(dist)
+        except md.PackageNotFoundError:
+            return "(not installed)"
+
+    try:
+        from ..viz.fonts import fingerprint
+        bundled = f"gradviz bundled fonts {fingerprint()}"
+    except Exception:  # noqa: BLE001 - a gradviz without the font files
+        bundled = "(none bundled)"
+    return {"browser": browser, "fonts": bundled, "system fonts": system_fonts(),
+            "gradviz": __version__, "panel": version("panel"), "bokeh": version("bokeh"),
+            "platform": f"{platform.system()} {platform.machine()}"}
 
 
 _default_session: SnapshotSession | None = None
