@@ -9,9 +9,12 @@ from __future__ import annotations
 from . import autograd, nn, optim  # noqa: F401
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                                  is_inference_mode_enabled, no_grad, set_grad_enabled)
-from .creation import (arange, as_tensor, empty, empty_like, eye, from_numpy, full,  # noqa: F401
-                       full_like, linspace, normal, ones, ones_like, rand, rand_like, randint,
-                       randn, randn_like, randperm, zeros, zeros_like)
+from . import cuda, linalg  # noqa: F401
+from .creation import (arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy,  # noqa: F401
+                       full, full_like, linspace, logspace, multinomial, normal, ones, ones_like,
+                       rand, rand_like, randint, randint_like, randn, randn_like, randperm,
+                       zeros, zeros_like)
+from .devices import device, get_default_device, set_default_device  # noqa: F401
 from .dtypes import (bool_ as bool, double, dtype, float, float16, float32, float64,  # noqa: F401
                      get_default_dtype, half, int8, int16, int32, int64, long,
                      set_default_dtype, uint8)
@@ -21,9 +24,15 @@ from .ops.elementwise import (abs, add, clamp, div, exp, log, maximum, minimum, 
                               neg, pow, reciprocal, sqrt, sub, where)
 from .ops.linalg import addmm, bmm, dot, matmul, mm, mv  # noqa: F401
 from .ops.reduction import amax, amin, max, mean, min, sum  # noqa: F401
+from .ops.pointwise import (acos, asin, atan, ceil, cos, cosh, erf, exp2, expm1,  # noqa: F401
+                            floor, frac, log1p, log2, log10, round, rsqrt, sgn, sign, sin, sinh,
+                            square, tan, trunc)
+from .ops.statistics import (all, any, argmax, argmin, cumsum, logsumexp, norm,  # noqa: F401
+                             prod, std, var)
 from .ops.shape import (cat, clone, flatten, permute, reshape, squeeze, stack,  # noqa: F401
                         t, transpose, unsqueeze)
-from .random import Generator, initial_seed, manual_seed, seed  # noqa: F401
+from .random import (Generator, get_rng_state, initial_seed, manual_seed, seed,  # noqa: F401
+                     set_rng_state)
 from .tensor import Size, Tensor, tensor  # noqa: F401
 from .autograd.stepper import Stepper  # noqa: F401,E402
 from .autograd.scope import current_scope, scope  # noqa: F401,E402
@@ -33,6 +42,8 @@ from .health import gradient_health  # noqa: F401,E402
 clip = clamp
 concat = concatenate = cat
 divide, multiply, subtract, negative = div, mul, sub, neg
+arcsin, arccos, arctan = asin, acos, atan
+fix = trunc
 
 
 def to_networkx(roots, names=None, **kwargs):
@@ -59,14 +70,6 @@ def is_tensor(obj) -> bool:
 
 def numel(t: Tensor) -> int:
     return t.numel()
-
-
-def argmax(t: Tensor, dim=None, keepdim=False) -> Tensor:
-    return t.argmax(dim, keepdim)
-
-
-def argmin(t: Tensor, dim=None, keepdim=False) -> Tensor:
-    return t.argmin(dim, keepdim)
 
 
 def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False) -> builtins_bool:

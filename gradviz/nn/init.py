@@ -52,8 +52,10 @@ def _fan(tensor, mode: str) -> int:
 
 
 def _fill(tensor, values):
+    from ..tensor import Tensor
+
     with no_grad():
-        tensor._fill(np.asarray(values).astype(tensor._array.dtype, copy=False))
+        tensor.copy_(Tensor._make(np.asarray(values).astype(tensor._array.dtype, copy=False)))
     return tensor
 
 

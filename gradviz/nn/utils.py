@@ -40,11 +40,11 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
     coef = dtype.type(max_norm) / (total + dtype.type(1e-6))
     coef = min(coef, dtype.type(1.0))
     for g in grads:
-        g._fill(g._array * coef)
+        g.copy_(Tensor._make(g._array * coef))
     return Tensor._make(np.asarray(total))
 
 
 def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
     """Clamp every gradient element to [-clip_value, clip_value]."""
     for g in _grads(parameters):
-        g._fill(np.clip(g._array, -clip_value, clip_value))
+        g.copy_(Tensor._make(np.clip(g._array, -clip_value, clip_value)))

@@ -12,7 +12,7 @@ class EmbeddingBackward0(Node):
     rule = "d weight[i] = Σ of g over every position that looked up row i (none for padding_idx)"
 
     def backward(self, g):
-        idx, n, pad = self.saved("indices"), self.saved("num_weights"), self.saved("padding_idx")
+        idx, n, pad = self.saved("indices"), self.saved("num_weights"), self._saved.get("padding_idx")
         flat_idx = idx.reshape(-1)
         flat_g = g.reshape(flat_idx.size, -1)
         out = np.zeros((n, flat_g.shape[1]), dtype=g.dtype)
@@ -43,11 +43,9 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float =
     w = weight._array
     n = w.shape[0]
     if padding_idx is not None:
-        if padding_idx > 0:
-            assert padding_idx < n, "Padding_idx must be within num_embeddings"
-        elif padding_idx < 0:
-            assert padding_idx >= -n, "Padding_idx must be within num_embeddings"
-            padding_idx = n + padding_idx
+        if not -n <= padding_idx < n:
+            raise AssertionError("Padding_idx must be within num_embeddings")
+        padding_idx %= n
     if scale_grad_by_freq or sparse:
         raise NotImplementedError("embedding with scale_grad_by_freq or sparse is not supported")
     if idx.size and (idx.min() < 0 or idx.max() >= n):
