@@ -11,14 +11,86 @@ from html import escape
 
 import panel as pn
 import param
+from panel.custom import JSComponent
 
 from . import style
 
 BUTTON_LABELS = ("Reset", "Back", "Step", "Run", "Play", "Backward again", "Zero grads")
 
+#: Keyboard shortcuts: key (``KeyboardEvent.key``) -> button label.
+SHORTCUTS = {"ArrowRight": "Step", "ArrowLeft": "Back", " ": "Play", "Home": "Reset",
+             "End": "Run"}
+SHORTCUT_NAMES = {"ArrowRight": "→", "ArrowLeft": "←", " ": "Space", "Home": "Home", "End": "End"}
+BUTTON_HELP = {
+    "Reset": "Undo every step of this pass (Home)",
+    "Back": "Undo the last step (←)",
+    "Step": "One backward event forward (→)",
+    "Run": "Run the rest of the pass (End)",
+    "Play": "Step on a timer; press again to pause (Space)",
+    "Backward again": "Run another backward pass: leaf gradients add up",
+    "Zero grads": "Set every leaf's .grad to zero, as .grad.zero_() does",
+}
+
+
+def shortcuts_help() -> str:
+    """The keyboard shortcuts as one line, for the tooltip next to the buttons."""
+    verbs = {"Step": "step", "Back": "back", "Play": "play / pause", "Reset": "reset",
+             "Run": "run to the end"}
+    return ("Keyboard: " + " · ".join(f"{SHORTCUT_NAMES[k]} {verbs[v]}" for k, v in SHORTCUTS.items())
+            + ". Keys do nothing while you type in a field.")
+
 
 def counter_text(position: int, total: int) -> str:
     return f"step {position} of {total}"
+
+
+def button_states(position: int, total: int) -> dict:
+    """Which stepping buttons can act now: ``{label: enabled}``. Back and Reset need a step
+    to undo; Step, Run and Play need one still to do."""
+    ahead, behind = position < total, position > 0
+    return {"Reset": behind, "Back": behind, "Step": ahead, "Run": ahead, "Play": ahead}
+
+
+class KeyboardShortcuts(JSComponent):
+    """Listens to the page's keys and sends the matching button label to Python
+    (``on_key(label)``). Keys typed into an input, a text area, a select or a slider are
+    left alone, and so are keys with Ctrl, Alt or Cmd."""
+
+    keys = param.Dict(default={}, doc="KeyboardEvent.key -> button label.")
+
+    _esm = """
+    export function render({ model, el }) {
+      const typing = (e) => {
+        for (const t of e.composedPath()) {
+          if (!(t instanceof Element)) continue;
+          const tag = t.tagName;
+          if (tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT' || t.isContentEditable ||
+              t.getAttribute('role') === 'slider') return true;
+        }
+        return false;
+      };
+      const onkey = (e) => {
+        if (e.defaultPrevented || e.ctrlKey || e.altKey || e.metaKey || e.repeat && e.key === ' ') return;
+        const label = model.keys[e.key];
+        if (label === undefined || !el.isConnected || typing(e)) return;
+        e.preventDefault();  // no page scroll, and Space does not also click a focused button
+        model.send_msg(label);
+      };
+      document.addEventListener('keydown', onkey);
+      model.on('remove', () => document.removeEventListener('keydown', onkey));
+    }
+    """
+
+    def __init__(self, on_key, **params):
+        super().__init__(**params)
+        self._on_key = on_key
+
+    def _handle_msg(self, msg) -> None:
+        if msg in self.keys.values():
+            self._on_key(msg)
+
+
+COUNTER_WIDTH = 128  # px: "step 999 of 999" in the counter's font
 
 
 class Controls(pn.viewable.Viewer):
@@ -35,7 +107,8 @@ class Controls(pn.viewable.Viewer):
             kind = "primary" if label == "Step" else "default"
             # Narrow enough that the whole toolbar fits one row of a 1200 px window.
             width = {"Backward again": 124, "Zero grads": 92}.get(label, 58)
-            b = pn.widgets.Button(label=label, color=kind, width=width, margin=(5, 3))
+            b = pn.widgets.Button(label=label, color=kind, width=width, margin=(5, 3),
+                                  description=BUTTON_HELP[label])
             b.on_click(self._clicked(label))
             self.buttons[label] = b
         self.buttons["Backward again"].color = "warning"
@@ -48,8 +121,13 @@ class Controls(pn.viewable.Viewer):
         self.colour_mode = pn.widgets.RadioButtonGroup(options=["role colours", "gradient colours"],
                                                        value="role colours", margin=(8, 4),
                                                        color="default")
+        # A fixed width: the buttons after the counter must not move when it reaches two digits.
         self.counter = style.html('<span class="gv-counter">step 0 of 0</span>', margin=(12, 10),
-                                    css_classes=["gv-counter-pane"])
+                                    width=COUNTER_WIDTH, css_classes=["gv-counter-pane"])
+        self.keys_help = pn.widgets.TooltipIcon(value=shortcuts_help(), margin=(10, 4),
+                                                css_classes=["gv-keys-help"])
+        self.keyboard = KeyboardShortcuts(self._clicked_key, keys=dict(SHORTCUTS), width=0,
+                                          height=0, margin=0)
         self.sentence = style.html("", sizing_mode="stretch_width", margin=(0, 10),
                                      css_classes=["gv-sentence-pane"])
         self.message = style.html("", sizing_mode="stretch_width", margin=(0, 10), visible=False,
@@ -59,16 +137,24 @@ class Controls(pn.viewable.Viewer):
         self._layout = pn.Column(
             pn.FlexBox(b["Reset"], b["Back"], b["Step"], b["Run"], b["Play"], self.speed,
                        self.counter, b["Backward again"], b["Zero grads"], self.retain_graph,
-                       self.colour_mode, align_items="center", gap="2px",
-                       sizing_mode="stretch_width"),
+                       self.colour_mode, self.keys_help, self.keyboard, align_items="center",
+                       gap="2px", sizing_mode="stretch_width"),
             self.sentence, self.message, sizing_mode="stretch_width")
 
     def __panel__(self):
         return self._layout
 
     # --- text ------------------------------------------------------------------------------
-    def set_counter(self, position: int, total: int) -> None:
-        self.counter.object = f'<span class="gv-counter">{counter_text(position, total)}</span>'
+    def set_counter(self, position: int, total: int, text: str | None = None) -> None:
+        """Show where the pass is (``text``, or "step k of n") and enable only the buttons
+        that can act there: Back and Reset at step 0, Step, Run and Play at the end, look
+        and are disabled."""
+        text = counter_text(position, total) if text is None else text
+        self.counter.object = f'<span class="gv-counter">{escape(text)}</span>'
+        for label, enabled in button_states(position, total).items():
+            if label == "Play" and self.playing:
+                continue  # Pause stays clickable; Play stops by itself at the end
+            self.buttons[label].disabled = not enabled
 
     def set_sentence(self, text: str) -> None:
         self.sentence.object = f'<div class="gv-sentence">{escape(text)}</div>' if text else ""
@@ -81,6 +167,13 @@ class Controls(pn.viewable.Viewer):
         self.message.visible = True
 
     # --- buttons ---------------------------------------------------------------------------
+    def _clicked_key(self, label: str) -> None:
+        """A keyboard shortcut: what a click on ``label`` does, unless that button is
+        disabled (Space pauses a playing pass even at its end)."""
+        if self.buttons[label].disabled and not (label == "Play" and self.playing):
+            return
+        self._clicked(label)()
+
     def _clicked(self, label):
         def handler(event=None):
             if label == "Play":
@@ -110,6 +203,7 @@ class Controls(pn.viewable.Viewer):
             self._callback = None
         self.playing = False
         self.buttons["Play"].label = "Play"
+        self.buttons["Play"].disabled = self.buttons["Step"].disabled
 
     def _tick(self) -> None:
         if not self._actions["Step"]():  # False at the end of the pass: stop playing

@@ -151,8 +151,9 @@ def node_columns(G, layout, grads: dict | None = None, mode: str = "role",
         role = node_role(attrs)
         if attrs["kind"] == "tensor":
             g = grads.get(nid)
-            health = style_health(g)
+            health, value_badge = tensor_health(attrs, g)
             fill, line, lw, badge = node_look(role, g, health, mode, nid == current)
+            badge = value_badge or badge
             cols = tensors
             cols["label_y"].append(y + h * 0.18)
             cols["sub_y"].append(y - h * 0.24)
@@ -190,6 +191,36 @@ def node_columns(G, layout, grads: dict | None = None, mode: str = "role",
 def style_health(g):
     from ..health import gradient_health
     return gradient_health(g)
+
+
+def value_health(value) -> tuple[str | None, str]:
+    """("nan" or "inf", the badge) when a tensor's *value* holds NaN or infinity, else
+    (None, ""): a NaN loss or a log(0) = -inf is as much a problem as a NaN gradient."""
+    if value is None:
+        return None, ""
+    a = np.asarray(value)
+    if a.dtype.kind not in "fc" or a.size == 0:
+        return None, ""
+    if np.isnan(a).any():
+        return "nan", "NaN"
+    inf = np.isinf(a)
+    if inf.any():
+        signs = np.sign(a.real[inf] if a.dtype.kind == "c" else a[inf])
+        return "inf", "-inf" if np.all(signs < 0) else "inf"
+    return None, ""
+
+
+def tensor_health(attrs: dict, g) -> tuple[str | None, str]:
+    """The health a tensor node shows and, when it comes from the value, the badge to draw:
+    a NaN or infinite gradient wins, then a NaN or infinite value, then a vanishing or
+    exploding gradient."""
+    grad = style_health(g)
+    if grad in ("nan", "inf"):
+        return grad, ""
+    value, badge = value_health(attrs.get("value"))
+    if value is not None:
+        return value, badge
+    return grad, ""
 
 
 def saved_text(saved) -> str:
@@ -651,6 +682,10 @@ class GraphView:
             outline_line_color=None, min_border=0)
         # The toolbar floats over the plot's top edge instead of taking a row of its own.
         fig.toolbar_inner = True
+        # Bokeh draws hover tooltips at 95 % opacity, as elements of the page itself (outside
+        # every shadow root): edges and labels behind them showed through the numbers. A rule
+        # in the page's <head> makes them opaque (installed once, by the first layout).
+        fig.js_on_change("inner_width", CustomJS(args=dict(css=TOOLTIP_CSS), code=_PAGE_CSS_JS))
         fig.axis.visible = False
         fig.grid.visible = False
         fig.toolbar.logo = None
@@ -744,13 +779,23 @@ class GraphView:
         self.edge_row = {(u, v): i for i, (u, v) in
                          enumerate(zip(self.edge_source.data["u"], self.edge_source.data["v"]))}
 
+    # A tap on a node selects its row; a tap on empty canvas clears every selection, which
+    # tells the explorer to go back to its overview (``on_tap(None)``).
     def _tapped_tensor(self, attr, old, new):
-        if new and self._on_tap:
+        if not self._on_tap:
+            return
+        if new:
             self._on_tap(self.tensor_source.data["id"][new[0]])
+        elif not self.function_source.selected.indices:
+            self._on_tap(None)
 
     def _tapped_function(self, attr, old, new):
-        if new and self._on_tap:
+        if not self._on_tap:
+            return
+        if new:
             self._on_tap(self.function_source.data["id"][new[0]])
+        elif not self.tensor_source.selected.indices:
+            self._on_tap(None)
 
     # --- updates ---------------------------------------------------------------------------
     def node_patches(self, G, nodes, grads, mode, current) -> tuple[dict, dict]:
@@ -763,8 +808,9 @@ class GraphView:
             if attrs["kind"] == "tensor":
                 row = self.tensor_row[nid]
                 g = grads.get(nid)
-                fill, line, lw, badge = node_look(role, g, style_health(g), mode, nid == current)
-                health = style_health(g)
+                health, value_badge = tensor_health(attrs, g)
+                fill, line, lw, badge = node_look(role, g, health, mode, nid == current)
+                badge = value_badge or badge
                 tc, sc = style.text_on(fill)
                 values = dict(fill=fill, line=line, lw=lw, badge=badge, text_color=tc, sub_color=sc,
                               badge_color=style.HEALTH_LINE.get(health, "#ffffff"),
@@ -885,6 +931,16 @@ class GraphView:
         if ys != (yr.start, yr.end):
             yr.update(start=ys[0], end=ys[1])
 
+
+TOOLTIP_CSS = ".bk-Tooltip { opacity: 1 !important; background-color: #ffffff; }"
+_PAGE_CSS_JS = """
+if (document.getElementById('gv-page-css') === null) {
+  const el = document.createElement('style');
+  el.id = 'gv-page-css';
+  el.textContent = css;
+  document.head.appendChild(el);
+}
+"""
 
 _TENSOR_TOOLTIP = """
 <div style="font-family:sans-serif;font-size:12px;max-width:420px">

@@ -23,7 +23,8 @@ TEXT_LIMIT = 400       # numbers printed in full in the inspector
 
 def heatmap_columns(a) -> dict:
     """Rect-grid column data for a 0-, 1- or 2-D array (higher ranks are flattened to 2-D;
-    more than ``HEATMAP_MAX_CELLS`` numbers are strided down)."""
+    more than ``HEATMAP_MAX_CELLS`` numbers are strided down). Each cell's ``fill`` is the
+    graph's own gradient colour for its number (``style.cell_fills``)."""
     a = np.asarray(a, dtype=float)
     if a.ndim == 0:
         a = a.reshape(1, 1)
@@ -36,7 +37,7 @@ def heatmap_columns(a) -> dict:
     a = a[::rs, ::cs]
     rows, cols = np.indices(a.shape)
     return {"col": cols.ravel().astype(float), "row": (-rows).ravel().astype(float),
-            "v": a.ravel(), "text": [f"{v:.4g}" for v in a.ravel()]}
+            "v": a.ravel(), "fill": style.cell_fills(a), "text": [f"{v:.4g}" for v in a.ravel()]}
 
 
 def array_text(a) -> str:
@@ -50,22 +51,33 @@ def array_text(a) -> str:
 
 
 class Heatmap:
-    """A small Bokeh rect grid with a diverging colour map, updated in place."""
+    """A small Bokeh rect grid in the graph's gradient colours (the same signed log scale,
+    blue negative, red positive) with their colour bar, updated in place."""
 
     def __init__(self, title: str):
-        from bokeh.models import ColumnDataSource, LinearColorMapper
-        from bokeh.palettes import RdBu11
+        from bokeh.models import ColorBar, ColumnDataSource, FixedTicker, LinearColorMapper
         from bokeh.plotting import figure
 
         self.source = ColumnDataSource(heatmap_columns(np.zeros((1, 1))))
-        self.mapper = LinearColorMapper(palette=list(reversed(RdBu11)), low=-1, high=1)
-        fig = figure(height=150, sizing_mode="stretch_width", tools="hover", toolbar_location=None,
+        # The mapper only draws the colour bar: the cells carry their colour (``fill``),
+        # computed exactly as the graph computes a node's.
+        self.mapper = LinearColorMapper(palette=list(style.GRADIENT_RAMP), low=-1, high=1,
+                                        nan_color=style.NAN_FILL)
+        fig = figure(height=190, sizing_mode="stretch_width", tools="hover", toolbar_location=None,
                      title=title, match_aspect=False, x_axis_location=None, y_axis_location=None,
                      min_border=4, outline_line_color=None)
         fig.grid.visible = False
-        # Grey cell borders: an all-zero array is white cells, which must still read as a grid.
+        # Grey cell borders: an all-zero array is pale cells, which must still read as a grid.
         fig.rect("col", "row", 1, 1, source=self.source, line_color="#d5dae1", line_width=0.5,
-                 fill_color={"field": "v", "transform": self.mapper})
+                 fill_color="fill")
+        ticks = sorted(style.RAMP_TICKS)
+        self.colour_bar = ColorBar(
+            color_mapper=self.mapper, orientation="horizontal", location=(0, 0), height=8,
+            ticker=FixedTicker(ticks=ticks), padding=4, title="sign · log |v|",
+            title_text_font_size="10px", major_label_text_font_size="10px",
+            major_label_overrides={t: style.RAMP_TICKS[t] for t in ticks},
+            name="gv_heatmap_colour_bar")
+        fig.add_layout(self.colour_bar, "below")
         fig.hover.tooltips = [("", "@text")]
         fig.title.text_font_size = "12px"
         self.figure = fig
@@ -82,7 +94,6 @@ class Heatmap:
         data = heatmap_columns(a)
         finite = np.asarray(data["v"])[np.isfinite(data["v"])]
         m = float(np.abs(finite).max()) if finite.size else 1.0
-        self.mapper.low, self.mapper.high = -(m or 1.0), (m or 1.0)
         self.figure.title.text = self.title + (" (all zero)" if finite.size and m == 0 else "")
         self.source.data = data
         self.pane.visible = True
@@ -143,7 +154,9 @@ class Inspector(pn.viewable.Viewer):
             self.grad_map.show(None)
 
 
-_EMPTY = '<div class="gv-muted">Click a node in the graph to inspect it.</div>'
+# The same verbs as the tutorial's text: hover shows a summary, click inspects.
+_EMPTY = ('<div class="gv-muted">Click a node to inspect it here (hovering one shows a summary); '
+          'click empty canvas to come back to this overview.</div>')
 MAX_LEAVES_LISTED = 12
 
 

@@ -208,6 +208,7 @@ CSS = f"""
 .gv-swatch {{ display:inline-block; width:16px; height:12px; border:2px solid; }}
 .gv-ramp {{ display:inline-block; width:10px; height:12px; }}
 .gv-counter {{ font-family:{FONT}; font-size:14px; font-weight:600; color:{TEXT};
+              font-variant-numeric:tabular-nums;
               white-space:nowrap; }}
 .gv-sentence {{ font-family:{FONT}; font-size:14px; color:{TEXT}; line-height:1.45; }}
 .gv-note {{ font-family:{FONT}; font-size:13px; color:#8a4b00; background:#fff4e0;
