@@ -234,8 +234,17 @@ class Tensor:
         return _dt.from_numpy(self._array.dtype)
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self):
+        """Always ``device(type='cpu')``: gradviz computes with numpy."""
+        from .devices import CPU
+
+        return CPU
+
+    is_cuda = False
+    is_cpu = True
+
+    def get_device(self) -> int:
+        return -1
 
     def is_floating_point(self) -> bool:
         return self._array.dtype.kind == "f"
@@ -314,15 +323,21 @@ class Tensor:
         return (_rebuild, (self._array.copy(), self._requires_grad))
 
     def to(self, *args, **kwargs) -> "Tensor":
-        target = kwargs.get("dtype")
-        for a in args:
-            if isinstance(a, _dt.dtype):
-                target = a
-            elif isinstance(a, Tensor):
-                target = a.dtype
-        if target is None:
-            return self
-        return _S.to_dtype(self, _dt.to_numpy_dtype(target))
+        """``to(device, dtype)``, ``to(dtype)`` or ``to(other)``, with ``non_blocking`` and
+        ``copy``: this tensor itself when nothing changes (and no copy is asked for),
+        otherwise a recorded copy (ToCopyBackward0). Only the CPU exists."""
+        from .devices import check_available, parse_to
+
+        device, dtype, _, copy = parse_to(*args, **kwargs)
+        if device is not None:
+            check_available(device)
+        if dtype is not None and _dt.to_numpy_dtype(dtype) != self._array.dtype:
+            return _S.to_dtype(self, _dt.to_numpy_dtype(dtype))
+        if copy:
+            from .ops.base import record
+
+            return record(_S.ToCopyBackward0, self._array.copy(), (self,))
+        return self
 
     def type(self, dtype=None):
         if dtype is None:
@@ -350,8 +365,11 @@ class Tensor:
     def type_as(self, other):
         return self.to(other.dtype)
 
-    def cpu(self):
+    def cpu(self, memory_format=None):
         return self
+
+    def cuda(self, device=None, non_blocking=False, memory_format=None):
+        raise AssertionError("Torch not compiled with CUDA enabled")
 
     def contiguous(self):
         return self if self._array.flags.c_contiguous else _S.clone(self, "C")
@@ -527,30 +545,144 @@ class Tensor:
     def bmm(self, other):
         return _L.bmm(self, other)
 
-    # --- reductions -------------------------------------------------------------------------
-    def sum(self, dim=None, keepdim=False, *, dtype=None):
-        return _R.sum(self, dim, keepdim, dtype=dtype)
+    # --- reductions (arguments as the functions take them, numpy's axis/keepdims too) ------
+    def sum(self, *args, **kwargs):
+        return _R.sum(self, *args, **kwargs)
 
-    def mean(self, dim=None, keepdim=False, *, dtype=None):
-        return _R.mean(self, dim, keepdim, dtype=dtype)
+    def mean(self, *args, **kwargs):
+        return _R.mean(self, *args, **kwargs)
 
-    def max(self, dim=None, keepdim=False):
-        return _R.max(self, dim, keepdim)
+    def max(self, *args, **kwargs):
+        return _R.max(self, *args, **kwargs)
 
-    def min(self, dim=None, keepdim=False):
-        return _R.min(self, dim, keepdim)
+    def min(self, *args, **kwargs):
+        return _R.min(self, *args, **kwargs)
 
-    def amax(self, dim=(), keepdim=False):
-        return _R.amax(self, dim, keepdim)
+    def amax(self, *args, **kwargs):
+        return _R.amax(self, *args, **kwargs)
 
-    def amin(self, dim=(), keepdim=False):
-        return _R.amin(self, dim, keepdim)
+    def amin(self, *args, **kwargs):
+        return _R.amin(self, *args, **kwargs)
 
-    def argmax(self, dim=None, keepdim=False):
-        return _constant(_arg(np.argmax, self._array, dim, keepdim))
+    def argmax(self, *args, **kwargs):
+        return _ST.argmax(self, *args, **kwargs)
 
-    def argmin(self, dim=None, keepdim=False):
-        return _constant(_arg(np.argmin, self._array, dim, keepdim))
+    def argmin(self, *args, **kwargs):
+        return _ST.argmin(self, *args, **kwargs)
+
+    def norm(self, *args, **kwargs):
+        return _ST.norm(self, *args, **kwargs)
+
+    def var(self, *args, **kwargs):
+        return _ST.var(self, *args, **kwargs)
+
+    def std(self, *args, **kwargs):
+        return _ST.std(self, *args, **kwargs)
+
+    def prod(self, *args, **kwargs):
+        return _ST.prod(self, *args, **kwargs)
+
+    def logsumexp(self, *args, **kwargs):
+        return _ST.logsumexp(self, *args, **kwargs)
+
+    def cumsum(self, *args, **kwargs):
+        return _ST.cumsum(self, *args, **kwargs)
+
+    def all(self, *args, **kwargs):
+        return _ST.all(self, *args, **kwargs)
+
+    def any(self, *args, **kwargs):
+        return _ST.any(self, *args, **kwargs)
+
+    # --- more math (gradviz.ops.pointwise), and sampling --------------------------------------
+    def sin(self):
+        return _P.sin(self)
+
+    def cos(self):
+        return _P.cos(self)
+
+    def tan(self):
+        return _P.tan(self)
+
+    def sinh(self):
+        return _P.sinh(self)
+
+    def cosh(self):
+        return _P.cosh(self)
+
+    def asin(self):
+        return _P.asin(self)
+
+    def acos(self):
+        return _P.acos(self)
+
+    def atan(self):
+        return _P.atan(self)
+
+    arcsin, arccos, arctan = asin, acos, atan
+
+    def log10(self):
+        return _P.log10(self)
+
+    def log2(self):
+        return _P.log2(self)
+
+    def log1p(self):
+        return _P.log1p(self)
+
+    def expm1(self):
+        return _P.expm1(self)
+
+    def exp2(self):
+        return _P.exp2(self)
+
+    def rsqrt(self):
+        return _P.rsqrt(self)
+
+    def erf(self):
+        return _P.erf(self)
+
+    def square(self):
+        return _P.square(self)
+
+    def sign(self):
+        return _P.sign(self)
+
+    def sgn(self):
+        return _P.sgn(self)
+
+    def floor(self):
+        return _P.floor(self)
+
+    def ceil(self):
+        return _P.ceil(self)
+
+    def trunc(self):
+        return _P.trunc(self)
+
+    fix = trunc
+
+    def round(self, *, decimals=0):
+        return _P.round(self, decimals=decimals)
+
+    def frac(self):
+        return _P.frac(self)
+
+    def maximum(self, other):
+        return _E.maximum(self, other)
+
+    def minimum(self, other):
+        return _E.minimum(self, other)
+
+    def multinomial(self, num_samples, replacement=False, *, generator=None):
+        from .creation import multinomial
+
+        return multinomial(self, num_samples, replacement, generator=generator)
+
+    def bernoulli(self, p=None, *, generator=None):
+        from .creation import bernoulli
+
+        return bernoulli(self, p, generator=generator)
 
     # --- shape ------------------------------------------------------------------------------
     def view(self, *shape):
@@ -648,6 +780,75 @@ class Tensor:
     def neg_(self):
         return self._inplace(_E.neg)
 
+    def sqrt_(self):
+        return self._inplace(_E.sqrt)
+
+    def log_(self):
+        return self._inplace(_E.log)
+
+    def abs_(self):
+        return self._inplace(_E.abs)
+
+    def reciprocal_(self):
+        return self._inplace(_E.reciprocal)
+
+    def sigmoid_(self):
+        return self._inplace(_A.sigmoid)
+
+    def tanh_(self):
+        return self._inplace(_A.tanh)
+
+    def sin_(self):
+        return self._inplace(_P.sin)
+
+    def cos_(self):
+        return self._inplace(_P.cos)
+
+    def tan_(self):
+        return self._inplace(_P.tan)
+
+    def sinh_(self):
+        return self._inplace(_P.sinh)
+
+    def cosh_(self):
+        return self._inplace(_P.cosh)
+
+    def log10_(self):
+        return self._inplace(_P.log10)
+
+    def log2_(self):
+        return self._inplace(_P.log2)
+
+    def log1p_(self):
+        return self._inplace(_P.log1p)
+
+    def expm1_(self):
+        return self._inplace(_P.expm1)
+
+    def rsqrt_(self):
+        return self._inplace(_P.rsqrt)
+
+    def erf_(self):
+        return self._inplace(_P.erf)
+
+    def square_(self):
+        return self._inplace(_P.square)
+
+    def sign_(self):
+        return self._inplace(_P.sign)
+
+    def floor_(self):
+        return self._inplace(_P.floor)
+
+    def ceil_(self):
+        return self._inplace(_P.ceil)
+
+    def trunc_(self):
+        return self._inplace(_P.trunc)
+
+    def round_(self, *, decimals=0):
+        return self._inplace(lambda a: _P.round(a, decimals=decimals))
+
     def __iadd__(self, other):
         return self.add_(other)
 
@@ -721,18 +922,14 @@ def _compare(fn, a, b) -> Tensor:
     return Tensor._make(np.asarray(fn(aa, ba)))
 
 
-def _arg(fn, arr, dim, keepdim):
-    if dim is None:
-        out = np.asarray(fn(arr))
-        return out.reshape((1,) * arr.ndim) if keepdim else out
-    return np.asarray(fn(arr, axis=dim, keepdims=keepdim)).astype(np.int64)
-
-
-def tensor(data, dtype=None, requires_grad=False) -> Tensor:
+def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
     """A new leaf tensor from a number, a (nested) list, a numpy array or another tensor.
 
     Python floats give the default float dtype (float32), Python ints int64, and numpy arrays
     keep their dtype, as in PyTorch."""
+    from .devices import resolve
+
+    resolve(device)
     if isinstance(data, Tensor):
         arr = data._array.copy()
     elif isinstance(data, np.ndarray):
@@ -789,7 +986,9 @@ from .ops import activation as _A  # noqa: E402
 from .ops import elementwise as _E  # noqa: E402
 from .ops import linalg as _L  # noqa: E402
 from .ops import reduction as _R  # noqa: E402
+from .ops import pointwise as _P  # noqa: E402
 from .ops import shape as _S  # noqa: E402
+from .ops import statistics as _ST  # noqa: E402
 
 del builtins
 from .ops import inplace as _I  # noqa: E402

@@ -455,8 +455,10 @@ class Linear(Module):
         # The default dtype as it is now (set_default_dtype applies to new parameters too).
         np_dtype = _default_float() if dtype is None else dtype.numpy
         g = default_generator
-        self.weight = Parameter((g.uniform((out_features, in_features), np_dtype) * 2 - 1) * bound)
-        self.bias = Parameter((g.uniform((out_features,), np_dtype) * 2 - 1) * bound) if bias else None
+        self.weight = Parameter(Tensor._make(
+            (g.uniform((out_features, in_features), np_dtype) * 2 - 1) * bound))
+        self.bias = Parameter(Tensor._make(
+            (g.uniform((out_features,), np_dtype) * 2 - 1) * bound)) if bias else None
 
     def forward(self, x):
         return F.linear(x, self.weight, self.bias)

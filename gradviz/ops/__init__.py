@@ -3,12 +3,12 @@ backward node named as PyTorch names it (``AddBackward0``, ``MmBackward0``, ...)
 
 Every public op is wrapped here with ``replayable``, so the tensors it returns remember how
 they were computed and a recorded graph can be run forward again with new inputs."""
-from . import activation, elementwise, linalg, loss, reduction, shape
+from . import activation, elementwise, linalg, loss, pointwise, reduction, shape, statistics
 from .base import replayable
 
 PUBLIC_OPS = {
     elementwise: ["add", "sub", "rsub", "mul", "div", "reciprocal", "rdiv", "neg", "pow", "rpow",
-                  "exp", "log", "sqrt", "abs", "clamp", "where"],
+                  "exp", "log", "sqrt", "abs", "clamp", "where", "maximum", "minimum"],
     reduction: ["sum", "mean", "max", "min", "amax", "amin"],
     activation: ["relu", "sigmoid", "tanh", "softmax", "log_softmax"],
     linalg: ["mm", "mv", "dot", "bmm", "addmm", "matmul"],
@@ -16,7 +16,17 @@ PUBLIC_OPS = {
             "squeeze", "expand", "select", "narrow_slice", "getitem", "cat", "stack", "to_dtype"],
     loss: ["binary_cross_entropy_with_logits", "binary_cross_entropy", "mse_loss", "nll_loss",
            "cross_entropy"],
+    pointwise: ["sin", "cos", "tan", "sinh", "cosh", "asin", "acos", "atan", "log10", "log2",
+                "log1p", "expm1", "exp2", "rsqrt", "erf", "square", "sign", "sgn", "floor",
+                "ceil", "trunc", "round", "frac"],
+    statistics: ["norm", "vector_norm", "var", "std", "prod", "logsumexp", "cumsum", "argmax",
+                 "argmin", "all", "any"],
 }
+
+# PyTorch accepts numpy's ``axis=``/``keepdims=`` for every ``dim``/``keepdim``; the newer
+# reductions take them by themselves (statistics.numpy_names), these learn them here.
+for _name in ["sum", "mean", "max", "min", "amax", "amin"]:
+    setattr(reduction, _name, statistics.numpy_names(getattr(reduction, _name)))
 
 for _module, _names in PUBLIC_OPS.items():
     for _name in _names:
