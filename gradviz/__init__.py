@@ -48,8 +48,34 @@ fix = trunc
 
 def to_networkx(roots, names=None, **kwargs):
     """Export the graph behind ``roots`` as a networkx.DiGraph (see ``gradviz.graph``).
-    Without ``names``, the caller's variables name the tensors."""
+    Without ``names``, the caller's variables name the tensors. A ``torch.Tensor`` is exported
+    from PyTorch's own graph (``gradviz.torch_graph.to_networkx``, which also takes ``model=``)."""
+    from .sources import is_torch_tensor
+
+    first = roots[0] if isinstance(roots, (list, tuple)) and roots else roots
+    if is_torch_tensor(first):
+        from .torch_graph import to_networkx as _torch_to_networkx
+
+        return _torch_to_networkx(roots, names, _depth=1, **kwargs)
     return _to_networkx(roots, names, _depth=1, **kwargs)
+
+
+def trace(model):
+    """``with gradviz.trace(model): loss = loss_fn(model(x), y)`` records which of a PyTorch
+    model's modules was running when each autograd node was made (the ``scope`` of the exported
+    graph's function nodes). gradviz's own modules record their scopes by themselves, so for
+    them this block does nothing."""
+    import contextlib
+    import sys as _sys
+
+    torch = _sys.modules.get("torch")
+    if torch is not None and isinstance(model, torch.nn.Module):
+        from .torch_graph import trace as _trace
+
+        return _trace(model)
+    if isinstance(model, nn.Module):
+        return contextlib.nullcontext(model)
+    raise TypeError(f"trace expects a torch.nn.Module or a gradviz.nn.Module, got {type(model).__name__}")
 
 
 def explore(root, names=None, **kwargs):

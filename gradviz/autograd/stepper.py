@@ -23,6 +23,17 @@ class Stepper:
     the first ``step()`` and changes nothing.
     """
 
+    def __new__(cls, root=None, *args, **kwargs):
+        # A torch tensor's pass is PyTorch's own, recorded (gradviz.torch_graph.RecordedPass).
+        from ..sources import is_torch_tensor
+
+        first = root[0] if isinstance(root, (list, tuple)) and root else root
+        if cls is Stepper and is_torch_tensor(first):
+            from ..torch_graph import RecordedPass
+
+            return RecordedPass(root, *args, **kwargs)
+        return super().__new__(cls)
+
     def __init__(self, root, gradient=None, retain_graph: bool = False):
         self.roots, self._grads = prepare_roots(root, gradient)
         self.retain_graph = bool(retain_graph)
