@@ -20,7 +20,8 @@ def import_torch():
         if os.environ.get("GRADVIZ_REQUIRE_TORCH") == "1":
             pytest.fail(f"PyTorch is required (GRADVIZ_REQUIRE_TORCH=1) but cannot be imported: {exc}",
                         pytrace=False)
-        pytest.skip(f"PyTorch is not installed: {exc}")
+        pytest.skip("PyTorch, the oracle of the parity tests, is not installed; to run them: "
+                    "pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu")
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ import pytest
 from gradviz.testing import (DEFAULT_MAX_FRACTION, DEFAULT_TOLERANCE, assert_matches_baseline,
                              compare_images, failure_paths, load_image)
 
-PIL = pytest.importorskip("PIL.Image")
+PIL = pytest.importorskip("PIL.Image", reason='Pillow is not installed: pip install "gradviz[test]"')
 
 
 def graph_picture(node_colour=(31, 119, 180)) -> np.ndarray:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
+nbformat = pytest.importorskip("nbformat", reason='nbformat is not installed: pip install "gradviz[test]"')
+nbclient = pytest.importorskip("nbclient", reason='nbclient is not installed: pip install "gradviz[test]"')
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "examples" / "tutorial.ipynb"
 

@@ -31,7 +31,7 @@ def ui_browser():
         from gradviz.testing import browser_required
         if browser_required():
             pytest.fail(f"GRADVIZ_REQUIRE_BROWSER is set but Playwright is missing: {e}")
-        pytest.skip("Playwright is not installed: pip install playwright")
+        pytest.skip('Playwright is not installed: pip install "gradviz[test]"')
     from gradviz.testing import LAUNCH_ARGS
 
     with sync_playwright() as p:
