@@ -208,6 +208,7 @@ def visible_graph(G, tree: ScopeTree, open_set) -> nx.DiGraph:
         else:
             e["count"] += 1
             e["edges"].append((u, v))
+    V.graph["roots"] = list(dict.fromkeys(item[r] for r in G.graph.get("roots") or () if r in item))
     return V
 
 

@@ -1,0 +1,122 @@
+"""An overview of the whole drawing: every item as a small block, the main view's window as a
+rectangle, the current step as a dot. Click or drag in it to move the main view there.
+
+Moving is done in the browser (a CustomJS on the minimap's tap and pan events sets the main
+figure's ranges), so it costs no round trip to Python; the window rectangle follows the main
+ranges the same way. Python only redraws the blocks when the drawing changes (a box opened or
+closed) and moves the dot at each step.
+"""
+from __future__ import annotations
+
+from . import style
+from .graph_view import source_data, sync_source
+
+WIDTH = 260
+HEIGHT = 130
+
+# Centre the main view on the clicked / dragged-to point, keeping its zoom.
+_MOVE_JS = """
+const x = cb_obj.x, y = cb_obj.y;
+if (x == null || y == null) return;
+const w = xr.end - xr.start, h = yr.end - yr.start;
+xr.setv({start: x - w / 2, end: x + w / 2});
+yr.setv({start: y - h / 2, end: y + h / 2});
+"""
+
+# The window rectangle follows the main view's ranges.
+_WINDOW_JS = """
+win.data = {x: [(xr.start + xr.end) / 2], y: [(yr.start + yr.end) / 2],
+            w: [xr.end - xr.start], h: [yr.end - yr.start]};
+"""
+
+
+def item_columns(drawing) -> dict:
+    """Blocks for every drawn item and open frame of a ``ScopedDrawing`` (or ``Layout``)."""
+    cols = {"x": [], "y": [], "w": [], "h": [], "fill": []}
+    for (x0, y0, x1, y1) in getattr(drawing, "frames", {}).values():
+        cols["x"].append((x0 + x1) / 2)
+        cols["y"].append((y0 + y1) / 2)
+        cols["w"].append(x1 - x0)
+        cols["h"].append(y1 - y0)
+        cols["fill"].append("#f0f2f5")
+    for n, (x, y) in drawing.positions.items():
+        w, h = drawing.sizes[n]
+        cols["x"].append(x)
+        cols["y"].append(y)
+        cols["w"].append(w)
+        cols["h"].append(h)
+        cols["fill"].append("#9fb3c8" if str(n).startswith("s") else "#cbd2d9")
+    return cols
+
+
+def fitted_ranges(bounds, width=WIDTH, height=HEIGHT, pad=0.03) -> tuple:
+    """Ranges showing all of ``bounds`` at one scale across and up (the drawing's aspect)."""
+    x0, y0, x1, y1 = bounds
+    w, h = max(x1 - x0, 1.0), max(y1 - y0, 1.0)
+    s = min(width / w, height / h) / (1 + 2 * pad)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    return (cx - width / s / 2, cx + width / s / 2), (cy - height / s / 2, cy + height / s / 2)
+
+
+class Minimap:
+    """The overview figure of a main figure ``main`` showing ``drawing``."""
+
+    def __init__(self, main, drawing, current_xy=None):
+        from bokeh.models import ColumnDataSource, CustomJS, Range1d
+        from bokeh import events
+        from bokeh.plotting import figure
+
+        self.main = main
+        (xa, xb), (ya, yb) = fitted_ranges(drawing.bounds)
+        self.x_range = Range1d(xa, xb, name="gv_minimap_x")
+        self.y_range = Range1d(ya, yb, name="gv_minimap_y")
+        fig = figure(width=WIDTH, height=HEIGHT, x_range=self.x_range, y_range=self.y_range,
+                     tools="", toolbar_location=None, name="gv_minimap", min_border=0,
+                     background_fill_color="#ffffff", border_fill_color="#ffffff",
+                     outline_line_color="#9aa5b1")
+        fig.axis.visible = False
+        fig.grid.visible = False
+        self.items = ColumnDataSource(source_data(item_columns(drawing)), name="gv_minimap_items")
+        fig.rect("x", "y", "w", "h", source=self.items, fill_color="fill", line_color=None)
+        xr, yr = main.x_range, main.y_range
+        self.window = ColumnDataSource({"x": [0.0], "y": [0.0], "w": [0.0], "h": [0.0]},
+                                       name="gv_minimap_window")
+        if None not in (xr.start, xr.end, yr.start, yr.end):
+            self.window.data = {"x": [(xr.start + xr.end) / 2], "y": [(yr.start + yr.end) / 2],
+                                "w": [xr.end - xr.start], "h": [yr.end - yr.start]}
+        fig.rect("x", "y", "w", "h", source=self.window, fill_color=style.CURRENT_FILL,
+                 fill_alpha=0.18, line_color="#e6a700", line_width=1.5, name="gv_minimap_window_rect")
+        cx, cy = current_xy if current_xy is not None else (float("nan"), float("nan"))
+        self.current = ColumnDataSource({"x": [cx], "y": [cy]}, name="gv_minimap_current")
+        fig.scatter("x", "y", source=self.current, size=9, marker="circle",
+                    fill_color=style.CURRENT_LINE, line_color="#1f2933", name="gv_minimap_current_dot")
+        window_cb = CustomJS(args=dict(win=self.window, xr=xr, yr=yr), code=_WINDOW_JS)
+        for r in (xr, yr):
+            r.js_on_change("start", window_cb)
+            r.js_on_change("end", window_cb)
+        move = CustomJS(args=dict(xr=xr, yr=yr), code=_MOVE_JS)
+        for ev in (events.Tap, events.Pan, events.PanStart):
+            fig.js_on_event(ev, move)
+        self.figure = fig
+
+    def redraw(self, drawing) -> None:
+        """A new drawing (a box opened or closed): new blocks, ranges fitted to it."""
+        sync_source(self.items, source_data(item_columns(drawing)))
+        (xa, xb), (ya, yb) = fitted_ranges(drawing.bounds)
+        self.x_range.update(start=xa, end=xb)
+        self.y_range.update(start=ya, end=yb)
+        self.sync_window()
+
+    def sync_window(self) -> None:
+        """The window rectangle from the main ranges (after Python moved them)."""
+        xr, yr = self.main.x_range, self.main.y_range
+        if None in (xr.start, xr.end, yr.start, yr.end):
+            return
+        self.window.data = {"x": [(xr.start + xr.end) / 2], "y": [(yr.start + yr.end) / 2],
+                            "w": [xr.end - xr.start], "h": [yr.end - yr.start]}
+
+    def mark(self, xy) -> None:
+        """Move the current-step dot (None: hide it)."""
+        x, y = xy if xy is not None else (float("nan"), float("nan"))
+        if (self.current.data["x"][0], self.current.data["y"][0]) != (x, y):
+            self.current.data = {"x": [x], "y": [y]}

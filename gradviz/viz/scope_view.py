@@ -1,0 +1,415 @@
+"""The graph drawn with its scopes: closed scopes as boxes you click to open, open ones framed.
+
+``ScopeView`` is a ``GraphView`` whose graph is the *visible* graph of an open set
+(``gradviz.layout.collapse``) laid out by ``ScopedLayout``: a closed scope is one box showing its
+name, module class, how many nodes and parameters it holds and the shapes going in and out; the
+edges between boxes bundle the edges they stand for; an open scope is a frame with a title bar
+around its contents (click the title bar to close it). Opening or closing patches the same
+sources; the view stays where it was, anchored on the box.
+
+The explorer talks to it in the graph's own node ids, as to a ``GraphView``: ``update_nodes``,
+``update_edges``, ``follow`` and ``redraw_all`` map them to what is drawn: a node inside a closed
+box is shown by the box (the box is *current* while any node inside it is), and a bundled edge
+carries the gradient that crossed it (summed per tensor: the total sent back through that
+boundary so far).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..layout import collapse
+from ..layout.scoped import TITLE, ScopedLayout
+from . import style
+from .graph_view import (GraphView, format_array, node_size, short_gradient, source_data,
+                         sync_source)
+
+BOX_FILL = "#eef2f8"
+BOX_LINE = "#7b8794"
+FRAME_FILL = "#f7f9fc"
+FRAME_LINE = "#9aa5b1"
+TITLE_FILL = "#e4e7eb"
+
+
+def box_columns(V, drawing, current_item=None) -> dict:
+    """Columns of the closed boxes (rows in visible-graph order)."""
+    cols = {k: [] for k in ("id", "x", "y", "w", "h", "name", "rest", "name_y", "rest_y", "fill",
+                            "line", "lw", "module", "counts", "shapes")}
+    for n, d in V.nodes(data=True):
+        if d.get("kind") != "scope":
+            continue
+        (x, y), (w, h) = drawing.positions[n], drawing.sizes[n]
+        lines = collapse.box_lines(d)
+        current = n == current_item
+        cols["id"].append(n)
+        cols["x"].append(x)
+        cols["y"].append(y)
+        cols["w"].append(w)
+        cols["h"].append(h)
+        cols["name"].append(lines[0])
+        cols["rest"].append("\n".join(lines[1:]))
+        # four lines of ~16 units: the name on the first, the rest centred on lines 2-4
+        cols["name_y"].append(y + h / 2 - 6 - 8)
+        cols["rest_y"].append(y - 8)
+        cols["fill"].append(style.CURRENT_FILL if current else BOX_FILL)
+        cols["line"].append(style.CURRENT_LINE if current else BOX_LINE)
+        cols["lw"].append(2.5 if current else 1.2)
+        cols["module"].append(lines[1])
+        cols["counts"].append(lines[2])
+        cols["shapes"].append(lines[3])
+    return cols
+
+
+def frame_columns(tree, drawing) -> dict:
+    cols = {k: [] for k in ("path", "x", "y", "w", "h", "title_x", "title_y", "title_w",
+                            "title", "box")}
+    for path, (x0, y0, x1, y1) in sorted(drawing.frames.items(), key=lambda kv: len(kv[0])):
+        info = tree.scopes[path]
+        cols["path"].append(" / ".join(path))
+        cols["box"].append(info.box)
+        cols["x"].append((x0 + x1) / 2)
+        cols["y"].append((y0 + y1) / 2)
+        cols["w"].append(x1 - x0)
+        cols["h"].append(y1 - y0)
+        cols["title_x"].append((x0 + x1) / 2)
+        cols["title_y"].append(y1 - TITLE / 2)
+        cols["title_w"].append(x1 - x0)
+        cols["title"].append(f"▾ {info.name}" + (f"  ({info.module})" if info.module else ""))
+    return cols
+
+
+def bundle_gradient(fine_edges, edge_grads):
+    """The gradient a bundled edge shows: what crossed its fine edges, summed per source tensor
+    (the parts of one tensor's gradient that came back through this boundary); None before
+    any crossed. With several source tensors, the one with the largest gradient."""
+    per_source: dict = {}
+    for u, v in fine_edges:
+        g = edge_grads.get((u, v))
+        if g is None:
+            continue
+        g = np.asarray(g)
+        prev = per_source.get(u)
+        per_source[u] = g if prev is None else (prev + g if prev.shape == g.shape else prev)
+    if not per_source:
+        return None
+    if len(per_source) == 1:
+        return next(iter(per_source.values()))
+    return max(per_source.values(), key=lambda a: float(np.abs(a).max()) if a.size else 0.0)
+
+
+class Drawn:
+    """The visible graph as GraphView reads it: its ``nodes`` are the graph's own nodes drawn
+    (the boxes have glyphs of their own), while ``nodes[box]`` and ``edges`` include the boxes
+    (an edge's hover names its ends)."""
+
+    def __init__(self, V):
+        self.V = V
+        self.nodes = _RealNodes(V)
+        self.edges = V.edges
+        self.graph = V.graph
+
+
+class _RealNodes:
+    def __init__(self, V):
+        self._node = V._node
+        self._real = [n for n, d in V._node.items() if d.get("kind") != "scope"]
+
+    def __iter__(self):
+        return iter(self._real)
+
+    def __len__(self):
+        return len(self._real)
+
+    def __contains__(self, n):
+        return n in self._node and self._node[n].get("kind") != "scope"
+
+    def __getitem__(self, n):
+        return self._node[n]
+
+
+class ScopeView(GraphView):
+    """A GraphView of a graph with scopes; see the module docstring.
+
+    ``open_set``: the scopes open at first (default: ``collapse.initial_open``, at most ~80
+    items). ``follow_scopes``: when the current step is inside a closed box, open the scopes
+    around it (``follow``)."""
+
+    def __init__(self, G, grads=None, edge_grads=None, mode="role", current=None, height=None,
+                 on_tap=None, open_set=None, fresh=(), on_change=None):
+        from bokeh.models import ColumnDataSource, HoverTool, TapTool
+        from bokeh.core.properties import value
+
+        self.full = G
+        self.tree = collapse.scope_tree(G)
+        self.scoped = ScopedLayout(G, self.tree, node_size)
+        self.open = frozenset(collapse.initial_open(self.tree) if open_set is None else open_set)
+        self.follow_scopes = False
+        self.on_change = on_change  # called after the open set changed
+        self._grads = grads or {}
+        self._fine_edge_grads = edge_grads or {}
+        self._fine_fresh = set(fresh)
+        self._current = current
+        self._mode = mode
+        self.visible, self.drawing = self._compute(self.open)
+        super().__init__(Drawn(self.visible), self.drawing, grads=grads,
+                         edge_grads=self._visible_edge_grads(self.visible.edges),
+                         mode=mode, current=current, height=height, on_tap=on_tap)
+        fig = self.figure
+        self.box_source = ColumnDataSource(source_data(box_columns(
+            self.visible, self.drawing, self._current_item())), name="gv_scope_boxes")
+        self.frame_source = ColumnDataSource(source_data(frame_columns(self.tree, self.drawing)),
+                                             name="gv_scope_frames")
+        # Frames under everything; boxes like nodes.
+        frames = fig.rect("x", "y", "w", "h", source=self.frame_source, fill_color=FRAME_FILL,
+                          line_color=FRAME_LINE, line_dash="dashed", border_radius=10,
+                          name="gv_scope_frame_boxes", level="underlay")
+        titles = fig.rect("title_x", "title_y", "title_w", TITLE, source=self.frame_source,
+                          fill_color=TITLE_FILL, line_color=FRAME_LINE, border_radius=6,
+                          name="gv_scope_titles", level="underlay")
+        frame_text = fig.text("title_x", "title_y", text="title", source=self.frame_source,
+                              text_font_size=f"{style.LABEL_FONT_PX}px", text_align="center",
+                              text_baseline="middle", text_color="#3e4c59",
+                              text_font=value(style.FONT_FAMILY), name="gv_scope_title_text")
+        boxes = fig.rect("x", "y", "w", "h", source=self.box_source, fill_color="fill",
+                         line_color="line", line_width="lw", border_radius=10,
+                         nonselection_fill_alpha=1.0, nonselection_line_alpha=1.0,
+                         selection_fill_color="fill", selection_line_color="line",
+                         nonselection_fill_color="fill", nonselection_line_color="line",
+                         name="gv_scope_box_rects")
+        name_text = fig.text("x", "name_y", text="name", source=self.box_source,
+                             text_font_style="bold", text_font_size=f"{style.LABEL_FONT_PX + 1}px",
+                             text_align="center", text_baseline="middle", text_color=style.TEXT,
+                             text_font=value(style.FONT_FAMILY), name="gv_scope_box_names")
+        rest_text = fig.text("x", "rest_y", text="rest", source=self.box_source,
+                             text_font_size=f"{style.LABEL_FONT_PX - 1}px", text_align="center",
+                             text_baseline="middle", text_color="#52606d", text_line_height=1.3,
+                             text_font=value(style.FONT_FAMILY), name="gv_scope_box_text")
+        for r in (frame_text, name_text, rest_text):
+            r.nonselection_glyph = None
+            r.selection_glyph = None
+        # Box text follows the zoom like node labels (and hides when too small to read).
+        font_cb = fig.x_range.js_property_callbacks["change:start"][0]
+        font_cb.args["pairs"] = list(font_cb.args["pairs"]) + [
+            [name_text, style.LABEL_FONT_PX + 1], [rest_text, style.LABEL_FONT_PX - 1],
+            [frame_text, style.LABEL_FONT_PX]]
+        fig.renderers.remove(frames)
+        fig.renderers.remove(titles)
+        fig.renderers.insert(0, titles)
+        fig.renderers.insert(0, frames)
+        # One tap tool for nodes, boxes and title bars (several tap tools would fight).
+        tap = next(t for t in fig.tools if isinstance(t, TapTool))
+        tap.renderers = list(tap.renderers) + [boxes, titles]
+        fig.add_tools(
+            HoverTool(renderers=[boxes], name="gv_scope_hover", attachment="right", tooltips="""
+<div style="font-family:sans-serif;font-size:12px;max-width:420px">
+  <div><b>@name</b> <span style="color:#616e7c">@module</span></div>
+  <div>@counts</div><div style="font-family:monospace">@shapes</div>
+  <div style="color:#616e7c;margin-top:4px">click to open</div>
+</div>"""))
+        self.box_renderer = boxes
+        self.title_renderer = titles
+        self.box_source.selected.on_change("indices", self._tapped_box)
+        self.frame_source.selected.on_change("indices", self._tapped_title)
+
+    # --- what is drawn ----------------------------------------------------------------------
+    def _compute(self, open_set):
+        V = collapse.visible_graph(self.full, self.tree, open_set)
+        return V, self.scoped.drawing(open_set, V)
+
+    def item(self, nid):
+        """What shows node ``nid`` now: itself or its outermost closed box."""
+        if nid is None:
+            return None
+        if nid in self.tree.by_box:
+            return nid
+        return collapse.visible_item(self.tree, self.open, nid)
+
+    def _current_item(self):
+        return self.item(self._current)
+
+    def shown(self) -> list:
+        """Ids of the nodes and scope boxes drawn now."""
+        return list(self.visible.nodes)
+
+    def _visible_edge_grads(self, edges) -> dict:
+        out = {}
+        V = self.visible
+        for e in edges:
+            d = V.edges[e]
+            fine = d.get("edges") or [e]
+            if len(fine) == 1:
+                g = self._fine_edge_grads.get(fine[0])
+            else:
+                g = bundle_gradient(fine, self._fine_edge_grads)
+            if g is not None:
+                out[e] = g
+        return out
+
+    def _visible_fresh(self) -> set:
+        return {(self.item(u), self.item(v)) for u, v in self._fine_fresh
+                if self.item(u) != self.item(v)}
+
+    # --- opening and closing ----------------------------------------------------------------
+    def expand(self, scope) -> None:
+        """Open ``scope`` (a path, box id or name) and every scope around it, in place."""
+        path = self.tree.path(scope)
+        self.set_open(self.open | frozenset(self.tree.ancestors(path)), anchor=self.tree.scopes[path].box)
+
+    def collapse(self, scope) -> None:
+        """Close ``scope`` (and the scopes inside it)."""
+        path = self.tree.path(scope)
+        self.set_open(collapse.close(self.tree, self.open, path), anchor=self.tree.scopes[path].box)
+
+    def open_to_depth(self, depth: int) -> None:
+        self.set_open(collapse.open_to_depth(self.tree, depth))
+
+    def reveal(self, nid) -> None:
+        """Open the scopes around node ``nid`` so that it is drawn itself."""
+        self.set_open(collapse.open_around(self.tree, self.open, nid), anchor=self.item(nid))
+
+    def set_open(self, open_set, anchor=None) -> None:
+        open_set = frozenset(open_set)
+        if open_set == self.open:
+            return
+        before = self._anchor_rect(anchor)
+        self.open = open_set
+        self.visible, self.drawing = self._compute(open_set)
+        self._redraw_visible()
+        after = self._anchor_rect(anchor)
+        if before is not None and after is not None:
+            # Keep the anchor's top-left corner where it was on screen.
+            self._pan_by(after[0] - before[0], after[3] - before[3])
+        if self.on_change is not None:
+            self.on_change()
+
+    def _anchor_rect(self, anchor):
+        """(x0, y0, x1, y1) of a box or, once open, of its frame."""
+        if anchor is None:
+            return None
+        if anchor in self.drawing.positions:
+            (x, y), (w, h) = self.drawing.positions[anchor], self.drawing.sizes[anchor]
+            return (x - w / 2, y - h / 2, x + w / 2, y + h / 2)
+        path = self.tree.by_box.get(anchor)
+        return self.drawing.frames.get(path) if path is not None else None
+
+    def _pan_by(self, dx: float, dy: float) -> None:
+        xr, yr = self.figure.x_range, self.figure.y_range
+        if None in (xr.start, xr.end, yr.start, yr.end) or (dx == 0 and dy == 0):
+            return
+        xr.update(start=xr.start + dx, end=xr.end + dx)
+        yr.update(start=yr.start + dy, end=yr.end + dy)
+
+    def _redraw_visible(self) -> None:
+        from .graph_view import label_weights
+
+        V = self.visible
+        current = self._current if self._current in V else None
+        self.layout = self.drawing
+        GraphView.redraw_all(self, Drawn(V), self._grads, self._visible_edge_grads(V.edges),
+                             self._mode, current, layout=None, fresh=self._visible_fresh())
+        self._edge_label_weight = label_weights(self.fresh_edges, self._visible_edge_grads(self.fresh_edges))
+        self._sync_boxes()
+
+    def _sync_boxes(self) -> None:
+        sync_source(self.box_source, source_data(box_columns(
+            self.visible, self.drawing, self._current_item())))
+        sync_source(self.frame_source, source_data(frame_columns(self.tree, self.drawing)))
+        self._boxes = None
+
+    def _tapped_box(self, attr, old, new):
+        if new:
+            box = self.box_source.data["id"][new[0]]
+            self.box_source.selected.indices = []
+            self.expand(box)
+
+    def _tapped_title(self, attr, old, new):
+        if new:
+            box = self.frame_source.data["box"][new[0]]
+            self.frame_source.selected.indices = []
+            self.collapse(box)
+
+    # --- the GraphView surface, in the graph's own ids -------------------------------------
+    def redraw_all(self, G, grads, edge_grads, mode, current, layout=None, fresh=()) -> None:
+        """A new graph (an input edit replays it with the same ids and scopes), a new pass or a
+        colour mode: redraw with the same open scopes."""
+        if G is not self.full:
+            same = list(G.nodes) == list(self.full.nodes)
+            self.full = G
+            self.tree = collapse.scope_tree(G)
+            if not same:
+                self.scoped = ScopedLayout(G, self.tree, node_size)
+                self.open = frozenset(p for p in self.open if p in self.tree.scopes)
+            else:
+                self.scoped.G = G
+                self.scoped.tree = self.tree
+            self.visible, self.drawing = self._compute(self.open)
+        self._grads, self._fine_edge_grads, self._mode = grads or {}, edge_grads or {}, mode
+        self._fine_fresh, self._current = set(fresh), current
+        self._redraw_visible()
+
+    def update_nodes(self, G, nodes, grads, mode, current) -> None:
+        self._grads, self._mode = grads, mode
+        previous = self._current_item()
+        self._current = current
+        if self.follow_scopes and current is not None and self.item(current) != current:
+            self.reveal(current)
+            return
+        visible = [n for n in nodes if n in self.visible and self.visible.nodes[n].get("kind") != "scope"]
+        if previous in self.visible and previous not in self.tree.by_box:
+            visible.append(previous)
+        cur = current if current in self.visible else None
+        GraphView.update_nodes(self, self.G, sorted(set(visible)), grads, mode, cur)
+        boxes = {self.item(n) for n in nodes if n in self.full} | {previous, self._current_item()}
+        self._patch_boxes({b for b in boxes if b in self.tree.by_box})
+
+    def _patch_boxes(self, boxes) -> None:
+        if not boxes:
+            return
+        ids = self.box_source.data["id"]
+        row = {b: i for i, b in enumerate(ids)}
+        cur = self._current_item()
+        patch: dict = {}
+        for b in boxes:
+            i = row.get(b)
+            if i is None:
+                continue
+            on = b == cur
+            for k, v in (("fill", style.CURRENT_FILL if on else BOX_FILL),
+                         ("line", style.CURRENT_LINE if on else BOX_LINE), ("lw", 2.5 if on else 1.2)):
+                if self.box_source.data[k][i] != v:
+                    patch.setdefault(k, []).append((i, v))
+        if patch:
+            self.box_source.patch(patch)
+
+    def update_edges(self, edges, edge_grads, fresh=()) -> None:
+        self._fine_edge_grads = edge_grads
+        self._fine_fresh = set(fresh)
+        touched = {(self.item(u), self.item(v)) for u, v in edges}
+        touched = {e for e in touched if e[0] != e[1] and self.visible.has_edge(*e)}
+        vfresh = self._visible_fresh()
+        GraphView.update_edges(self, touched, self._visible_edge_grads(touched | vfresh | self.fresh_edges),
+                               vfresh)
+
+    def follow(self, nid) -> None:
+        GraphView.follow(self, self.item(nid))
+
+    # --- search ---------------------------------------------------------------------------
+    def search(self, text: str) -> list:
+        from ..search import search
+        return search(self.full, text)
+
+    def show_node(self, nid) -> None:
+        """Open the scopes around ``nid`` and bring it into view."""
+        self.reveal(nid)
+        GraphView.follow(self, nid)
+
+
+def describe_shown(view: ScopeView) -> str:
+    """One line for a status bar: what the drawing shows."""
+    boxes = sum(1 for n in view.visible if n in view.tree.by_box)
+    nodes = view.visible.number_of_nodes() - boxes
+    total = view.full.number_of_nodes()
+    return f"{nodes:,} of {total:,} nodes drawn, {boxes:,} closed scopes"
+
+
+__all__ = ["ScopeView", "box_columns", "frame_columns", "bundle_gradient", "describe_shown",
+           "format_array", "short_gradient"]
