@@ -30,19 +30,26 @@ class SavedTensor:
     """A tensor saved for backward, with the version it had when saved, so that an in-place
     change made afterwards is detected instead of silently giving a wrong gradient."""
 
-    __slots__ = ("tensor", "version", "grad_fn")
+    __slots__ = ("tensor", "version", "grad_fn", "is_output")
 
     def __init__(self, tensor):
         self.tensor = tensor
         self.version = tensor._version_counter[0]
         # What produced the tensor when it was saved (an in-place op replaces t.grad_fn later).
         self.grad_fn = tensor.grad_fn
+        # Set for the result of an in-place op, saved as the output of that op's node.
+        self.is_output = False
 
     def unpack(self, node: "Node", name: str) -> np.ndarray:
         t = self.tensor
         if t._version_counter[0] != self.version:
-            # A node's own output is saved before the node is attached to it.
-            fn = node if node.output_tensor() is t else self.grad_fn
+            # As PyTorch: a saved output is named by the node that produced it (a node's own
+            # output is saved before the node is attached to it), any other tensor by what
+            # produced its current version.
+            if node.output_tensor() is t:
+                fn = node
+            else:
+                fn = self.grad_fn if self.is_output else t.grad_fn
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an "
                 f"inplace operation: [{t._type_name()} [{', '.join(map(str, t.shape))}]]"

@@ -356,6 +356,7 @@ def _resave_output(fn, result, t) -> None:
             value.tensor = t
             value.version = t._version_counter[0]
             value.grad_fn = fn
+            value.is_output = True
 
 
 # --- ops built on apply ----------------------------------------------------------------------
