@@ -18,9 +18,9 @@ def explorer(root, names=None, **kwargs):
     return Explorer(root, names=names or {}, **kwargs)
 
 
-#: Height of the explorers embedded in the tutorial: its graphs are small and flat, and the
-#: page around them is long, so less empty canvas above and below them.
-TUTORIAL_HEIGHT = 470
+#: Plot height of the explorers embedded in the tutorial: its graphs are small and flat, and
+#: the graph must be on screen when a section opens (1400 x 1000), under its explanation.
+TUTORIAL_HEIGHT = 360
 
 
 def has_graph(tensor) -> bool:

@@ -45,6 +45,31 @@ class Design(Bootstrap):
     modifiers = {Viewable: {"stylesheets": [Inherit, fonts.host_css()]}}
 
 
+# Prose (titles, explanations): every size and colour set here. Left to the template, a
+# Markdown pane rendered with the first page took the template's look (18 px titles, blue
+# inline code) and one added later Bootstrap's (32 px titles, pink inline code), so the
+# tutorial's typography changed with the section that happened to load first.
+_PROSE_CSS = f"""
+:host, .markdown {{ font-family: {style.FONT}; color: {style.TEXT}; font-size: 15px;
+  line-height: 1.55; }}
+h1, h2, h3 {{ font-family: {style.FONT} !important; color: {style.TEXT} !important;
+  font-weight: 650 !important; line-height: 1.25 !important; margin: 0.2em 0 0.4em 0 !important; }}
+h1 {{ font-size: 26px !important; }}
+h2 {{ font-size: 22px !important; }}
+h3 {{ font-size: 17px !important; }}
+p {{ margin: 0 0 0.7em 0; }}
+:not(pre) > code {{ font-family: {style.MONO} !important; font-size: 0.9em !important;
+  color: #3e4c59 !important; background: #eef1f5 !important; padding: 1px 4px !important;
+  border-radius: 3px !important; }}
+"""
+
+
+def prose(markdown: str, **kwargs) -> pn.pane.Markdown:
+    """Markdown text in the apps' own typography (the same wherever and whenever it renders)."""
+    kwargs.setdefault("sizing_mode", "stretch_width")
+    return pn.pane.Markdown(markdown, stylesheets=[_PROSE_CSS], **kwargs)
+
+
 def template(title: str, *, sidebar=(), main=()) -> pn.template.BootstrapTemplate:
     """A branded page: ``gradviz`` and ``title`` in the header, a sidebar and a main area.
 

@@ -26,8 +26,7 @@ class PlaygroundApp(pn.viewable.Viewer):
             label="Example graph", value=self.example, sizing_mode="stretch_width",
             options={examples.TITLES[k]: k for k in examples.EXAMPLES})
         self.chooser.link(self, value="example", bidirectional=True)
-        self.description = pn.pane.Markdown(sizing_mode="stretch_width",
-                                            styles={"font-size": "14px"})
+        self.description = page.prose("")
         self.code = page.code_block("")
         self.graph = pn.Column(sizing_mode="stretch_width")
         self.explorer = None

@@ -87,7 +87,8 @@ Every operation on a tensor that **requires grad** is written down as it happens
 (constants). `matmul` and `+` give `z`, and the loss compares `z` with the target `y`.
 
 The picture below is that record: tensors as boxes, and between them the functions that
-know how to send gradients backwards. Hover a node to see its value.""",
+know how to send gradients backwards. Hover a node to see its value; click it to inspect it
+in full.""",
             graph=_seed_explorer),
     Section("grad_fn", nb.GRAD_FN, "grad_fn: every result remembers how it was made", "grad_fn", """
 Each computed tensor keeps a reference to the function that produced it, its `grad_fn`.
@@ -96,9 +97,12 @@ functions that made *its* inputs. `z` came from an addition, so its `grad_fn` is
 `AddBackward0`; the loss's is `BinaryCrossEntropyWithLogitsBackward0`.
 
 In the graph these are the function nodes. As in PyTorch, `matmul` of a vector by a matrix
-is recorded as *unsqueeze → mm → squeeze*. (In `next_functions` the leaves `w` and `b` appear
-as `AccumulateGrad` nodes; the picture draws the leaf tensors themselves.)
-The address printed (`0x…`) is just where the object lives in memory.""",
+runs as *unsqueeze → mm → squeeze*, but only `MmBackward0` and `SqueezeBackward4` are
+recorded: `x` needs no gradient, so nothing has to flow back through its unsqueeze and no
+node is made for it (the first entry of `MmBackward0`'s `next_functions` is `None`). In
+`next_functions` the leaves `w` and `b` appear as `AccumulateGrad` nodes; the picture draws
+the leaf tensors themselves. The address printed (`0x…`) is just where the object lives in
+memory.""",
             setup=(nb.FORWARD,), graph=_seed_explorer),
     Section("backward", nb.BACKWARD, "Backward: gradients flow to the leaves", "Backward", """
 `loss.backward()` walks the graph from the loss back to the leaves, applying the chain rule
@@ -139,7 +143,13 @@ SECTION_KEYS = tuple(s.key for s in SECTIONS)
 
 
 def _nav_label(i: int, s: Section) -> str:
-    return f"{i + 1}. {s.nav}  ·  {s.cell.prompt}"
+    return f"{i + 1}. {s.nav}"
+
+
+def _cell_label(i: int, s: Section) -> str:
+    """Which notebook cell a section shows: its place in the notebook, and the prompt the
+    notebook printed (In [8] comes first there: that cell was run again last)."""
+    return f"Code  ·  cell {i + 1} of {len(SECTIONS)} in the notebook, shown there as {s.cell.prompt}"
 
 
 class TutorialApp(pn.viewable.Viewer):
@@ -153,11 +163,11 @@ class TutorialApp(pn.viewable.Viewer):
         self._built: dict[str, pn.viewable.Viewable] = {}
         self.navigator = pn.widgets.RadioButtonGroup(
             options={_nav_label(i, s): s.key for i, s in enumerate(SECTIONS)},
-            value=self.section, button_type="primary",
-            button_style="outline", sizing_mode="stretch_width")
+            value=self.section, color="primary", variant="outline",
+            sizing_mode="stretch_width")
         self.navigator.link(self, value="section", bidirectional=True)
-        self._previous = pn.widgets.Button(label="← Previous", button_type="light", width=140)
-        self._next = pn.widgets.Button(label="Next →", button_type="primary", width=140)
+        self._previous = pn.widgets.Button(label="← Previous", color="light", width=140)
+        self._next = pn.widgets.Button(label="Next →", color="primary", width=140)
         self._previous.on_click(lambda _: self._move(-1))
         self._next.on_click(lambda _: self._move(+1))
         self.content = pn.Column(sizing_mode="stretch_width")
@@ -180,17 +190,22 @@ class TutorialApp(pn.viewable.Viewer):
                                        sizing_mode="stretch_width", margin=(20, 10))]
 
     def _build(self, s: Section) -> pn.Column:
+        i = SECTIONS.index(s)
         _, printed = nb.run(*s.setup, s.cell)
-        # Code above its output, both full width: notebook lines are up to ~80 characters and
-        # side by side they would wrap or scroll, which reads worse than a longer page.
-        parts = [pn.pane.Markdown(f"## {s.title}", margin=(0, 10)),
-                 pn.pane.Markdown(s.explanation.strip(), sizing_mode="stretch_width",
-                                  styles={"font-size": "15px", "max-width": "900px"}),
-                 page.label(f"Code  ·  {s.cell.prompt}"), page.code_block(s.cell.code),
-                 page.label("Output  ·  computed live by gradviz"),
-                 page.output_block(printed or "(nothing printed)")]
+        # The graph right under the explanation, so that it is on screen when the section
+        # opens (1400 x 1000); the code and its output follow, side by side where there is
+        # room (notebook lines are up to ~80 characters: they scroll rather than wrap).
+        parts = [page.prose(f"## {s.title}", margin=(0, 10)),
+                 page.prose(s.explanation.strip(), styles={"max-width": "900px"},
+                            margin=(0, 10))]
         if s.graph is not None:
             parts += [page.label("Graph"), s.graph()]
+        code = pn.Column(page.label(_cell_label(i, s)), page.code_block(s.cell.code),
+                         styles={"flex": "1 1 560px", "min-width": "0"}, sizing_mode="stretch_width")
+        output = pn.Column(page.label("Output  ·  computed live by gradviz"),
+                           page.output_block(printed or "(nothing printed)"),
+                           styles={"flex": "1 1 420px", "min-width": "0"}, sizing_mode="stretch_width")
+        parts.append(pn.FlexBox(code, output, flex_wrap="wrap", sizing_mode="stretch_width"))
         return pn.Column(*parts, sizing_mode="stretch_width", css_classes=[f"gv-section-{s.key}"])
 
     def __panel__(self):
@@ -198,9 +213,9 @@ class TutorialApp(pn.viewable.Viewer):
 
 
 INTRO = """
-PyTorch's autograd tutorial, run on **gradviz**: a numpy autograd engine that speaks
-PyTorch. Each step is one cell of the notebook: its code, what it prints, and the graph it
-builds, which you can step through backwards.
+PyTorch's autograd tutorial, run on **gradviz**, a numpy autograd engine that speaks PyTorch:
+one step per notebook cell, in the notebook's order, each with the graph it builds (step
+through it backwards), its code and what it prints.
 """
 
 
@@ -214,6 +229,5 @@ def create_app() -> pn.template.BootstrapTemplate:
     if pn.state.location is not None:  # ?section=jacobian opens that section
         pn.state.location.sync(app, {"section": "section"})
     return page.template("The autograd tutorial, step by step",
-                         main=[pn.pane.Markdown(INTRO, sizing_mode="stretch_width",
-                                                styles={"font-size": "15px"}, margin=(0, 10)),
+                         main=[page.prose(INTRO, margin=(0, 10)),
                                app.navigator, app.content])
