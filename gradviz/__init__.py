@@ -31,6 +31,7 @@ from .ops.statistics import (all, any, argmax, argmin, cumsum, logsumexp, norm, 
                              prod, std, var)
 from .ops.shape import (cat, clone, flatten, permute, reshape, squeeze, stack,  # noqa: F401
                         t, transpose, unsqueeze)
+from .ops.split import chunk, split, tril, triu  # noqa: F401
 from .random import (Generator, get_rng_state, initial_seed, manual_seed, seed,  # noqa: F401
                      set_rng_state)
 from .tensor import Size, Tensor, tensor  # noqa: F401

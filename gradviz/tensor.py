@@ -685,6 +685,26 @@ class Tensor:
         return bernoulli(self, p, generator=generator)
 
     # --- shape ------------------------------------------------------------------------------
+    def split(self, split_size, dim=0):
+        from .ops.split import split
+
+        return split(self, split_size, dim)
+
+    def chunk(self, chunks, dim=0):
+        from .ops.split import chunk
+
+        return chunk(self, chunks, dim)
+
+    def tril(self, diagonal=0):
+        from .ops.split import tril
+
+        return tril(self, diagonal)
+
+    def triu(self, diagonal=0):
+        from .ops.split import triu
+
+        return triu(self, diagonal)
+
     def view(self, *shape):
         if len(shape) == 1 and isinstance(shape[0], _dt.dtype):
             raise NotImplementedError("view(dtype) is not supported")
@@ -984,11 +1004,11 @@ def _inferred_dtype(data):
 
 from .ops import activation as _A  # noqa: E402
 from .ops import elementwise as _E  # noqa: E402
+from .ops import inplace as _I  # noqa: E402
 from .ops import linalg as _L  # noqa: E402
-from .ops import reduction as _R  # noqa: E402
 from .ops import pointwise as _P  # noqa: E402
-from .ops import shape as _S  # noqa: E402
+from .ops import reduction as _R  # noqa: E402
 from .ops import statistics as _ST  # noqa: E402
+from .ops import shape as _S  # noqa: E402
 
 del builtins
-from .ops import inplace as _I  # noqa: E402

@@ -56,6 +56,15 @@ CASES = {
     "log_softmax_module": ("out = nn.LogSoftmax(dim=-1)(x3)", ("x3",)),
     "tanh_sigmoid_identity": ("out = nn.Identity(54, unused=1)(nn.Tanh()(x) + nn.Sigmoid()(x))", ("x",)),
     "relu_inplace": ("h = x * 1\nout = nn.ReLU(inplace=True)(h)", ("x",)),
+    # Chains through piece 0 only: PyTorch numbers the pieces as outputs of one node, gradviz
+    # records a node per piece (see test_split_pieces for every piece).
+    "split": ("out = x3.split(2, dim=-1)[0] * 2", ("x3",)),
+    "split_sizes": ("out = x.split([1, 3, 1], dim=1)[0].exp()", ("x",)),
+    "chunk": ("q = x3.chunk(3, dim=1)[0]\nout = q @ q.transpose(-2, -1)", ("x3",)),
+    "tril_triu": ("out = torch.tril(x) + x.triu(1) * 2 + x.tril(-1).exp()", ("x",)),
+    "causal_mask": ("T = 4\nmask = torch.tril(torch.ones(T, T, dtype=torch.float64))\n"
+                    "att = (x[:, :4] @ x[:, :4].T).masked_fill(mask == 0, float('-inf'))\n"
+                    "out = F.softmax(att, dim=-1)", ("x",)),
 }
 
 
@@ -65,6 +74,34 @@ def test_functional_parity(torch, name):
     src, grad = CASES[name]
     inputs = {k: v for k, v in INPUTS.items() if k in src}
     assert_parity(torch, src, inputs, grad, rtol=1e-7, atol=1e-9)
+
+
+SPLITS = ["x3.split(2, dim=-1)", "torch.split(x, 2, dim=1)", "x.split([1, 3, 1], dim=1)",
+          "x.split([0, 4], 0)", "x3.chunk(3, dim=1)", "torch.chunk(x, 4, 1)", "x.chunk(2)",
+          "x.split(7, 1)"]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("expr", SPLITS)
+def test_split_pieces(torch, expr):
+    """Every piece: shape, values, grad_fn name, and the gradient of a weighted sum of all."""
+    results = []
+    for lib in (gradviz, torch):
+        leaves = {k: lib.tensor(INPUTS[k].copy(), requires_grad=True) for k in ("x", "x3")}
+        pieces = eval(expr, {"torch": lib, **leaves})
+        total = sum((p * (i + 1)).sum() for i, p in enumerate(pieces))
+        total.backward()
+        results.append(([tuple(p.shape) for p in pieces], [p.detach().numpy() for p in pieces],
+                        [type(p.grad_fn).__name__ for p in pieces],
+                        [leaves[k].grad for k in ("x", "x3")]))
+    ours, theirs = results
+    assert ours[0] == theirs[0] and ours[2] == theirs[2]
+    for a, b in zip(ours[1], theirs[1]):
+        np.testing.assert_allclose(a, b)
+    for a, b in zip(ours[3], theirs[3]):
+        assert (a is None) == (b is None)
+        if a is not None:
+            np.testing.assert_allclose(a.numpy(), b.numpy())
 
 
 @pytest.mark.torch
@@ -88,6 +125,8 @@ FD = [
     ("out = F.pad(x3, (1, 2, -1, 1))", ("x3",)),
     ("out = F.pad(x3, (2, 3), mode='reflect')", ("x3",)),
     ("out = F.pad(x4, (2, 1, 1, 3), mode='replicate')", ("x4",)),
+    ("out = x3.split(3, dim=2)[1] * x3.chunk(2, dim=-1)[0]", ("x3",)),
+    ("out = x.split([2, 3], dim=1)[1].sum() + torch.tril(x, 1) - x.triu(-1)", ("x",)),
 ]
 
 
@@ -154,6 +193,10 @@ ERRORS = {
     "register_buffer_empty": "nn.Linear(2, 2).register_buffer('', None)",
     "sequential_index": "nn.Sequential(nn.ReLU())[3]",
     "module_list_index": "nn.ModuleList([nn.ReLU()])[-2]",
+    "split_zero": "x.split(0, 1)",
+    "split_sizes_sum": "x.split([1, 2], 1)",
+    "chunk_zero": "x.chunk(0, 1)",
+    "tril_1d": "torch.tril(torch.ones(3))",
 }
 
 

@@ -76,7 +76,13 @@ def main(argv):
         import gradviz  # noqa: F401
 
         sys.meta_path.insert(0, _TorchIsGradviz())
-    elif mode != "torch":
+    elif mode == "torch":
+        import torch
+
+        # One thread: the programs are tiny, and on a shared machine PyTorch's thread pool
+        # spends more time waiting for cores than computing.
+        torch.set_num_threads(1)
+    else:
         raise SystemExit(f"mode must be 'torch' or 'gradviz', not {mode!r}")
     start = time.perf_counter()
     ns = runpy.run_path(program, run_name="__main__")
