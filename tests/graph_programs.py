@@ -31,7 +31,9 @@ def random_program(seed: int, n_ops: int = 12, lib=gv):
               for shape in [(3, 4), (4,), (3, 1), ()]]
     pool = list(leaves) + [lib.tensor(rng.standard_normal((3, 4)))]  # one constant
     unary = [lib.tanh, lib.sigmoid, lambda t: t * t, lambda t: t.exp().clamp(max=5.0),
-             lambda t: lib.relu(t) + 0.1 * t]
+             lambda t: lib.relu(t) + 0.1 * t, lib.sin, lambda t: lib.erf(t) * t.cos(),
+             lambda t: lib.log1p(t.abs()) + t.norm(), lambda t: t.logsumexp(-1, keepdim=True),
+             lambda t: t.cumsum(-1) * lib.rsqrt(t * t + 1.0), lambda t: t.var(-1, keepdim=True, correction=0)]
     binary = [lambda a, b: a + b, lambda a, b: a * b, lambda a, b: a - 2.0 * b,
               lambda a, b: a / (b * b + 1.0)]
     for _ in range(n_ops):

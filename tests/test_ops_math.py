@@ -120,8 +120,8 @@ def test_prod_gradient_with_zeros_is_exact():
 
 
 # --- PyTorch parity: values, dtypes, gradients, grad_fn chains ---------------------------------
-# Each program reads float64 leaves a (3,), b (3, 4), p (positive, (3, 4)), u (inside (-1, 1))
-# and sets ``out``.
+# Each program reads float64 leaves a (3,), b (3, 4), p (positive, (3, 4)), u (inside (-1, 1)),
+# s (0-d) and sets ``out``.
 PROGRAMS = {
     "trig": "out = a.sin() + torch.cos(a) * torch.tan(a * 0.5) + b.sin().sum(1)",
     "hyperbolic": "out = torch.sinh(b) - b.cosh() + torch.atan(b) + u.asin() + torch.acos(u)",
@@ -141,6 +141,9 @@ PROGRAMS = {
     "prod_dtype": "out = a.prod(dtype=torch.float32) + b.float().prod(0, dtype=torch.float64).sum()",
     "logsumexp": "out = b.logsumexp(1) + torch.logsumexp(b, (0, 1)) + b.logsumexp(0, keepdim=True).sum()",
     "cumsum": "out = b.cumsum(1) + torch.cumsum(b, dim=0) + a.cumsum(0, dtype=torch.float32).sum()",
+    "zero_dim": "out = s.var(0, correction=0) + s.std(0, correction=0) + s.logsumexp(0) + s.norm(dim=0) "
+                "+ s.sum(0) + s.mean(-1, keepdim=True) + s.amax(0) + s.prod(0) + s.cumsum(0) + s.norm(p=3) "
+                "+ s.square() + s.sin() + s.norm(float('inf'), dim=-1)",
     "keepdims_everywhere": "out = b.sum(1, keepdims=True) + b.mean(axis=1, keepdims=True) + b.amax(1, keepdims=True) "
                            "+ b.max(1, keepdims=True)[0] + b.min(axis=1, keepdims=True).values + b.amin(1, keepdims=True) "
                            "+ torch.sum(b, axis=1, keepdims=True) + b.logsumexp(1, keepdims=True) + b.prod(1, keepdims=True)",
@@ -160,7 +163,8 @@ PROGRAMS = {
 def _leaves(mod, seed=3):
     rng = np.random.default_rng(seed)
     vals = {"a": rng.standard_normal(3), "b": rng.standard_normal((3, 4)),
-            "p": rng.uniform(0.3, 2.0, (3, 4)), "u": rng.uniform(-0.8, 0.8, (3, 4))}
+            "p": rng.uniform(0.3, 2.0, (3, 4)), "u": rng.uniform(-0.8, 0.8, (3, 4)),
+            "s": np.array(rng.uniform(0.5, 1.5))}
     return {k: mod.tensor(v, dtype=mod.float64, requires_grad=True) for k, v in vals.items()}
 
 
@@ -221,6 +225,8 @@ VALUE_CASES = [
     "torch.tensor([[True, False]]).all(axis=1, keepdims=True)",
     "torch.ones(2, 2).norm(dim=[0, 1])", "torch.tensor(-3.0).norm()",
     "torch.zeros(0, 2).norm(float('inf'), dim=1)", "torch.tensor([3.0, 4.0]).norm(p=2, dtype=torch.float64)",
+    "torch.tensor(2.0).var(0)", "torch.tensor(2.0).std()", "torch.tensor(3.0).all(0)",
+    "torch.tensor(0.0).any(-1, keepdim=True)",
     "torch.tensor([1.0, 2.0, 4.0]).var(dim=0, unbiased=False)", "torch.ones(2, 2).var((0, 1))",
     "torch.ones(2, 3).var(None, correction=2)", "torch.tensor([1.0, 2.0]).std(0, correction=0)",
 ]

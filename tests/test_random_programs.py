@@ -2,7 +2,8 @@
 
 A program is a list of instructions drawn from a small vocabulary (elementwise, scalar,
 reductions with keepdim, softmax, matmul with a fresh weight, view round trips, where, clamp,
-in-place on a clone), over operands of shapes that broadcast, picked from a growing pool so
+in-place on a clone; trigonometric, hyperbolic, logarithmic and rounding math, erf, rsqrt,
+sign; norms, var/std, prod, logsumexp, cumsum; maximum/minimum), over operands of shapes that broadcast, picked from a growing pool so
 that subexpressions are shared and leaves are used several times. Some intermediates retain
 their grad, some tensors get hooks (which record the gradient they see, and sometimes scale
 it). Both libraries must agree on the output, every leaf grad, every retained grad, every hook
@@ -17,7 +18,7 @@ import gradviz
 
 pytestmark = pytest.mark.torch
 
-N_PROGRAMS = 200
+N_PROGRAMS = 400
 CHUNK = 20
 
 FULL_SHAPES = [(3,), (2, 3), (2, 3, 4), (4, 1, 3), (1,)]
@@ -36,8 +37,19 @@ def sub_shape(rng, full):
 UNARY = ["tanh", "sigmoid", "exp_small", "neg", "relu", "abs", "square", "sqrt1", "log1",
          "scalar_mul", "scalar_rsub", "scalar_div", "rdiv", "rpow", "pow3", "clamp",
          "sum_keep", "mean_keep", "amax_keep", "softmax", "log_softmax", "view_roundtrip",
-         "transpose_roundtrip", "unsqueeze_squeeze", "clone_inplace", "matmul_weight"]
-BINARY = ["add", "sub", "mul", "div_safe", "where", "add_alpha", "maximum"]
+         "transpose_roundtrip", "unsqueeze_squeeze", "clone_inplace", "matmul_weight",
+         # the math and reductions of gradviz.ops.pointwise / gradviz.ops.statistics
+         "sin", "cos", "tan_small", "sinh_cosh", "atan", "erf", "log1p_abs", "expm1_small",
+         "log10_log2", "rsqrt1", "square_fn", "sign_mul", "floor_mix", "round_mix",
+         "clone_inplace_math", "norm_keep", "norm_p1_keep", "var_keep", "std_keep",
+         "logsumexp_keep", "prod_keep", "cumsum", "norm_all"]
+BINARY = ["add", "sub", "mul", "div_safe", "where", "add_alpha", "maximum", "minimum"]
+
+# Unary ops that reduce one dim (kept as size 1), and so draw that dim as ``extra``.
+DIM_KEEP = ("sum_keep", "mean_keep", "amax_keep", "norm_keep", "norm_p1_keep", "var_keep",
+            "std_keep", "logsumexp_keep", "prod_keep")
+# Unary ops that draw a dim but keep the shape.
+DIM_SAME = ("softmax", "log_softmax", "cumsum")
 
 
 def make_program(seed: int):
@@ -56,7 +68,7 @@ def make_program(seed: int):
             i = int(rng.integers(pool))
             shape = shapes[i]
             extra = None
-            if op in ("sum_keep", "mean_keep", "amax_keep", "softmax", "log_softmax"):
+            if op in DIM_KEEP or op in DIM_SAME:
                 if not shape:
                     op = "tanh"
                 else:
@@ -69,7 +81,9 @@ def make_program(seed: int):
                 else:
                     extra = rng.standard_normal((shape[-1], shape[-1])) * 0.5
             out_shape = shape
-            if op in ("sum_keep", "mean_keep", "amax_keep"):
+            if op == "norm_all":
+                out_shape = ()
+            if op in DIM_KEEP:
                 out_shape = tuple(1 if d == extra % len(shape) else s for d, s in enumerate(shape))
             instrs.append(("u", op, (i,), extra))
         else:
@@ -155,6 +169,56 @@ def apply_unary(mod, op, x, extra):
     if op == "matmul_weight":
         w = mod.tensor(extra, dtype=f64, requires_grad=True)
         return mod.matmul(x, w), w
+    if op == "sin":
+        return x.sin()
+    if op == "cos":
+        return mod.cos(x)
+    if op == "tan_small":
+        return (x.tanh() * 0.7).tan()
+    if op == "sinh_cosh":
+        return mod.sinh(x * 0.5) + (x * 0.5).cosh()
+    if op == "atan":
+        return mod.atan(x)
+    if op == "erf":
+        return x.erf()
+    if op == "log1p_abs":
+        return mod.log1p(x.abs())
+    if op == "expm1_small":
+        return (x * 0.3).expm1()
+    if op == "log10_log2":
+        return (x * x + 1.0).log10() + mod.log2(x * x + 0.5)
+    if op == "rsqrt1":
+        return mod.rsqrt(x * x + 1.0)
+    if op == "square_fn":
+        return mod.square(x)
+    if op == "sign_mul":
+        return x * x.sign()
+    if op == "floor_mix":
+        return x + mod.floor(x * 2.0)
+    if op == "round_mix":
+        return x * 0.5 + mod.round(x * 3.0) + x.ceil() - mod.trunc(x)
+    if op == "clone_inplace_math":
+        y = x.clone()
+        y.sin_()
+        y.add_(2.0)
+        y.log_()
+        return y
+    if op == "norm_keep":
+        return x.norm(dim=extra, keepdim=True)
+    if op == "norm_p1_keep":
+        return mod.norm(x, p=1, dim=extra, keepdim=True)
+    if op == "var_keep":
+        return x.var(extra, keepdim=True, correction=0)
+    if op == "std_keep":
+        return mod.std(x * x + 0.1, dim=extra, keepdim=True, unbiased=False)
+    if op == "logsumexp_keep":
+        return x.logsumexp(extra, keepdim=True)
+    if op == "prod_keep":
+        return x.prod(extra, keepdim=True)
+    if op == "cumsum":
+        return x.cumsum(extra)
+    if op == "norm_all":
+        return mod.norm(x)
     raise AssertionError(op)
 
 
@@ -173,6 +237,8 @@ def apply_binary(mod, op, x, y):
         return mod.add(x, y, alpha=0.5)
     if op == "maximum":
         return mod.maximum(x, y)
+    if op == "minimum":
+        return mod.minimum(x, y)
     raise AssertionError(op)
 
 

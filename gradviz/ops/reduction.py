@@ -63,7 +63,9 @@ def _dims(dim, ndim):
     for i in range(1, len(dims)):
         if dims[i] == dims[i - 1]:
             raise RuntimeError(f"dim {dims[i]} appears multiple times in the list of dims")
-    return dims
+    # A 0-d tensor reduced over dim 0 (or -1) is its one element: numpy's axis=() reduces
+    # nothing, which is exactly that.
+    return dims if ndim else ()
 
 
 def _check_dtype(a, name):

@@ -46,7 +46,9 @@ def _reduced_dims(dim, ndim: int) -> tuple:
     for i in range(1, len(dims)):
         if dims[i] == dims[i - 1]:
             raise RuntimeError(f"dim {dims[i]} appears multiple times in the list of dims")
-    return dims
+    # A 0-d tensor reduced over dim 0 (or -1) is its one element: numpy's axis=() reduces
+    # nothing, which is exactly that.
+    return dims if ndim else ()
 
 
 def _unsqueeze(arr: np.ndarray, dims: tuple, keepdim: bool) -> np.ndarray:
@@ -169,7 +171,7 @@ class VarBackward0(Node):
         dof = self.saved("dof")
         g = _unsqueeze(g, dims, keepdim)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return ((2.0 / dof) * g * (a - a.mean(axis=dims, keepdims=True)),)
+            return (np.divide(2.0, dof) * g * (a - a.mean(axis=dims, keepdims=True)),)
 
 
 class StdBackward0(Node):
@@ -183,7 +185,7 @@ class StdBackward0(Node):
         std = _unsqueeze(std, dims, keepdim)
         with np.errstate(divide="ignore", invalid="ignore"):
             g = np.where(std == 0, 0, g / (2 * std))
-            return ((2.0 / dof) * g * (a - a.mean(axis=dims, keepdims=True)),)
+            return (np.divide(2.0, dof) * g * (a - a.mean(axis=dims, keepdims=True)),)
 
 
 def _var_arguments(name, dim, unbiased, keepdim, correction):
