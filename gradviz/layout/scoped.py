@@ -30,6 +30,7 @@ TITLE = 22.0  # room for an open box's title, above its contents
 # Re-routing long edges is worth its time on a level of a few hundred items; above, a level with
 # many long edges (a weight shared by every call of an RNN cell) would take seconds.
 REROUTE_UP_TO = 3_000
+SMALL_LEVEL = 24  # items: below this a level is laid out with fewer sweeps and rounds
 
 
 @dataclass(frozen=True)
@@ -153,9 +154,13 @@ class ScopedLayout:
             return hit
         g, ins, outs = self._levels[path]
         sizes = {it: self._size_of(it, path, open_set) for it in g.nodes}
+        # Most levels are a handful of items (a Linear: its ports, an op, a weight): a few
+        # sweeps and rounds settle them, and there are hundreds of them in a big model.
+        small = g.number_of_nodes() <= SMALL_LEVEL
         lay = layered_layout(g, "LR", node_size=lambda v, a: sizes[v], first=ins, last=outs,
                              order_memo=self._orders.setdefault(path, {}),
-                             reroute_up_to=REROUTE_UP_TO, **self.kwargs)
+                             reroute_up_to=REROUTE_UP_TO, sweeps=1 if small else None,
+                             rounds=4 if small else None, **self.kwargs)
         x0, y0, x1, y1 = lay.bounds
         hit = (lay, (max(x1 - x0, 0.0), max(y1 - y0, 0.0)))
         self._cache[key] = hit
