@@ -73,7 +73,8 @@ def jacobian(func, inputs, create_graph=False, strict=False, vectorize=False,
                         fv[k] = g._array
         elif strict:
             raise RuntimeError(f"Output {i} of the user-provided function does not require gradients. "
-                               "The jacobian is always zero in this case.")
+                               "The outputs must be computed in a differentiable manner from the input "
+                               "when running in strict mode.")
         row = tuple(Tensor._make(p) for p in per_input)
         result.append(row if in_tuple else row[0])
     return tuple(result) if out_tuple else result[0]

@@ -101,7 +101,7 @@ def gradcheck(func, inputs, *, eps: float = 1e-6, atol: float = 1e-5, rtol: floa
     inputs = _as_tuple(inputs)
     if not any(isinstance(t, Tensor) and t._requires_grad for t in inputs):
         raise ValueError("gradcheck expects at least one input tensor to require gradient, but none "
-                         "of the them have requires_grad=True.")
+                         "of them have requires_grad=True.")
     for idx, t in enumerate(inputs):
         if isinstance(t, Tensor) and t._requires_grad and t._array.dtype != np.float64:
             warnings.warn(
