@@ -2,6 +2,7 @@
 render takes, on graphs of about 10, 500 and 5,000 nodes.
 
     python benchmarks/bench_explorer.py [--steps 20] [--sizes 10,500,5000] [--write]
+    python benchmarks/bench_explorer.py --models gpt,gpt-open,cnn,rnn,big [--opens 5] [--write]
 
 For each graph the explorer is served with ``pn.serve`` (one factory, a fresh Explorer per
 page) and opened in headless Chromium:
@@ -67,7 +68,7 @@ def small_graph():
 SERVER_TIMES: dict[str, list[float]] = {"build": [], "step": []}
 
 
-def timed_factory(root, names):
+def timed_factory(root, names, loading=False, **explorer_kwargs):
     from gradviz.viz.explorer import Explorer
 
     class TimedExplorer(Explorer):
@@ -81,18 +82,22 @@ def timed_factory(root, names):
             finally:
                 SERVER_TIMES["step"].append(time.perf_counter() - t)
 
-    def factory():
+    def build(report=None):
         t = time.perf_counter()
-        view = TimedExplorer(root, names=names)
-        SERVER_TIMES["build"].append(time.perf_counter() - t)
         # A fresh pass per page: the graph's tensors are shared, so undo what a previous page
         # accumulated by starting from grads=None.
         for tensor in names.values():
             if tensor.is_leaf:
                 tensor.grad = None
+        view = TimedExplorer(root, names=names, **explorer_kwargs)
+        SERVER_TIMES["build"].append(time.perf_counter() - t)
         return view
 
-    return factory
+    if loading:
+        from gradviz.viz.loading import loading_page
+
+        return lambda: loading_page(build, "a graph of 50,000 nodes")
+    return build
 
 
 # --- browser helpers -----------------------------------------------------------------------
@@ -221,14 +226,16 @@ def step_times(page, clicks: int) -> list[dict]:
     return times
 
 
-def measure(label, root, names, n_nodes, browser_path, clicks) -> dict:
+def measure(label, root, names, n_nodes, browser_path, clicks, opens=0, loading=False,
+            **explorer_kwargs) -> dict:
     from playwright.sync_api import sync_playwright
 
     from gradviz.testing.serve import ServedApp
 
     SERVER_TIMES["build"].clear()
     SERVER_TIMES["step"].clear()
-    server = ServedApp(timed_factory(root, names), timeout=30).start()
+    server = ServedApp(timed_factory(root, names, loading=loading, **explorer_kwargs),
+                       timeout=120).start()
     try:
         url = server.url
         with sync_playwright() as p:
@@ -243,6 +250,8 @@ def measure(label, root, names, n_nodes, browser_path, clicks) -> dict:
                     context.close()
             SERVER_TIMES["step"].clear()
             times = step_times(page, clicks)
+            open_times = [open_box_time(page) for _ in range(opens)]
+            open_times = [t for t in open_times if t is not None]
             context.close()
             browser.close()
     finally:
@@ -262,7 +271,71 @@ def measure(label, root, names, n_nodes, browser_path, clicks) -> dict:
         "step_painted_ms": statistics.median(t["painted"] for t in times),
         "step_server_ms": 1e3 * statistics.median(SERVER_TIMES["step"]),
         "clicks": len(times),
+        "open_ms": statistics.median(t["painted"] for t in open_times) if open_times else None,
+        "opens": len(open_times),
     }
+
+
+# Where a closed scope box is on screen (page pixels), found through Bokeh's own views, and a
+# promise that resolves when the drawing shows one more open frame (then two more frames).
+BOX_ON_SCREEN = """
+() => {
+  const views = [];
+  const walk = (v) => { views.push(v); for (const c of (v.child_views || [])) walk(c); };
+  for (const v of Object.values(Bokeh.index)) walk(v);
+  const plot = views.find(v => v.model && v.model.name === 'gv_graph');
+  const boxes = Bokeh.documents[0].get_model_by_name('gv_scope_boxes');
+  if (!plot || !boxes || boxes.data.id.length === 0) return null;
+  const xr = plot.model.x_range, yr = plot.model.y_range;
+  const xs = boxes.data.x, ys = boxes.data.y;
+  const rect = plot.el.getBoundingClientRect();
+  for (let i = 0; i < xs.length; i++) {
+    if (xs[i] < xr.start || xs[i] > xr.end || ys[i] < yr.start || ys[i] > yr.end) continue;
+    const sx = plot.frame.x_scale.compute(xs[i]), sy = plot.frame.y_scale.compute(ys[i]);
+    if (sy < 60) continue;  // under the floating toolbar
+    return {x: rect.left + sx, y: rect.top + sy, id: boxes.data.id[i]};
+  }
+  return null;
+}
+"""
+WATCH_OPEN = """
+() => {
+  const frames = Bokeh.documents[0].get_model_by_name('gv_scope_frames');
+  const before = frames.data.path.length;
+  window.__gvDown = null;
+  window.addEventListener('pointerdown', () => { window.__gvDown = performance.now(); },
+                          {capture: true, once: true});
+  const frame = () => new Promise(r => requestAnimationFrame(() => r(performance.now())));
+  window.__gvOpened = (async () => {
+    while (frames.data.path.length === before) await frame();
+    while (!Bokeh.documents.every(d => d.is_idle)) await frame();
+    await frame(); const t = await frame();
+    return t - window.__gvDown;
+  })();
+}
+"""
+
+
+def open_box_time(page):
+    """Milliseconds from a real mouse click on a closed box to the opened box painted; the box is
+    closed again (untimed) afterwards. None when no closed box is in view."""
+    spot = page.evaluate(BOX_ON_SCREEN)
+    if spot is None:
+        return None
+    page.evaluate(WATCH_OPEN)
+    page.mouse.click(spot["x"], spot["y"])
+    ms = page.evaluate("() => window.__gvOpened")
+    # close it again through its title bar's model: select the frame row
+    page.evaluate("""(box) => {
+        const f = Bokeh.documents[0].get_model_by_name('gv_scope_frames');
+        const i = f.data.box.indexOf(box);
+        if (i >= 0) f.selected.indices = [i];
+    }""", spot["id"])
+    page.wait_for_function("(box) => Bokeh.documents[0].get_model_by_name('gv_scope_frames')"
+                           ".data.box.indexOf(box) < 0", arg=spot["id"], timeout=30_000)
+    page.wait_for_function(IDLE, polling="raf")
+    time.sleep(0.1)
+    return {"painted": ms}
 
 
 def find_browser() -> str:
@@ -317,25 +390,110 @@ def where_the_time_goes(rows) -> str:
     return "\n".join(lines)
 
 
-def write_section(text: str) -> None:
+def write_section(text: str, section: str = SECTION) -> None:
     """Replace this script's section of RESULTS.md (others own the rest of the file)."""
     existing = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    start = existing.find(SECTION)
+    start = existing.find(section)
     if start == -1:
         new = existing.rstrip("\n") + "\n\n" + text.rstrip("\n") + "\n"
     else:
-        nxt = existing.find("\n## ", start + len(SECTION))
+        nxt = existing.find("\n## ", start + len(section))
         new = existing[:start] + text.rstrip("\n") + "\n" + (existing[nxt:] if nxt != -1 else "")
     RESULTS.write_text(new)
+
+
+# --- model-shaped graphs with scopes (issue 11) ---------------------------------------------
+SCOPES_SECTION = "## Big graphs with scopes in the browser (issue 11)"
+MODELS = {
+    # name: (label, builder in benchmarks/graphs.py, explorer kwargs, served with a loading page)
+    "gpt": ("GPT-like, 12 layers (first view)", "gpt_like", {}, False),
+    "gpt-open": ("GPT-like, 12 layers, every scope open", "gpt_like", {"scopes": "all"}, False),
+    "cnn": ("CNN-like (4 stages x 2 residual blocks)", "cnn_like", {}, False),
+    "rnn": ("RNN cell module, 60 steps", "rnn_like", {}, False),
+    "big": ("GPT-like, 134 layers (~50,000 nodes)", "big_model", {}, True),
+}
+GOALS = {"gpt": {"render": 2.0, "open": 300, "step": 100}, "gpt-open": {"render": 3.0, "step": 100},
+         "big": {"render": 5.0}}
+
+
+def model_graph(builder: str):
+    sys.path.insert(0, str(HERE))
+    import graphs
+
+    import gradviz
+    loss, names = getattr(graphs, builder)()
+    return loss, names, gradviz.to_networkx(loss, names).number_of_nodes()
+
+
+def models_table(rows) -> str:
+    out = ["| graph | nodes | first render (s) | server: build (s) | step → repainted (ms) "
+           "| open a box → painted (ms) | goals |",
+           "| --- | ---: | ---: | ---: | ---: | ---: | --- |"]
+    for r in rows:
+        g = GOALS.get(r["key"], {})
+        goals = []
+        if "render" in g:
+            goals.append(f"render ≤ {g['render']:g} s: {'met' if r['render_s'] <= g['render'] else 'MISSED'}")
+        if "open" in g and r["open_ms"] is not None:
+            goals.append(f"open ≤ {g['open']} ms: {'met' if r['open_ms'] <= g['open'] else 'MISSED'}")
+        if "step" in g:
+            goals.append(f"step ≤ {g['step']} ms: {'met' if r['step_painted_ms'] <= g['step'] else 'MISSED'}")
+        opened = f"{r['open_ms']:.0f}" if r["open_ms"] is not None else "–"
+        out.append(f"| {r['label']} | {r['nodes']} | {r['render_s']:.2f} | {r['build_s']:.2f} "
+                   f"| {r['step_painted_ms']:.0f} | {opened} | {'; '.join(goals)} |")
+    return "\n".join(out)
+
+
+def run_models(keys, args, browser_path) -> int:
+    rows = []
+    for key in keys:
+        label, builder, kwargs, loading = MODELS[key]
+        root, names, n = model_graph(builder)
+        row = measure(label, root, names, n, browser_path, args.steps,
+                      opens=args.opens if "scopes" not in kwargs else 0, loading=loading, **kwargs)
+        row["key"] = key
+        rows.append(row)
+        print(row, flush=True)
+    print(models_table(rows))
+    if args.write:
+        import bokeh
+        import panel
+        try:
+            load = os.getloadavg()[0]
+        except OSError:
+            load = float("nan")
+        write_section(f"""{SCOPES_SECTION}
+
+Model-shaped graphs from `benchmarks/graphs.py`, recorded through gradviz.nn modules, so their
+ops carry scopes and the explorer opens on closed scope boxes (at most ~80 items; "every scope
+open" starts with all of them open). First render: `page.goto` to canvas + counter + Bokeh idle +
+two frames (median of the 2nd and 3rd page load; the 50,000-node page answers at once with a
+progress note and builds its explorer once loaded, and its time is to the explorer painted).
+Step: `Step` click to the repainted canvas, median of {args.steps}. Open a box: a real mouse
+click on a closed box in view to the opened box painted (in-page clock from the pointerdown),
+median of {args.opens}. Headless Chromium, viewport 1400×900, served in-process.
+
+{models_table(rows)}
+
+- command (from the repository root): `python benchmarks/bench_explorer.py --models {",".join(keys)} --write`
+- {platform.processor() or platform.machine()}, {os.cpu_count()} cores, load average
+  {load:.1f} when measured; Python {platform.python_version()}, panel {panel.__version__},
+  bokeh {bokeh.__version__}
+""", SCOPES_SECTION)
+    return 0
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--sizes", default="10,500,5000")
+    ap.add_argument("--models", default="", help=f"model graphs instead of sizes: {','.join(MODELS)}")
+    ap.add_argument("--opens", type=int, default=5, help="box clicks timed per model graph")
     ap.add_argument("--write", action="store_true", help=f"write '{SECTION}' in RESULTS.md")
     args = ap.parse_args(argv)
     browser_path = find_browser()
+    if args.models:
+        return run_models(args.models.split(","), args, browser_path)
     rows = []
     for size in map(int, args.sizes.split(",")):
         if size <= 20:
