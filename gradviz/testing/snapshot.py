@@ -186,6 +186,8 @@ class SnapshotSession:
             :func:`gradviz.testing.find_browser` when omitted.
         width, height: default viewport size in CSS pixels (device scale factor 1).
         launch_args: extra Chromium flags added to the stable-rendering defaults.
+        env: environment variables to set for the browser process (on top of this
+            process's), e.g. ``{"FONTCONFIG_FILE": ...}`` to give it other fonts.
 
     Attributes:
         launches: how many times this session has started a browser (1 after first use).
@@ -194,10 +196,12 @@ class SnapshotSession:
     """
 
     def __init__(self, browser: str | None = None, *, width: int = DEFAULT_WIDTH,
-                 height: int = DEFAULT_HEIGHT, launch_args: tuple[str, ...] = ()):
+                 height: int = DEFAULT_HEIGHT, launch_args: tuple[str, ...] = (),
+                 env: dict[str, str] | None = None):
         self.browser_info = BrowserInfo(browser, "explicit") if browser else None
         self.width, self.height = width, height
         self.launch_args = tuple(launch_args)
+        self.env = dict(env) if env else None
         self.launches = 0
         self.last_url: str | None = None
         self._worker: threading.Thread | None = None
@@ -252,9 +256,12 @@ class SnapshotSession:
 
         if self._playwright is None:
             self._playwright = sync_playwright().start()
+        import os
+
         self._browser = self._playwright.chromium.launch(
             executable_path=self.browser_info.path, headless=True,
-            args=[*LAUNCH_ARGS, *self.launch_args])
+            args=[*LAUNCH_ARGS, *self.launch_args],
+            env={**os.environ, **self.env} if self.env else None)
         self.launches += 1
         return self._browser
 
@@ -366,9 +373,10 @@ class SnapshotSession:
             page.mouse.move(0, 0)  # no hover state in the picture
             # gradviz's bundled faces: Bokeh draws canvas text once a face has loaded and
             # repaints then; wait for every face, for that repaint, and for two frames.
-            from ..viz.fonts import FONTS_LOADED_JS  # (gradviz.viz imports Panel)
+            from ..viz.fonts import FONTS_APPLIED_JS, FONTS_LOADED_JS  # (imports Panel)
 
             page.evaluate(FONTS_LOADED_JS)
+            page.wait_for_function(FONTS_APPLIED_JS)
             page.wait_for_function(_DOCS_IDLE_JS)
             page.evaluate(_FRAMES_JS)
             if settle:

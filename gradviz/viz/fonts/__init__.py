@@ -144,12 +144,49 @@ def fingerprint() -> str:
     return digest.hexdigest()[:12]
 
 
-def install(model) -> None:
-    """Make the page that shows Bokeh ``model`` load the bundled fonts (by adding
-    :func:`global_stylesheet` to the model's ``stylesheets``, which Bokeh installs in the
-    document's ``<head>``, in a server page, a notebook and a saved file alike)."""
-    from bokeh.models import GlobalInlineStyleSheet
+# Once the faces have loaded, measure the plot's text again and repaint it. Bokeh repaints by
+# itself when a face arrives, but it sizes text boxes (what centres a label) when their
+# visuals are set, which may be before: then a label drawn in the bundled face would sit
+# where the machine's fallback font put it.
+_REMEASURE_JS = """
+if (state.armed) return;
+state.armed = true;
+window.gradvizFontsPending = (window.gradvizFontsPending || 0) + 1;
+const ours = new Set(['gradviz sans', 'gradviz mono', 'helvetica']);
+const faces = [...document.fonts].filter(f => ours.has(f.family.replace(/["']/g, '').toLowerCase()));
+Promise.all(faces.map(f => f.load().catch(() => null))).then(async () => {
+  try {
+    const view = window.Bokeh && Bokeh.index ? Bokeh.index.find_one(fig) : null;
+    if (view == null) return;
+    const views = view.renderer_views instanceof Map ? view.renderer_views.values() : view.renderer_views;
+    for (const rv of views) {
+      const glyph = rv.model.glyph;
+      if (glyph != null && glyph.properties != null && glyph.properties.text_font != null
+          && rv.set_visuals != null) {
+        await rv.set_visuals();
+        rv.request_paint();
+      }
+    }
+  } finally {
+    window.gradvizFontsPending -= 1;
+  }
+});
+"""
 
-    sheets = list(model.stylesheets)
-    if not any(isinstance(s, GlobalInlineStyleSheet) and s.css == document_css() for s in sheets):
-        model.stylesheets = [*sheets, global_stylesheet()]
+#: True once no plot is waiting to measure its text again with the bundled faces.
+FONTS_APPLIED_JS = "() => !window.gradvizFontsPending"
+
+
+def install(fig) -> None:
+    """Make the page that shows Bokeh figure ``fig`` load the bundled fonts and draw its text
+    with them: adds :func:`global_stylesheet` to its ``stylesheets`` (Bokeh installs it in the
+    document's ``<head>``, in a server page, a notebook and a saved file alike), and a
+    callback that measures its text again once the faces have loaded."""
+    from bokeh.models import CustomJS, GlobalInlineStyleSheet
+
+    sheets = list(fig.stylesheets)
+    if any(isinstance(s, GlobalInlineStyleSheet) and s.css == document_css() for s in sheets):
+        return
+    fig.stylesheets = [*sheets, global_stylesheet()]
+    fig.js_on_change("inner_width", CustomJS(args=dict(fig=fig, state={"armed": False}),
+                                             code=_REMEASURE_JS))
