@@ -20,7 +20,7 @@ from .nn.modules import Module
 from .tensor import Tensor
 
 __all__ = ["Example", "EXAMPLES", "TITLES", "build", "names_in", "run_code",
-           "seed", "eye", "mlp", "broadcast", "nan"]
+           "seed", "eye", "mlp", "broadcast", "nan", "custom"]
 
 
 class Example(NamedTuple):
@@ -172,6 +172,40 @@ def nan() -> Example:
                     "into p. Watch where they appear.")
 
 
+def custom() -> Example:
+    """A custom autograd Function (PyTorch's LegendrePolynomial3): its node runs the user's
+    own backward."""
+    return _example(
+        """
+        import gradviz as torch
+
+        class LegendreP3(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                ctx.save_for_backward(x)
+                return 0.5 * (5 * x ** 3 - 3 * x)
+
+            @staticmethod
+            def backward(ctx, grad_output):
+                \"\"\"dP3/dx = 1.5 · (5x² − 1), times the incoming gradient\"\"\"
+                x, = ctx.saved_tensors
+                return grad_output * 1.5 * (5 * x ** 2 - 1)
+
+        x = torch.tensor([-0.5, 0.25, 0.8])   # inputs
+        y = torch.tensor([-0.48, 0.25, 0.72])  # targets
+        a = torch.tensor(0.1, requires_grad=True)
+        b = torch.tensor(-1.0, requires_grad=True)
+        c = torch.tensor(0.2, requires_grad=True)
+        d = torch.tensor(0.9, requires_grad=True)
+        y_pred = a + b * LegendreP3.apply(c + d * x)
+        loss = (y_pred - y).pow(2).sum()
+        """,
+        root="loss",
+        description="A custom autograd Function, as in PyTorch's 'Defining new autograd "
+                    "functions': LegendreP3Backward runs the backward written by hand "
+                    "(its rule is in the inspector) and sends the gradient on to c and d.")
+
+
 #: name -> function building the example (a fresh graph on every call).
 EXAMPLES: dict[str, Callable[[], Example]] = {
     "seed": seed,
@@ -179,6 +213,7 @@ EXAMPLES: dict[str, Callable[[], Example]] = {
     "mlp": mlp,
     "broadcast": broadcast,
     "nan": nan,
+    "custom": custom,
 }
 
 #: name -> what a chooser shows.
@@ -188,6 +223,7 @@ TITLES = {
     "mlp": "MLP classifier (2 → 4 → 3)",
     "broadcast": "Broadcasting and a shared term",
     "nan": "NaN: 0 · log(0)",
+    "custom": "Custom autograd Function: LegendreP3",
 }
 
 

@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import pytest
 
+import gradviz
 from gradviz import examples
 
 
@@ -16,8 +17,8 @@ def _backward(ex):
         ex.root.backward(**ex.kwargs)
 
 
-def test_registry_lists_the_five_examples():
-    assert list(examples.EXAMPLES) == ["seed", "eye", "mlp", "broadcast", "nan"]
+def test_registry_lists_the_examples():
+    assert list(examples.EXAMPLES) == ["seed", "eye", "mlp", "broadcast", "nan", "custom"]
     assert set(examples.TITLES) == set(examples.EXAMPLES)
     with pytest.raises(KeyError, match="seed"):
         examples.build("nope")
@@ -113,3 +114,17 @@ def test_nan_example_produces_nan_loss_and_gradient():
 def test_examples_do_not_import_panel():
     code = "import sys, gradviz.examples; sys.exit('panel' in sys.modules or 'bokeh' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_custom_function_example_shows_the_users_backward():
+    ex = examples.build("custom")
+    G = gradviz.to_networkx(ex.root, names=ex.names)
+    (node,) = [d for _, d in G.nodes(data=True) if d.get("label") == "LegendreP3Backward"]
+    assert node["rule"] == "LegendreP3.backward: dP3/dx = 1.5 · (5x² − 1), times the incoming gradient"
+    ex.root.backward()
+    names = ex.names
+    x = names["c"].detach().numpy() + names["d"].detach().numpy() * names["x"].numpy()
+    # dloss/dc by hand: 2 (y_pred - y) · b · P3'(c + d x), summed over the 3 points.
+    y_pred = names["a"].item() + names["b"].item() * 0.5 * (5 * x ** 3 - 3 * x)
+    expected = (2 * (y_pred - names["y"].numpy()) * names["b"].item() * 1.5 * (5 * x ** 2 - 1)).sum()
+    assert names["c"].grad.item() == pytest.approx(expected, rel=1e-5)
