@@ -4,6 +4,8 @@ reprs, state_dict keys, train/eval behaviour) and Module's bookkeeping (registra
 load_state_dict and its errors, named_* iteration, apply, containers)."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -519,3 +521,24 @@ def test_batchnorm_running_stats_and_eval(torch):
                             x.grad.numpy().copy()])
         for a, b in zip(*results):
             np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("src", [
+    "out = F.cross_entropy(F.layer_norm(F.gelu(x), (5,), w5, b5), labels, label_smoothing=0.1)",
+    "out = F.smooth_l1_loss(F.pad(x, (1, 0))[:, :5], x.tril()) + F.huber_loss(x, x.triu(), delta=0.5)",
+    "out = F.embedding(idx, table).split(1, dim=-1)[2].sum() + F.l1_loss(x.chunk(5, 1)[0], x[:, 1:2])",
+    "out = (F.one_hot(labels, 5).float() * x).sum()",
+])
+def test_replay_runs_the_new_ops_again(src):
+    """gradviz.replay with new input values equals computing afresh with them."""
+    first = dict(INPUTS)
+    second = {k: (v * 0.5 + 0.25 if v.dtype.kind == "f" else v) for k, v in INPUTS.items()}
+    used = [k for k in INPUTS if re.search(rf"\b{k}\b", src)]
+    ns1 = {"F": gradviz.nn.functional, **{k: gradviz.tensor(first[k].copy(), requires_grad=first[k].dtype.kind == "f") for k in used}}
+    exec(src, ns1)
+    new = {ns1[k]: second[k] for k in used if first[k].dtype.kind == "f"}
+    replayed = gradviz.replay(ns1["out"], new).root
+    ns2 = {"F": gradviz.nn.functional, **{k: gradviz.tensor(second[k].copy(), requires_grad=second[k].dtype.kind == "f") for k in used}}
+    exec(src, ns2)
+    np.testing.assert_allclose(replayed.detach().numpy(), ns2["out"].detach().numpy(), rtol=1e-12)
+    assert not np.allclose(replayed.detach().numpy(), ns1["out"].detach().numpy())

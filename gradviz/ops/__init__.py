@@ -3,19 +3,27 @@ backward node named as PyTorch names it (``AddBackward0``, ``MmBackward0``, ...)
 
 Every public op is wrapped here with ``replayable``, so the tensors it returns remember how
 they were computed and a recorded graph can be run forward again with new inputs."""
-from . import activation, elementwise, linalg, loss, pointwise, reduction, shape, statistics
+from . import (activation, elementwise, embedding, linalg, loss, normalization, padding,
+               pointwise, reduction, shape, split, statistics)
 from .base import replayable
 
 PUBLIC_OPS = {
     elementwise: ["add", "sub", "rsub", "mul", "div", "reciprocal", "rdiv", "neg", "pow", "rpow",
                   "exp", "log", "sqrt", "abs", "clamp", "where", "maximum", "minimum"],
     reduction: ["sum", "mean", "max", "min", "amax", "amin"],
-    activation: ["relu", "sigmoid", "tanh", "softmax", "log_softmax"],
+    activation: ["relu", "sigmoid", "tanh", "softmax", "log_softmax", "gelu"],
     linalg: ["mm", "mv", "dot", "bmm", "addmm", "matmul"],
     shape: ["view", "reshape", "flatten", "clone", "transpose", "t", "permute", "unsqueeze",
             "squeeze", "expand", "select", "narrow_slice", "getitem", "cat", "stack", "to_dtype"],
+    # (_scale and _masked_fill_zero: the steps of cross_entropy with label smoothing.)
     loss: ["binary_cross_entropy_with_logits", "binary_cross_entropy", "mse_loss", "nll_loss",
-           "cross_entropy"],
+           "cross_entropy", "l1_loss", "smooth_l1_loss", "huber_loss", "_scale",
+           "_masked_fill_zero"],
+    # batch_norm is left out: replaying it in training mode would move the running statistics.
+    normalization: ["layer_norm"],
+    embedding: ["embedding", "one_hot"],
+    padding: ["pad"],
+    split: ["split", "chunk", "tril", "triu"],
     pointwise: ["sin", "cos", "tan", "sinh", "cosh", "asin", "acos", "atan", "log10", "log2",
                 "log1p", "expm1", "exp2", "rsqrt", "erf", "square", "sign", "sgn", "floor",
                 "ceil", "trunc", "round", "frac"],

@@ -457,6 +457,12 @@ def _scale(t, c: float):
                   other=a.dtype.type(c))
 
 
+def _masked_fill_zero(t, mask):
+    """``t.masked_fill(mask, 0.0)``, recorded as ATen's masked_fill."""
+    a = t._array
+    return record(MaskedFillBackward0, np.where(mask, np.zeros((), a.dtype), a), (t,), mask=mask)
+
+
 def _cross_entropy_smoothed(logp, target, class_dim, n_classes, weight, ignore_index,
                             reduction, label_smoothing):
     """PyTorch's cross_entropy_loss_label_smoothing: (1 − ε)·nll + ε/C · (the smooth loss)."""
@@ -476,9 +482,7 @@ def _cross_entropy_smoothed(logp, target, class_dim, n_classes, weight, ignore_i
         smooth = neg(sum_(mul(logp, reshape(w, tuple(shape))), class_dim))
     else:
         smooth = neg(sum_(logp, class_dim))
-    sa = smooth._array
-    smooth = record(MaskedFillBackward0, np.where(ignore, np.zeros((), sa.dtype), sa), (smooth,),
-                    mask=ignore)
+    smooth = _masked_fill_zero(smooth, ignore)
     if reduction == "mean":
         if weight is not None:
             wa = as_tensor(weight)._array
