@@ -10,6 +10,8 @@ from . import autograd, nn, optim, utils  # noqa: F401
 from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,  # noqa: F401
                                  is_inference_mode_enabled, no_grad, set_grad_enabled)
 from . import accelerator, backends, cuda, linalg  # noqa: F401
+from . import profiler  # noqa: F401,E402
+from .ops.inplace import masked_fill  # noqa: F401,E402
 from .creation import (arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy,  # noqa: F401
                        full, full_like, linspace, logspace, multinomial, normal, ones, ones_like,
                        rand, rand_like, randint, randint_like, randn, randn_like, randperm,

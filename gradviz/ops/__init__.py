@@ -3,8 +3,8 @@ backward node named as PyTorch names it (``AddBackward0``, ``MmBackward0``, ...)
 
 Every public op is wrapped here with ``replayable``, so the tensors it returns remember how
 they were computed and a recorded graph can be run forward again with new inputs."""
-from . import (activation, elementwise, embedding, linalg, loss, normalization, padding,
-               pointwise, reduction, shape, split, statistics)
+from . import (activation, comparison, elementwise, embedding, inplace, linalg, loss,  # noqa: I001
+               normalization, padding, pointwise, reduction, selection, shape, split, statistics)
 from .base import replayable
 
 PUBLIC_OPS = {
@@ -26,9 +26,14 @@ PUBLIC_OPS = {
     split: ["split", "chunk", "tril", "triu"],
     pointwise: ["sin", "cos", "tan", "sinh", "cosh", "asin", "acos", "atan", "log10", "log2",
                 "log1p", "expm1", "exp2", "rsqrt", "erf", "square", "sign", "sgn", "floor",
-                "ceil", "trunc", "round", "frac"],
+                "ceil", "trunc", "round", "frac", "clamp_min", "clamp_max"],
     statistics: ["norm", "vector_norm", "var", "std", "prod", "logsumexp", "cumsum", "argmax",
-                 "argmin", "all", "any"],
+                 "argmin", "all", "any", "cumprod", "std_mean", "var_mean"],
+    selection: ["sort", "argsort", "topk"],
+    comparison: ["eq", "ne", "lt", "le", "gt", "ge", "isclose", "logical_and", "logical_or",
+                 "logical_xor", "logical_not", "isnan", "isinf", "isfinite", "count_nonzero",
+                 "nonzero", "argwhere", "unique", "bincount"],
+    inplace: ["masked_fill"],
 }
 
 # PyTorch accepts numpy's ``axis=``/``keepdims=`` for every ``dim``/``keepdim``; the newer
