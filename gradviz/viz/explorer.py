@@ -1,28 +1,39 @@
-"""The explorer: see a gradviz graph, edit its inputs, and step through backward.
+"""The explorer: see a graph, edit its inputs, and step through backward.
 
 API (stable)::
 
     view = Explorer(root, names=None, gradient=None, retain_graph=False, height=620)
     view                     # in a notebook; or view.servable(); view.show(); view.save("g.html")
 
-``names``: ``{"w": w, ...}`` or ``{id(w): "w", ...}`` (``gradviz.explore`` passes the
-caller's variables). ``gradient``: the starting gradient for a non-scalar root (default: ones,
-as in ``out.backward(torch.ones_like(out))``). ``retain_graph``: the initial state of the
-toggle, used by every pass the explorer starts.
+``root``: a gradviz tensor, or a ``torch.Tensor`` (everything about it is asked through
+``gradviz.sources``; input editing needs a gradviz graph, which it replays). ``names``:
+``{"w": w, ...}`` or ``{id(w): "w", ...}`` (``gradviz.explore`` passes the caller's variables).
+``gradient``: the starting gradient for a non-scalar root (default: ones, as in
+``out.backward(torch.ones_like(out))``). ``retain_graph``: the setting of the first pass.
+
+What it shows is drawn from one ``gradviz.timeline.Timeline`` (``view.timeline``): every backward
+event, Zero grads, Backward again and input edit is an entry of it, Back undoes the last entry
+whatever it was, and counter, sentence, graph, inspector and the user's tensors agree at every
+point because all of them are read from the timeline's state. Step redoes what Back undid, or
+takes the next event; Reset goes to step 0 of the current pass; Run to its end. The
+``retain_graph`` toggle describes the current pass: ticking or unticking it re-plans that pass at
+the same step, so Backward again after a ticked pass always works and after an unticked one shows
+PyTorch's "backward through the graph a second time" error and changes nothing.
 
 State you can read or drive from Python (tests and snapshots do):
 
-- ``view.root``: the root tensor currently shown (a replayed copy after an input edit; the
-  user's own tensors are never modified by edits);
+- ``view.timeline``; ``view.root``: the root tensor currently shown (a replayed copy after an
+  input edit; the user's own tensors are never modified by edits);
 - ``view.G`` / ``view.layout``: the exported graph and its layout;
-- ``view.stepper``: the current ``gradviz.Stepper``; ``view.step()``, ``view.back()``,
-  ``view.reset()``, ``view.run()``, ``view.backward_again()``, ``view.zero_grads()`` do what
-  the buttons of the same names do and update the picture;
-  (calling ``view.stepper.step()`` directly works too: ``view.refresh()`` redraws from it);
-- ``view.counter`` ("step k of n"), ``view.sentence``, ``view.message`` (the last error
-  or note), ``view.leaf_grads()`` (``{name: ndarray or None}``);
+- ``view.stepper``: the current pass (a ``gradviz.Stepper``, a torch ``RecordedPass`` or a
+  ``NoPass``); ``view.step()``, ``view.back()``, ``view.reset()``, ``view.run()``,
+  ``view.backward_again()``, ``view.zero_grads()`` do what the buttons of the same names do
+  and update the picture (calling ``view.stepper.step()`` directly works too: ``view.refresh()``
+  brings the timeline and the picture to it);
+- ``view.counter`` ("step k of n", "pass p · step k of n"), ``view.sentence``,
+  ``view.message`` (the last error or note), ``view.leaf_grads()`` (``{name: ndarray or None}``);
 - ``view.set_input(name, value)`` / ``view.set_requires_grad(name, flag)`` as the editors do,
-  returning None or the error message;
+  returning None or the error message; Back undoes an accepted edit;
 - ``view.select(node_id)`` shows a node in the inspector; ``view.colour_mode`` is "role" or
   "gradient".
 
@@ -39,66 +50,59 @@ import panel as pn
 import param
 
 from .. import graph as gv_graph
-from ..autograd.describe import describe
-from ..autograd.stepper import Stepper
-from ..tensor import Tensor
+from .. import sources
+from ..autograd.describe import short
+from ..timeline import NoPass, Timeline
 from . import fonts, style
-from .controls import Controls, counter_text
+from .controls import Controls
 from .editors import TensorEditor
 from .graph_view import GraphView, compute_layout, plot_and_side
 from .inspector import Inspector
 
+__all__ = ["Explorer", "NoPass"]
 
-class NoPass:
-    """The stepper of a root without a graph: nothing to step through."""
+# Above this many touched nodes (Run, Reset, a new pass on a big graph), rewriting every column
+# at once costs less than patching row by row.
+PATCH_LIMIT = 400
 
-    position = 0
-    total = 0
-    events: list = []
-    current = None
-    done = True
-    retain_graph = False
 
-    def step(self):
+def _array(gradient):
+    """A starting gradient given as a tensor (either library) or anything numpy takes."""
+    if gradient is None:
         return None
-
-    def back(self):
-        return None
-
-    def run(self):
-        return None
-
-    def reset(self):
-        return None
-
-    def seek(self, position):
-        if position != 0:
-            raise IndexError("there is no backward pass to seek in")
+    try:
+        sources.source_of(gradient)
+    except TypeError:
+        return np.asarray(gradient)
+    return sources.value_array(gradient)
 
 
 class Explorer(pn.viewable.Viewer):
-    """A gradviz graph you can step through; see the module docstring."""
+    """A graph you can step through; see the module docstring."""
 
     colour_mode = param.Selector(default="role", objects=["role", "gradient"],
                                  doc="Colour nodes by what they are, or by their gradient.")
-    retain_graph = param.Boolean(default=False, doc="retain_graph for the passes started here.")
+    retain_graph = param.Boolean(default=False, doc="retain_graph of the current pass (and of the "
+                                 "passes Backward again starts); changing it re-plans the pass.")
     counter = param.String(default="step 0 of 0", constant=False)
     sentence = param.String(default="")
     message = param.String(default="")
     selected = param.String(default="", doc="Node id shown in the inspector.")
 
     def __init__(self, root, names=None, gradient=None, retain_graph=False, height=None, **params):
-        if not isinstance(root, Tensor):
-            raise TypeError(f"Explorer needs a gradviz tensor, got {type(root).__name__}")
+        self._source = sources.source_of(root)  # a TypeError for anything but a tensor
         super().__init__(retain_graph=bool(retain_graph), **params)
-        self.root = root
-        self._names = gv_graph._names_by_id(names) if names else {}
-        self._user_gradient = gradient
-        self.G = gv_graph.to_networkx(root, self._names)
-        self.layout = compute_layout(self.G)
-        self._reset_flows()
-        self.stepper, note = self._new_stepper()
-        self.graph_view = GraphView(self.G, self.layout, grads=self._all_grads(), edge_grads={},
+        if self._source == "gradviz":
+            names = gv_graph._names_by_id(names) if names else {}
+        else:
+            names = names or {}
+        self._user_gradient = _array(gradient)
+        G = sources.to_networkx(root, names)
+        layout = compute_layout(G)
+        self.timeline = Timeline(G, root, self._user_gradient, retain_graph=bool(retain_graph),
+                                 extra={"names": names, "layout": layout})
+        self._drawn = self.timeline.scene  # the scene (graph) the picture shows
+        self.graph_view = GraphView(G, layout, grads=self.timeline.grads, edge_grads={},
                                     mode=self.colour_mode, current=None, on_tap=self.select,
                                     height=height)
         height = self.graph_view.figure.height
@@ -125,11 +129,35 @@ class Explorer(pn.viewable.Viewer):
             sizing_mode="stretch_width", stylesheets=[style.CSS], css_classes=["gv-explorer"],
             styles={"font-family": style.FONT})
         self._layout.gradviz_explorer = self  # see Explorer.find
-        self._note_text(note)
+        self._note_text(self._root_note())
+        self.inspector.refresh(G, self.timeline.grads)
         self._sync_text()
 
     def __panel__(self):
         return self._layout
+
+    # --- what is shown: all of it read from the timeline -----------------------------------
+    @property
+    def root(self):
+        """The root tensor currently shown (a replayed copy after an input edit)."""
+        return self.timeline.roots[0]
+
+    @property
+    def G(self):
+        return self.timeline.G
+
+    @property
+    def layout(self):
+        return self.timeline.scene.extra["layout"]
+
+    @property
+    def _names(self) -> dict:
+        return self.timeline.scene.extra["names"]
+
+    @property
+    def stepper(self):
+        """The current pass (``Stepper``, torch ``RecordedPass`` or ``NoPass``)."""
+        return self.timeline.current_pass
 
     @staticmethod
     def find(viewable) -> "Explorer":
@@ -153,38 +181,39 @@ class Explorer(pn.viewable.Viewer):
         from bokeh.resources import INLINE
         kwargs.setdefault("resources", INLINE)
         kwargs.setdefault("title", "gradviz explorer")
-        return self._layout.save(filename, **kwargs)
+        result = self._layout.save(filename, **kwargs)
+        if kwargs["resources"] is INLINE or str(kwargs["resources"]).lower() == "inline":
+            from .offline import inline_saved_file
+            inline_saved_file(filename)  # Panel still links some of its CSS from its CDN
+        return result
 
     # --- set-up helpers --------------------------------------------------------------------
     def _actions(self) -> dict:
         return {"Reset": self.reset, "Back": self.back, "Step": self.step, "Run": self.run,
                 "Backward again": self.backward_again, "Zero grads": self.zero_grads}
 
-    def _gradient(self):
-        if self._user_gradient is not None:
-            return self._user_gradient
-        if self.root._array.size != 1 and self.root._requires_grad:
-            return np.ones(self.root._array.shape, dtype=self.root._array.dtype)
-        return None
-
-    def _new_stepper(self):
-        """A stepper for a fresh pass, and a note to show (or '')."""
-        if not self.root._requires_grad:
-            return NoPass(), (
-                f"No graph was recorded: {self._root_label()} has no grad_fn and does not require "
-                "grad (it was computed under torch.no_grad() or detached, or from inputs that need "
-                "no gradient), so backward has nothing to walk.")
-        note = ""
-        if self._user_gradient is None and self.root._array.size != 1:
-            note = (f"{self._root_label()} is not a scalar: backward starts from gradient=ones, as "
+    def _root_note(self) -> str:
+        label = self._root_label()
+        if isinstance(self.stepper, NoPass):
+            return (f"No graph was recorded: {label} has no grad_fn and does not require "
+                    "grad (it was computed under torch.no_grad() or detached, or from inputs that "
+                    "need no gradient), so backward has nothing to walk.")
+        if self._user_gradient is None and sources.value_array(self.root).size != 1:
+            return (f"{label} is not a scalar: backward starts from gradient=ones, as "
                     "out.backward(torch.ones_like(out)) does.")
-        return Stepper(self.root, self._gradient(), retain_graph=self.retain_graph), note
+        return ""
 
     def _root_label(self) -> str:
         return self.G.nodes[self.G.graph["roots"][0]]["label"]
 
     def _build_editors(self) -> None:
         self.editors = {}
+        if self._source != "gradviz":
+            # Edits replay the forward pass, which gradviz can do for its own graphs only.
+            self.editors_column.objects = [style.html(
+                '<div class="gv-muted">Inputs can be edited in graphs gradviz recorded; this one '
+                'was recorded by PyTorch.</div>')]
+            return
         ids = self.G.graph["ids"]
         widgets = []
         for t in gv_graph.sources(self.root):
@@ -199,216 +228,89 @@ class Explorer(pn.viewable.Viewer):
             widgets = [style.html('<div class="gv-muted">This graph has no inputs to edit.</div>')]
         self.editors_column.objects = widgets
 
-    # --- gradient bookkeeping ---------------------------------------------------------------
-    # What the picture shows besides leaf .grad: the gradient that has reached each non-leaf
-    # tensor and crossed each edge in this pass, as stacks so that Back pops exactly what Step
-    # pushed (no snapshots of the whole graph).
-    def _reset_flows(self) -> None:
-        self._node_flow: dict = {}
-        self._edge_flow: dict = {}
-        self._pushed: list = []  # per performed event: the keys it pushed
-
-    def _grad_of(self, nid: str):
-        attrs = self.G.nodes[nid]
-        if attrs["kind"] != "tensor":
-            return None
-        if attrs["is_leaf"] and attrs["role"] != "root" or attrs["role"] == "leaf":
-            t = self.G.graph["objects"].get(nid)
-            return None if t is None or t._grad is None else t._grad._array.copy()
-        stack = self._node_flow.get(nid)
-        if stack:
-            return stack[-1]
-        if attrs["role"] == "root" and attrs["is_leaf"]:
-            t = self.G.graph["objects"].get(nid)
-            return None if t is None or t._grad is None else t._grad._array.copy()
-        return None
-
-    def _all_grads(self) -> dict:
-        return {n: g for n in self.G.nodes if (g := self._grad_of(n)) is not None}
-
-    def _edge_grads(self) -> dict:
-        return {e: s[-1] for e, s in self._edge_flow.items() if s}
-
-    def _event_node(self, event):
-        if event is None or event.kind == "done":
-            return None
-        ids = self.G.graph["ids"]
-        if event.kind in ("seed", "retain", "hook"):
-            return ids.get(id(event.tensor)) if event.tensor is not None else ids.get(id(event.node))
-        return ids.get(id(event.node))
-
-    def _push(self, event) -> tuple[set, set]:
-        """Record what ``event`` (just performed) makes visible; return touched nodes and edges."""
-        ids, G = self.G.graph["ids"], self.G
-        pushed, nodes, edges = [], set(), set()
-
-        def push_node(nid, g):
-            prev = self._node_flow.get(nid)
-            base = prev[-1] if prev else None
-            self._node_flow.setdefault(nid, []).append(g if base is None else base + g)
-            pushed.append(("n", nid))
-            nodes.add(nid)
-
-        def push_edge(e, g):
-            self._edge_flow.setdefault(e, []).append(np.asarray(g).copy())
-            pushed.append(("e", e))
-            edges.add(e)
-
-        if event.kind == "seed":
-            tid = ids.get(id(event.tensor))
-            if tid is not None:
-                g = np.asarray(event.grad).copy()
-                if not G.nodes[tid]["is_leaf"]:
-                    push_node(tid, g)
-                for pred in G.predecessors(tid):
-                    push_edge((pred, tid), g)
-                nodes.add(tid)
-        elif event.kind == "call":
-            fid = ids.get(id(event.node))
-            if fid is not None:
-                nodes.add(fid)
-                for out in G.successors(fid):
-                    if event.grad_in is not None:
-                        push_edge((fid, out), event.grad_in)
-                feeding = G.graph["inputs"].get(fid, [])
-                crossed: dict = {}
-                for i, g in enumerate(event.grads_out):
-                    src = feeding[i] if i < len(feeding) else None
-                    if src is None or g is None:
-                        continue
-                    g = np.asarray(g)
-                    crossed[src] = g if src not in crossed else crossed[src] + g
-                for src, g in crossed.items():
-                    push_edge((src, fid), g)
-                    if G.nodes[src]["role"] == "intermediate" or (
-                            G.nodes[src]["role"] == "root" and not G.nodes[src]["is_leaf"]):
-                        push_node(src, g)
-                    nodes.add(src)
-        elif event.kind in ("accumulate", "retain", "hook"):
-            nid = self._event_node(event)
-            if nid is not None:
-                nodes.add(nid)
-        self._pushed.append(pushed)
-        return nodes, edges
-
-    def _pop(self) -> tuple[set, set]:
-        nodes, edges = set(), set()
-        for kind, key in self._pushed.pop() if self._pushed else []:
-            if kind == "n":
-                self._node_flow[key].pop()
-                nodes.add(key)
-            else:
-                self._edge_flow[key].pop()
-                edges.add(key)
-        return nodes, edges
-
-    # --- actions ---------------------------------------------------------------------------
+    # --- actions: each changes the timeline, then the picture is drawn from it -------------
     def step(self) -> bool:
-        """One event forward; False at the end of the pass (or on an error)."""
-        if self.stepper.done:
-            self._sync_text()
-            return False
-        before = self._event_node(self.stepper.current)
+        """One entry forward (redo what Back undid, or the next event); False when there is
+        nothing further (or on an error)."""
         try:
-            event = self.stepper.step()
+            entry = self.timeline.step()
         except RuntimeError as e:  # a pass over a freed graph: PyTorch's error, nothing changed
             self._error(str(e))
             return False
-        if event is None:
+        if entry is None:
+            self._sync_text()
             return False
-        nodes, edges = self._push(event)
-        nodes |= {n for n in (before, self._event_node(event)) if n is not None}
-        self._patch(nodes, edges)
+        self._show()
         return True
 
     def back(self) -> bool:
-        if self.stepper.position == 0:
+        """Undo the last entry (a step, Zero grads, the start of a pass, an input edit)."""
+        if self.timeline.back() is None:
             return False
-        before = self._event_node(self.stepper.current)
-        event = self.stepper.back()
-        nodes, edges = self._pop()
-        nodes |= {n for n in (before, self._event_node(event), self._event_node(self.stepper.current))
-                  if n is not None}
-        self._patch(nodes, edges)
+        self._show()
         return True
 
     def run(self) -> None:
+        """To the end of the current pass."""
         try:
-            while not self.stepper.done:
-                event = self.stepper.step()
-                if event is None:
-                    break
-                self._push(event)
+            self.timeline.run()
         except RuntimeError as e:
             self._error(str(e))
-        self._redraw()
+        self._show()
 
     def reset(self) -> None:
-        while self.stepper.position > 0:
-            self.stepper.back()
-            self._pop()
-        self._message("")
-        self._redraw()
+        """Back to step 0 of the current pass."""
+        self.timeline.reset()
+        self._show()
 
     def refresh(self) -> None:
-        """Redraw from ``self.stepper`` after it was moved directly (``view.stepper.step()``)."""
-        while len(self._pushed) > self.stepper.position:
-            self._pop()
-        for event in self.stepper.events[len(self._pushed):self.stepper.position]:
-            self._push(event)
-        self._redraw()
+        """Bring the timeline and the picture to the pass after it was moved directly
+        (``view.stepper.step()``): the direct moves are undone and taken again as entries."""
+        t = self.timeline
+        p = t.current_pass
+        believed = sum(1 for e in t.entries[t.pass_start:t.position] if e.kind == "event")
+        wanted = p.position
+        if wanted != believed:
+            p.seek(believed)
+            while believed < wanted and t.step() is not None:
+                believed += 1
+            while believed > wanted and t.back() is not None:
+                believed -= 1
+        self._show(full=True)
 
     def backward_again(self) -> bool:
         """Finish this pass, then run a new one on the same graph: leaf gradients accumulate.
         Over a graph whose saved tensors were freed, show PyTorch's error and change nothing."""
-        if isinstance(self.stepper, NoPass):
-            self._error("There is no graph to run backward through.")
-            return False
-        fresh = Stepper(self.root, self._gradient(), retain_graph=self.retain_graph)
-        if not self.stepper.done:
-            self.run()
         try:
-            first = fresh.step()
+            self.timeline.backward_again()
+            self.timeline.run()
         except RuntimeError as e:
             self._error(str(e))
             return False
-        self.stepper = fresh
-        self._reset_flows()
-        self._push(first)
-        self.run()
-        self._message("")
+        self._show()
         return True
 
     def zero_grads(self) -> list:
-        """``.grad.zero_()`` on every leaf that has a gradient; returns their names."""
-        zeroed = []
-        for nid in self.G.nodes:
-            if self.G.nodes[nid].get("role") == "leaf" or (
-                    self.G.nodes[nid]["kind"] == "tensor" and self.G.nodes[nid]["is_leaf"]):
-                t = self.G.graph["objects"].get(nid)
-                if t is not None and t._grad is not None:
-                    t._grad.zero_()
-                    zeroed.append(self.G.nodes[nid]["label"])
-        self._redraw()
-        self._message(f"Zeroed .grad of {', '.join(zeroed)}." if zeroed else
-                      "No leaf has a gradient yet: nothing to zero.", kind="note")
-        return zeroed
+        """Finish this pass, then ``.grad.zero_()`` every leaf that has a gradient; returns
+        their names (Back restores them)."""
+        entry = self.timeline.zero_grads()
+        if entry is None:
+            self._message("No leaf has a gradient yet: nothing to zero.", kind="note")
+            return []
+        self._show()
+        return list(entry.labels)
 
     def select(self, nid: str) -> None:
         self.selected = nid or ""
-        self.inspector.show(self.G, self.selected, self._all_grads())
+        self.inspector.show(self.G, self.selected, self.timeline.grads)
         self.side.active = 0
         self._push_notebook(self.inspector.value_map.pane, self.inspector.grad_map.pane)
 
     def leaf_grads(self) -> dict:
         """``{label: .grad array or None}`` for every leaf that requires grad."""
-        out = {}
-        for nid, attrs in self.G.nodes(data=True):
-            if attrs["kind"] == "tensor" and attrs["role"] == "leaf":
-                out[attrs["label"]] = self._grad_of(nid)
-        return out
+        return {self.G.nodes[n]["label"]: g for n, g in self.timeline.leaf_grads().items()}
 
-    # --- input edits -----------------------------------------------------------------------
+    # --- input edits (entries of the timeline too) -----------------------------------------
     def set_input(self, name: str, value):
         """Give the leaf or constant called ``name`` (label or node id) a new value; returns
         None when accepted, else the error message (and nothing changed)."""
@@ -448,7 +350,7 @@ class Explorer(pn.viewable.Viewer):
             old._requires_grad = flag_before
         new_root = replayed.root
         names = replayed.names(self._names)
-        G = gv_graph.to_networkx(new_root, names)
+        G = sources.to_networkx(new_root, names)
         for nid, attrs in G.nodes(data=True):
             if attrs["kind"] == "tensor" and attrs["value"].dtype.kind == "f" and \
                     not np.all(np.isfinite(attrs["value"])):
@@ -456,75 +358,95 @@ class Explorer(pn.viewable.Viewer):
                         f"{attrs['label']}; the value was not applied.")
         self.controls.stop()
         same = gv_graph.same_structure(self.G, G)
-        self.root, self._names, self.G = new_root, names, G
-        if not same:
-            self.layout = compute_layout(G)
-        self._reset_flows()
-        self.stepper, note = self._new_stepper()
-        self._note_text(note)
-        self._redraw(layout=None if same else self.layout)
-        if same:
-            for nid, ed in self.editors.items():
-                t = G.graph["objects"][nid]
-                ed.sync(t._array, t._requires_grad)
-        else:
-            self._build_editors()
-        self.inspector.refresh(self.G, self._all_grads())
-        self._message("")
+        layout = self.layout if same else compute_layout(G)
+        label = editor.name_label
+        what = (f"{label} is now {short(value)}" if value is not None else
+                f"{label}.requires_grad is now {bool(requires_grad)}")
+        self.timeline.edit(G, new_root, self._user_gradient,
+                           extra={"names": names, "layout": layout}, what=what)
+        self._show()
         return None
 
     # --- drawing ---------------------------------------------------------------------------
-    def _fresh_edges(self) -> set:
-        """The edges the current event sent a gradient across (they get a text label)."""
-        if not self._pushed:
-            return set()
-        return {key for kind, key in self._pushed[-1] if kind == "e"}
-
     def _current_node(self):
-        return self._event_node(self.stepper.current)
+        return self.timeline.current_node
+
+    def _show(self, full: bool = False) -> None:
+        """Draw the timeline's state: patch what the last action touched, or everything when
+        the graph was swapped (an input edit done or undone) or much changed."""
+        nodes, edges, swapped = self.timeline.take_touched()
+        if self.message:  # a note or error answers the action before this one
+            self._message("")
+        if self.retain_graph != self.timeline.retain_graph:  # Back into a pass of the other setting
+            self._syncing_retain = True
+            try:
+                self.retain_graph = self.timeline.retain_graph
+            finally:
+                self._syncing_retain = False
+        if swapped:
+            self._show_scene()
+        elif full or len(nodes) > PATCH_LIMIT:
+            self._redraw()
+        else:
+            self._patch(nodes, edges)
+
+    def _show_scene(self) -> None:
+        """Another graph is shown (an input edit, or Back over one)."""
+        old, scene = self._drawn, self.timeline.scene
+        self._drawn = scene
+        relayout = scene.extra["layout"] is not old.extra["layout"]
+        self._redraw(layout=scene.extra["layout"] if relayout else None)
+        if not relayout and self.editors and all(n in self.G for n in self.editors):
+            for nid, ed in self.editors.items():
+                t = self.G.graph["objects"][nid]
+                ed.sync(t._array, t._requires_grad)
+        else:
+            self._build_editors()
+        self._note_text(self._root_note())
 
     def _patch(self, nodes, edges) -> None:
-        grads = {n: self._grad_of(n) for n in nodes}
-        current = self._current_node()
+        t = self.timeline
+        grads, current = t.grads, t.current_node
+        nodes = [n for n in nodes if n in self.G]
         with pn.io.hold():
             self.graph_view.update_nodes(self.G, nodes, grads, self.colour_mode, current)
-            self.graph_view.update_edges(edges, self._edge_grads(), self._fresh_edges())
+            self.graph_view.update_edges(edges, t.edge_grads, t.fresh_edges)
             self.graph_view.follow(current)
             if (self.selected in nodes if self.selected else
                     any(self.G.nodes[n].get("role") == "leaf" for n in nodes)):
-                self.inspector.refresh(self.G, self._all_grads())
+                self.inspector.refresh(self.G, grads)
             self._sync_text()
         self._push_notebook(self.graph_pane)
 
     def _redraw(self, layout=None) -> None:
+        t = self.timeline
         with pn.io.hold():
-            self.graph_view.redraw_all(self.G, self._all_grads(), self._edge_grads(),
-                                       self.colour_mode, self._current_node(), layout=layout,
-                                       fresh=self._fresh_edges())
+            self.graph_view.redraw_all(self.G, t.grads, t.edge_grads, self.colour_mode,
+                                       t.current_node, layout=layout, fresh=t.fresh_edges)
             if layout is None:  # (a new layout was refitted as a whole)
-                current = self._current_node()
+                current = t.current_node
                 self.graph_view.follow(current if current is not None else
                                        self.G.graph["roots"][0] if self.stepper.position == 0
                                        else None)
-            self.inspector.refresh(self.G, self._all_grads())
+            self.inspector.refresh(self.G, t.grads)
             self._sync_text()
         self._push_notebook(self.graph_pane)
 
     def _sync_text(self) -> None:
-        s = self.stepper
-        self.counter = counter_text(s.position, s.total)
-        self.controls.set_counter(s.position, s.total)
-        event = s.current
-        if event is None:
-            if isinstance(s, NoPass):
-                text = "Nothing to step through: no graph was recorded."
-            else:
-                text = (f"Press Step to start backward from {self._root_label()}, "
-                        "one node at a time.")
-        else:
-            text = describe(event, self.G)
-        self.sentence = text
-        self.controls.set_sentence(text)
+        t = self.timeline
+        p = t.current_pass
+        self.counter = t.counter
+        self.controls.set_counter(p.position, p.total, t.counter)
+        # Back can cross into an earlier pass, Step can redo what Back undid: the timeline,
+        # not the pass alone, says which buttons can act.
+        can = {"Back": t.can_back(), "Reset": t.position > t.pass_start, "Step": t.can_step(),
+               "Run": not p.done, "Play": t.can_step()}
+        for label, enabled in can.items():
+            if label == "Play" and self.controls.playing:
+                continue
+            self.controls.buttons[label].disabled = not enabled
+        self.sentence = t.sentence
+        self.controls.set_sentence(self.sentence)
 
     def _note_text(self, text: str) -> None:
         self.note.object = f'<div class="gv-note">{text}</div>' if text else ""
@@ -548,16 +470,29 @@ class Explorer(pn.viewable.Viewer):
     def _colour_widget_changed(self, event) -> None:
         self.colour_mode = "gradient" if event.new == "gradient colours" else "role"
 
+    _syncing_retain = False
+
     @param.depends("retain_graph", watch=True)
     def _retain_graph_changed(self) -> None:
         if self.controls.retain_graph.value != self.retain_graph:
             self.controls.retain_graph.value = self.retain_graph
-        if isinstance(self.stepper, Stepper) and self.stepper.position == 0:
-            self.stepper, _ = self._new_stepper()
-            self._sync_text()
-        elif isinstance(self.stepper, Stepper):
-            self._message(f"retain_graph={self.retain_graph} applies to the next pass "
-                          "(Backward again), or to this one after Reset.", kind="note")
+        if self._syncing_retain or self.retain_graph == self.timeline.retain_graph:
+            return
+        try:
+            self.timeline.set_retain_graph(self.retain_graph)
+        except RuntimeError as e:  # a torch pass already freed its graph: it cannot be re-planned
+            self.retain_graph = self.timeline.retain_graph
+            self._error(str(e))
+            return
+        self._show()
+        p = self.stepper
+        if self.retain_graph:
+            text = (f"retain_graph=True: this pass (re-planned at step {p.position}) keeps its "
+                    "saved tensors, so Backward again can run after it.")
+        else:
+            text = (f"retain_graph=False: this pass (re-planned at step {p.position}) frees its "
+                    "saved tensors as it goes, so Backward again after it fails, as in PyTorch.")
+        self._message(text, kind="note")
 
     @staticmethod
     def _push_notebook(*panes) -> None:
