@@ -217,7 +217,8 @@ class _Exporter:
                     saved.append({"name": k, "shape": v.shape, "freed": True})
         self.nodes.append((fid, {
             "kind": "function",
-            "label": name,
+            # (PyTorch names a few nodes "torch::autograd::CopySlices"; the label is the short name)
+            "label": name.removeprefix("torch::autograd::"),
             "name": name,
             "rule": fn.rule,
             "saved": saved,

@@ -308,3 +308,22 @@ def test_replay_refuses_graphs_changed_in_place():
     h[0] = 0.0
     with pytest.raises(ReplayError, match="changed in place"):
         replay(h.sum())
+
+
+@torch_mark
+def test_grad_fn_name_parity(torch):
+    """``grad_fn.name()`` as PyTorch prints it (``torch::autograd::CopySlices`` included); the
+    explorer's label is the short name."""
+    names = []
+    for mod in (torch, gradviz):
+        a, v = _leaves(mod)
+        x = a * 2
+        y = x[0]
+        x[1] = v
+        z = a * 3
+        z[z > 0] = 0.0
+        names.append([x.grad_fn.name(), y.grad_fn.name(), z.grad_fn.name()])
+    assert names[1] == names[0]
+    G = gradviz.to_networkx(x.sum(), names={})
+    labels = {d["label"] for _, d in G.nodes(data=True) if d["kind"] == "function"}
+    assert "CopySlices" in labels

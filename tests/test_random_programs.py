@@ -3,7 +3,8 @@
 A program is a list of instructions drawn from a small vocabulary (elementwise, scalar,
 reductions with keepdim, softmax, matmul with a fresh weight, view round trips, where, clamp,
 in-place on a clone; trigonometric, hyperbolic, logarithmic and rounding math, erf, rsqrt,
-sign; norms, var/std, prod, logsumexp, cumsum; maximum/minimum), over operands of shapes that broadcast, picked from a growing pool so
+sign; norms, var/std, prod, logsumexp, cumsum; maximum/minimum; list indexing, masked_fill and
+writes into graph tensors: x[..., 0] = ..., x[mask] = 0, in-place ops on views), over operands of shapes that broadcast, picked from a growing pool so
 that subexpressions are shared and leaves are used several times. Some intermediates retain
 their grad, some tensors get hooks (which record the gradient they see, and sometimes scale
 it). Both libraries must agree on the output, every leaf grad, every retained grad, every hook
@@ -42,12 +43,17 @@ UNARY = ["tanh", "sigmoid", "exp_small", "neg", "relu", "abs", "square", "sqrt1"
          "sin", "cos", "tan_small", "sinh_cosh", "atan", "erf", "log1p_abs", "expm1_small",
          "log10_log2", "rsqrt1", "square_fn", "sign_mul", "floor_mix", "round_mix",
          "clone_inplace_math", "norm_keep", "norm_p1_keep", "var_keep", "std_keep",
-         "logsumexp_keep", "prod_keep", "cumsum", "norm_all"]
+         "logsumexp_keep", "prod_keep", "cumsum", "norm_all",
+         # indexing, and writes into a tensor of the graph (CopySlices, IndexPutBackward0)
+         "index_reverse", "masked_fill", "setitem_select", "view_inplace", "mask_assign",
+         "select_iadd"]
 BINARY = ["add", "sub", "mul", "div_safe", "where", "add_alpha", "maximum", "minimum"]
 
 # Unary ops that reduce one dim (kept as size 1), and so draw that dim as ``extra``.
 DIM_KEEP = ("sum_keep", "mean_keep", "amax_keep", "norm_keep", "norm_p1_keep", "var_keep",
             "std_keep", "logsumexp_keep", "prod_keep")
+# Indexing ops that need at least one dim.
+INDEXING = ("index_reverse", "setitem_select", "view_inplace", "mask_assign", "select_iadd")
 # Unary ops that draw a dim but keep the shape.
 DIM_SAME = ("softmax", "log_softmax", "cumsum")
 
@@ -75,6 +81,8 @@ def make_program(seed: int):
                     extra = int(rng.integers(-len(shape), len(shape)))
             if op == "transpose_roundtrip" and len(shape) < 2:
                 op = "neg"
+            if op in INDEXING and not shape:
+                op = "abs"
             if op == "matmul_weight":
                 if not shape:
                     op = "sigmoid"
@@ -219,6 +227,26 @@ def apply_unary(mod, op, x, extra):
         return x.cumsum(extra)
     if op == "norm_all":
         return mod.norm(x)
+    if op == "index_reverse":
+        return x[..., list(range(x.shape[-1]))[::-1]] * 1.5
+    if op == "masked_fill":
+        return x.masked_fill(x > 0.5, 0.25)
+    if op == "setitem_select":
+        y = x * 1.0
+        y[..., 0] = y[..., -1] * 2.0
+        return y
+    if op == "view_inplace":
+        y = x - 0.5
+        y[..., :1].mul_(3.0)
+        return y
+    if op == "mask_assign":
+        y = x.clone()
+        y[y < 0] = 0.0
+        return y
+    if op == "select_iadd":
+        y = x * 2.0
+        y[..., 0] += x[..., -1].tanh()
+        return y
     raise AssertionError(op)
 
 

@@ -226,7 +226,7 @@ def _capital(text: str) -> str:
 
 def _describe_call(event, names: _Names, d: str) -> str:
     fn = event.node
-    name = fn.name()
+    name = fn.name().removeprefix("torch::autograd::")
     dout = names.output_of(fn).d(d)
     ins = names.inputs_of(fn)
     g = short(event.grad_in)

@@ -76,6 +76,10 @@ class CopySlices(Node):
 
     __slots__ = ("fn", "positions")
 
+    @classmethod
+    def name(cls) -> str:
+        return "torch::autograd::CopySlices"  # what PyTorch's grad_fn.name() says
+
     @property
     def rule(self) -> str:
         return (f"an in-place {self.fn.name()} wrote into part of this tensor: the gradient of "
