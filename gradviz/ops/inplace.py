@@ -376,10 +376,25 @@ def _value_tensor(dst, value, what: str = "assign"):
     raise TypeError(f"can't {what} a {name} to a {dst._type_name()}")
 
 
+def _write_untracked(dst, values, *args) -> bool:
+    """The fast path of fill_/zero_/copy_ outside any graph (``grad.zero_()`` in every training
+    loop): write and count the version, nothing to record. False when it does not apply."""
+    if dst._base is not None or (is_grad_enabled() and (dst._requires_grad or any(_requires(a) for a in args))):
+        return False
+    arr = dst._array
+    if not arr.flags.writeable:
+        dst._array = arr = np.array(arr)
+    np.copyto(arr, values, casting="unsafe")
+    dst._version_counter[0] += 1
+    return True
+
+
 def fill_(dst, value):
     """``dst.fill_(value)``: a number (FillBackward2) or a 0-d tensor (FillBackward3)."""
     from ..tensor import Tensor
 
+    if not isinstance(value, Tensor) and _write_untracked(dst, value):
+        return dst
     shape, dtype = dst._array.shape, dst._array.dtype
     if isinstance(value, Tensor):
         if value._array.ndim != 0:
@@ -392,6 +407,8 @@ def fill_(dst, value):
 
 
 def zero_(dst):
+    if _write_untracked(dst, 0):
+        return dst
     shape, dtype = dst._array.shape, dst._array.dtype
     return apply(dst, lambda old: record(ZeroBackward0, np.zeros(shape, dtype=dtype), (old,)))
 
