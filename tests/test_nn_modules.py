@@ -24,6 +24,8 @@ INPUTS = dict(
     idx=np.array([[1, 2, 1], [0, 5, 1]]),
     labels=np.array([0, 3, 1, 3]),
     rm=rng.standard_normal(3), rv=rng.uniform(0.5, 2.0, 3),
+    w_conv=rng.standard_normal((4, 3, 3, 3)), b_conv=rng.standard_normal(4),
+    w_conv_g=rng.standard_normal((4, 1, 2, 2)), w_conv1=rng.standard_normal((5, 3, 2)),
 )
 
 CASES = {
@@ -63,6 +65,22 @@ CASES = {
     "split": ("out = x3.split(2, dim=-1)[0] * 2", ("x3",)),
     "split_sizes": ("out = x.split([1, 3, 1], dim=1)[0].exp()", ("x",)),
     "chunk": ("q = x3.chunk(3, dim=1)[0]\nout = q @ q.transpose(-2, -1)", ("x3",)),
+    "conv2d": ("out = F.conv2d(x4, w_conv, b_conv)", ("x4", "w_conv", "b_conv")),
+    "conv2d_options": ("out = F.conv2d(x4[:, :2], w_conv_g, None, stride=(2, 1), padding=1, dilation=(1, 2), groups=2)",
+                       ("x4", "w_conv_g")),
+    "conv2d_same_unbatched": ("out = F.conv2d(x4[0], w_conv, b_conv, padding='same')", ("x4", "w_conv", "b_conv")),
+    "conv1d": ("out = F.conv1d(x3, w_conv1, None, stride=2, padding=1)", ("x3", "w_conv1")),
+    "conv_module": ("m = nn.Conv2d(3, 4, 3, padding=1, dtype=torch.float64)\nwith torch.no_grad():\n    m.weight.copy_(w_conv)\n"
+                    "    m.bias.copy_(b_conv)\nout = m(x4)", ("x4",)),
+    "max_pool2d": ("out = F.max_pool2d(x4, 2)", ("x4",)),
+    "max_pool2d_options": ("out = F.max_pool2d(x4, (3, 2), stride=(1, 2), padding=1, dilation=(1, 2))", ("x4",)),
+    "max_pool2d_module_unbatched": ("out = nn.MaxPool2d(2, stride=1)(x4[0])", ("x4",)),
+    "max_pool1d": ("out = F.max_pool1d(x3, 2)", ("x3",)),
+    "avg_pool2d": ("out = F.avg_pool2d(x4, 2, padding=1)", ("x4",)),
+    "avg_pool2d_module": ("out = nn.AvgPool2d((2, 3), stride=1)(x4)", ("x4",)),
+    "avg_pool1d": ("out = nn.AvgPool1d(3, stride=1)(x3)", ("x3",)),
+    "leaky_relu": ("out = F.leaky_relu(x) + nn.LeakyReLU(0.2)(x3).sum()", ("x", "x3")),
+    "elu_silu_softplus": ("out = F.elu(x, 0.5) + nn.SiLU()(x) + F.softplus(x, beta=2.0, threshold=1.0) + nn.ELU()(x)", ("x",)),
     "tril_triu": ("out = torch.tril(x) + x.triu(1) * 2 + x.tril(-1).exp()", ("x",)),
     "causal_mask": ("T = 4\nmask = torch.tril(torch.ones(T, T, dtype=torch.float64))\n"
                     "att = (x[:, :4] @ x[:, :4].T).masked_fill(mask == 0, float('-inf'))\n"
@@ -128,6 +146,12 @@ FD = [
     ("out = F.pad(x3, (2, 3), mode='reflect')", ("x3",)),
     ("out = F.pad(x4, (2, 1, 1, 3), mode='replicate')", ("x4",)),
     ("out = x3.split(3, dim=2)[1] * x3.chunk(2, dim=-1)[0]", ("x3",)),
+    ("out = F.conv2d(x4, w_conv, b_conv, stride=2, padding=(1, 2))", ("x4", "w_conv", "b_conv")),
+    ("out = F.conv2d(x4[:, :2], w_conv_g, None, dilation=2, groups=2)", ("x4", "w_conv_g")),
+    ("out = F.conv1d(x3, w_conv1, padding=1)", ("x3", "w_conv1")),
+    ("out = F.max_pool2d(x4, 2, stride=1, padding=1)", ("x4",)),
+    ("out = F.avg_pool2d(x4, (2, 3), stride=(1, 2), padding=1)", ("x4",)),
+    ("out = F.leaky_relu(x, 0.1) + F.elu(x) + F.silu(x) + F.softplus(x)", ("x",)),
     ("out = x.split([2, 3], dim=1)[1].sum() + torch.tril(x, 1) - x.triu(-1)", ("x",)),
 ]
 
@@ -199,6 +223,11 @@ ERRORS = {
     "split_sizes_sum": "x.split([1, 2], 1)",
     "chunk_zero": "x.chunk(0, 1)",
     "tril_1d": "torch.tril(torch.ones(3))",
+    "conv_channels": "nn.Conv2d(3, 4, 3)(torch.randn(2, 2, 5, 5))",
+    "conv_kernel_too_big": "nn.Conv2d(3, 4, 3)(torch.randn(2, 3, 2, 2))",
+    "conv_groups": "nn.Conv2d(3, 4, 3, groups=2)",
+    "conv_same_strided": "nn.Conv2d(3, 4, 3, padding='same', stride=2)",
+    "max_pool_padding": "F.max_pool2d(x4, 2, padding=2)",
 }
 
 
@@ -220,6 +249,8 @@ MODELS = {
     "lists": "nn.ModuleDict({'enc': nn.ModuleList([nn.Linear(3, 3) for _ in range(3)] + [nn.Tanh()]), 'act': nn.Softmax(dim=-1)})",
     "repeated_blocks": "nn.ModuleList([nn.Sequential(nn.Linear(2, 2), nn.ReLU()) for _ in range(2)] + [nn.Identity()])",
     "no_affine": "nn.Sequential(nn.LayerNorm([2, 3], elementwise_affine=False), nn.BatchNorm1d(2, affine=False, momentum=None), nn.Linear(3, 1, bias=False))",
+    "cnn": "nn.Sequential(nn.Conv2d(1, 6, 5), nn.ReLU(), nn.MaxPool2d(2, 2), nn.Conv2d(6, 16, 3, stride=2, padding=1, bias=False), nn.LeakyReLU(0.2), nn.AvgPool2d(2), nn.Flatten())",
+    "cnn1d": "nn.Sequential(nn.Conv1d(2, 4, 3, padding='same', dilation=2, groups=2), nn.MaxPool1d(3), nn.AvgPool1d(2, stride=1), nn.SiLU(), nn.ELU(alpha=0.5), nn.Softplus(beta=2))",
     "odd_options": "nn.Sequential(nn.Embedding(5, 2, max_norm=1.0), nn.Softmax(), nn.ReLU(inplace=True), nn.Sigmoid(), nn.BatchNorm1d(2, track_running_stats=False))",
 }
 
@@ -251,6 +282,8 @@ TRAINING = {
     "norms": ("nn.Sequential(nn.Linear(6, 5), nn.BatchNorm1d(5), nn.GELU(), nn.LayerNorm(5), nn.Linear(5, 3))", (7, 6)),
     "norms_3d": ("nn.Sequential(nn.BatchNorm1d(4, momentum=None), nn.Flatten(), nn.Linear(12, 3))", (5, 4, 3)),
     "embedding": ("nn.Sequential(nn.Embedding(9, 4, padding_idx=2), nn.Flatten(), nn.Linear(12, 3))", None),
+    "cnn": ("nn.Sequential(nn.Conv2d(2, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2), "
+            "nn.Conv2d(4, 3, 2), nn.Flatten(), nn.Linear(12, 3))", (5, 2, 6, 6)),
 }
 
 

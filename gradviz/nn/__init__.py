@@ -4,8 +4,10 @@
 from . import functional  # noqa: F401,I001
 from .modules import Identity, Linear, Module, Parameter  # noqa: F401
 from . import init, utils  # noqa: F401
-from .activation import GELU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh  # noqa: F401
+from .activation import (ELU, GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU,  # noqa: F401
+                         Softmax, Softplus, Tanh)
 from .containers import ModuleDict, ModuleList, Sequential  # noqa: F401
+from .conv import AvgPool1d, AvgPool2d, Conv1d, Conv2d, MaxPool1d, MaxPool2d  # noqa: F401
 from .layers import (BatchNorm1d, BatchNorm2d, Dropout, Embedding, Flatten,  # noqa: F401
                      LayerNorm, Unflatten)
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss,  # noqa: F401

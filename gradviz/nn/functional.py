@@ -2,8 +2,10 @@
 and ``linear``, as in ``torch.nn.functional``."""
 from __future__ import annotations
 
-from ..ops.activation import gelu, log_softmax, sigmoid, softmax, tanh  # noqa: F401
+from ..ops.activation import (elu, gelu, leaky_relu, log_softmax, sigmoid,  # noqa: F401
+                              silu, softmax, softplus, tanh)
 from ..ops.activation import relu as _relu
+from ..ops.convolution import conv1d, conv2d, conv3d  # noqa: F401
 from ..ops.dropout import dropout  # noqa: F401
 from ..ops.embedding import embedding, one_hot  # noqa: F401
 from ..ops.linalg import addmm, matmul
@@ -11,6 +13,7 @@ from ..ops.loss import (binary_cross_entropy, binary_cross_entropy_with_logits, 
                         cross_entropy, huber_loss, l1_loss, mse_loss, nll_loss, smooth_l1_loss)
 from ..ops.normalization import batch_norm, layer_norm  # noqa: F401
 from ..ops.padding import pad  # noqa: F401
+from ..ops.pooling import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d  # noqa: F401
 from ..ops.shape import reshape, t
 
 

@@ -24,6 +24,8 @@ class Parameter(Tensor):
             arr = np.empty((0,), dtype=_default_float())
         elif isinstance(data, Tensor):
             arr = data._array
+        elif isinstance(data, np.ndarray) and data.dtype.kind == "f":
+            arr = data
         else:
             arr = np.asarray(data, dtype=_default_float())
         p = Tensor._make.__func__(cls, arr)

@@ -3,15 +3,19 @@ backward node named as PyTorch names it (``AddBackward0``, ``MmBackward0``, ...)
 
 Every public op is wrapped here with ``replayable``, so the tensors it returns remember how
 they were computed and a recorded graph can be run forward again with new inputs."""
-from . import (activation, comparison, elementwise, embedding, inplace, linalg, loss,  # noqa: I001
+from . import (activation, comparison, elementwise, embedding, inplace, linalg, loss,
                normalization, padding, pointwise, reduction, selection, shape, split, statistics)
+from . import convolution, pooling
 from .base import replayable
 
 PUBLIC_OPS = {
     elementwise: ["add", "sub", "rsub", "mul", "div", "reciprocal", "rdiv", "neg", "pow", "rpow",
                   "exp", "log", "sqrt", "abs", "clamp", "where", "maximum", "minimum"],
     reduction: ["sum", "mean", "max", "min", "amax", "amin"],
-    activation: ["relu", "sigmoid", "tanh", "softmax", "log_softmax", "gelu"],
+    activation: ["relu", "sigmoid", "tanh", "softmax", "log_softmax", "gelu", "leaky_relu", "elu",
+                 "silu", "softplus"],
+    convolution: ["conv1d", "conv2d", "conv3d"],
+    pooling: ["max_pool2d", "avg_pool2d", "max_pool1d", "avg_pool1d"],
     linalg: ["mm", "mv", "dot", "bmm", "addmm", "matmul"],
     shape: ["view", "reshape", "flatten", "clone", "transpose", "t", "permute", "unsqueeze",
             "squeeze", "expand", "select", "narrow_slice", "getitem", "cat", "stack", "to_dtype"],

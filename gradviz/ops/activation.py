@@ -162,3 +162,72 @@ def gelu(a, approximate: str = "none"):
         out = 0.5 * x64 * (1 + _erf(x64 * _INV_SQRT_2)) if x64.size else x64
     return record(GeluBackward0, out.astype(x.dtype, copy=False), (a,), self=a,
                   approximate=approximate)
+
+
+# --- leaky_relu, elu, silu, softplus -------------------------------------------------------
+class LeakyReluBackward0(Node):
+    __slots__ = ()
+    rule = "d leaky_relu(a)/da = 1 where a > 0, else negative_slope"
+
+    def backward(self, g):
+        x, slope = self.saved("self"), self.saved("negative_slope")
+        return (np.where(x > 0, g, g * x.dtype.type(slope)),)
+
+
+def leaky_relu(a, negative_slope: float = 0.01, inplace: bool = False):
+    x = _float(a._array)
+    out = np.where(x > 0, x, x * x.dtype.type(negative_slope))
+    return record(LeakyReluBackward0, out, (a,), self=a, negative_slope=negative_slope)
+
+
+class EluBackward0(Node):
+    __slots__ = ()
+    rule = "d elu(a)/da = 1 where a > 0, else elu(a) + α"
+
+    def backward(self, g):
+        x, alpha = self.saved("self"), self.saved("alpha")
+        return (np.where(x > 0, g, g * alpha * np.exp(np.minimum(x, 0))).astype(g.dtype, copy=False),)
+
+
+def elu(a, alpha: float = 1.0, inplace: bool = False):
+    x = _float(a._array)
+    out = np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype, copy=False)
+    return record(EluBackward0, out, (a,), self=a, alpha=alpha)
+
+
+class SiluBackward0(Node):
+    __slots__ = ()
+    rule = "d silu(a)/da = σ(a)·(1 + a·(1 − σ(a)))"
+
+    def backward(self, g):
+        x = self.saved("self")
+        s = 1 / (1 + np.exp(-x))
+        return ((g * s * (1 + x * (1 - s))).astype(g.dtype, copy=False),)
+
+
+def silu(a, inplace: bool = False):
+    x = _float(a._array)
+    with np.errstate(over="ignore"):
+        out = (x / (1 + np.exp(-x))).astype(x.dtype, copy=False)
+    return record(SiluBackward0, out, (a,), self=a)
+
+
+class SoftplusBackward0(Node):
+    __slots__ = ()
+    rule = "d softplus(a)/da = σ(β·a) (1 above the threshold)"
+
+    def backward(self, g):
+        x, beta, threshold = self.saved("self"), self.saved("beta"), self.saved("threshold")
+        z = x * beta
+        with np.errstate(over="ignore"):
+            d = np.where(z > threshold, 1.0, 1 / (1 + np.exp(-z)))
+        return ((g * d).astype(g.dtype, copy=False),)
+
+
+def softplus(a, beta: float = 1.0, threshold: float = 20.0):
+    x = _float(a._array)
+    z = x * beta
+    with np.errstate(over="ignore"):
+        soft = (np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))) / beta
+    out = np.where(z > threshold, x, soft).astype(x.dtype, copy=False)
+    return record(SoftplusBackward0, out, (a,), self=a, beta=beta, threshold=threshold)
