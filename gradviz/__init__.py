@@ -28,9 +28,14 @@ from .ops.linalg import addmm, bmm, dot, matmul, mm, mv  # noqa: F401
 from .ops.reduction import amax, amin, max, mean, min, sum  # noqa: F401
 from .ops.pointwise import (acos, asin, atan, ceil, cos, cosh, erf, exp2, expm1,  # noqa: F401
                             floor, frac, log1p, log2, log10, round, rsqrt, sgn, sign, sin, sinh,
-                            square, tan, trunc)
-from .ops.statistics import (all, any, argmax, argmin, cumsum, logsumexp, norm,  # noqa: F401
-                             prod, std, var)
+                            square, tan, trunc, clamp_min, clamp_max)
+from .ops.statistics import (all, any, argmax, argmin, cumprod, cumsum, logsumexp,  # noqa: F401
+                             norm, prod, std, std_mean, var, var_mean)
+from .ops.selection import argsort, sort, topk  # noqa: F401
+from .ops.comparison import (argwhere, bincount, count_nonzero, eq, ge, greater,  # noqa: F401
+                             greater_equal, gt, is_floating_point, isclose, isfinite, isinf,
+                             isnan, le, less, less_equal, logical_and, logical_not, logical_or,
+                             logical_xor, lt, ne, nonzero, not_equal, unique)
 from .ops.shape import (cat, clone, flatten, permute, reshape, squeeze, stack,  # noqa: F401
                         t, transpose, unsqueeze)
 from .ops.split import chunk, split, tril, triu  # noqa: F401

@@ -352,6 +352,12 @@ class BernoulliBackward0(_ZeroGradient):
     __slots__ = ()
 
 
+class BernoulliBackward2(_ZeroGradient):
+    """bernoulli_(p) overwrote every element with draws."""
+
+    __slots__ = ()
+
+
 def _std_value(std):
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")

@@ -684,6 +684,112 @@ class Tensor:
 
         return bernoulli(self, p, generator=generator)
 
+    def bernoulli_(self, p=0.5, *, generator=None):
+        """Fill with 0/1 draws, each 1 with probability ``p`` (a number or a tensor)."""
+        from .creation import BernoulliBackward2, bernoulli
+
+        probs = p if isinstance(p, Tensor) else Tensor._make(
+            np.full(self._array.shape, p, dtype=np.float64))
+        with no_grad():
+            draws = bernoulli(probs, generator=generator)._array
+        return _I.fill_values_(self, draws, BernoulliBackward2)
+
+    def clamp_min(self, min):
+        return _P.clamp_min(self, min)
+
+    def clamp_max(self, max):
+        return _P.clamp_max(self, max)
+
+    def clamp_min_(self, min):
+        return self._inplace(_P.clamp_min, min)
+
+    def clamp_max_(self, max):
+        return self._inplace(_P.clamp_max, max)
+
+    def cumprod(self, *args, **kwargs):
+        return _ST.cumprod(self, *args, **kwargs)
+
+    def sort(self, dim=-1, descending=False, stable=False):
+        return _SEL.sort(self, dim, descending, stable)
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        return _SEL.argsort(self, dim, descending, stable)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        return _SEL.topk(self, k, dim, largest, sorted)
+
+    # --- questions about values (gradviz.ops.comparison): constant results ------------------
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return _C.isclose(self, other, rtol, atol, equal_nan)
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+        return bool(_C.isclose(self, other, rtol, atol, equal_nan)._array.all())
+
+    def equal(self, other) -> bool:
+        return self._array.shape == other._array.shape and bool(
+            (self._array == other._array).all())
+
+    def logical_and(self, other):
+        return _C.logical_and(self, other)
+
+    def logical_or(self, other):
+        return _C.logical_or(self, other)
+
+    def logical_xor(self, other):
+        return _C.logical_xor(self, other)
+
+    def logical_not(self):
+        return _C.logical_not(self)
+
+    def isnan(self):
+        return _C.isnan(self)
+
+    def isinf(self):
+        return _C.isinf(self)
+
+    def isfinite(self):
+        return _C.isfinite(self)
+
+    def count_nonzero(self, dim=None):
+        return _C.count_nonzero(self, dim)
+
+    def nonzero(self, *, as_tuple=False):
+        return _C.nonzero(self, as_tuple=as_tuple)
+
+    def argwhere(self):
+        return _C.argwhere(self)
+
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
+        return _C.unique(self, sorted, return_inverse, return_counts, dim)
+
+    def bincount(self, weights=None, minlength=0):
+        return _C.bincount(self, weights, minlength)
+
+    # --- new tensors like this one (its dtype unless told otherwise) ------------------------
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        return tensor(data, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        from .creation import zeros
+
+        return zeros(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        from .creation import ones
+
+        return ones(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        from .creation import empty
+
+        return empty(*size, dtype=dtype or self.dtype, device=device, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=False):
+        from .creation import full
+
+        return full(size, fill_value, dtype=dtype or self.dtype, device=device,
+                    requires_grad=requires_grad)
+
     # --- shape ------------------------------------------------------------------------------
     def split(self, split_size, dim=0):
         from .ops.split import split
@@ -1006,7 +1112,9 @@ from .ops import activation as _A  # noqa: E402
 from .ops import elementwise as _E  # noqa: E402
 from .ops import inplace as _I  # noqa: E402
 from .ops import linalg as _L  # noqa: E402
+from .ops import comparison as _C  # noqa: E402
 from .ops import pointwise as _P  # noqa: E402
+from .ops import selection as _SEL  # noqa: E402
 from .ops import reduction as _R  # noqa: E402
 from .ops import statistics as _ST  # noqa: E402
 from .ops import shape as _S  # noqa: E402

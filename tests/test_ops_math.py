@@ -97,6 +97,16 @@ REDUCTION_FD = {
                                                    keepdim=True), "any"),
     "cumsum": (lambda x: x.cumsum(0), "any"),
     "cumsum_last": (lambda x: gv.cumsum(x, dim=-1), "any"),
+    "cumprod": (lambda x: x.cumprod(0), "any"),
+    "cumprod_last": (lambda x: gv.cumprod(x, dim=-1), "any"),
+    "sort_values": (lambda x: x.sort(dim=0).values, "distinct"),
+    "sort_descending": (lambda x: gv.sort(x, descending=True)[0], "distinct"),
+    "topk_values": (lambda x: x.topk(2, dim=-1).values, "distinct"),
+    "topk_smallest": (lambda x: gv.topk(x, 1, dim=0, largest=False)[0], "distinct"),
+    "clamp_min": (lambda x: x.clamp_min(0.1), "distinct"),
+    "clamp_max": (lambda x: gv.clamp_max(x, 0.1), "distinct"),
+    "std_mean": (lambda x: sum(gv.std_mean(x, -1)), "any"),
+    "var_mean": (lambda x: gv.var_mean(x, 0, keepdim=True)[0] * 2 + gv.var_mean(x)[1], "any"),
 }
 
 
@@ -106,6 +116,21 @@ def test_reduction_finite_differences(name, shape):
     fn, domain = REDUCTION_FD[name]
     rng = np.random.default_rng(abs(hash((name, shape))) % 2**32)
     vjp_check(fn, [_draw(rng, shape, domain)], rng)
+
+
+def test_two_input_clamps_finite_differences():
+    rng = np.random.default_rng(4)
+    a, b = _draw(rng, (3, 4), "distinct"), _draw(rng, (4,), "distinct") * 0.9 + 0.05
+    vjp_check(lambda x, y: gv.clamp_min(x, y), [a, b], rng)
+    vjp_check(lambda x, y: x.clamp_max(y), [a, b], rng)
+
+
+def test_cumprod_gradient_with_zeros_is_exact():
+    # d(cumprod)/dx by hand for x = [2, 0, 3]: outputs [2, 0, 0]; the sum's gradient is
+    # [1 + 0 + 0, 2 + 2·3, 0] = [1, 8, 0].
+    x = gv.tensor([2.0, 0.0, 3.0], dtype=gv.float64, requires_grad=True)
+    x.cumprod(0).sum().backward()
+    assert x.grad.tolist() == [1.0, 8.0, 0.0]
 
 
 def test_prod_gradient_with_zeros_is_exact():
@@ -149,6 +174,10 @@ PROGRAMS = {
                            "+ torch.sum(b, axis=1, keepdims=True) + b.logsumexp(1, keepdims=True) + b.prod(1, keepdims=True)",
     # In place: ops whose backward reads their input (sin_, log_, ...) can be chained; those
     # whose backward reads their result (exp_, sqrt_, tanh_, ...) must be the last change.
+    "cumprod_sort_topk": "out = b.cumprod(1) + torch.cumprod(b, dim=0) + b.sort(1).values + torch.sort(b, 0, True)[0] "
+                         "+ b.topk(4, dim=1).values + torch.topk(b, 3, dim=0, largest=False).values.sum(0)",
+    "clamp_min_max": "out = b.clamp_min(0.1) + torch.clamp_max(b, -0.2) + b.clamp_min(a.unsqueeze(1)) "
+                     "+ torch.clamp_max(b, p) + b.clone().clamp_min_(0.0) + b.clone().clamp_max_(0.3)",
     "inplace_math": "h = b * 1.0; h.sin_(); h.add_(2.0); h.log_(); h.mul_(3.0); h.floor_(); h.add_(b); "
                     "h.abs_(); h.add_(0.5); h.sqrt_(); "
                     "k = p * 1.0; k.log1p_(); k.erf_(); k.square_(); k.cos_(); k.round_(decimals=2); "
@@ -190,6 +219,31 @@ def test_program_parity(torch, name):
             np.testing.assert_allclose(g[3][k], t[3][k], rtol=1e-9, atol=1e-12, err_msg=k)
 
 
+def _names(fn):
+    """The grad_fn graph as node names only (no output numbers)."""
+    if fn is None:
+        return None
+    return (type(fn).__name__, tuple(_names(f) for f, _ in fn.next_functions))
+
+
+@pytest.mark.torch
+def test_std_mean_and_var_mean_parity(torch):
+    # PyTorch records one node with two outputs; gradviz one node per output with the same
+    # name, so the chains agree in names, not in output numbers.
+    src = ("s1, m1 = torch.std_mean(b, 1); v2, m2 = torch.var_mean(b, dim=0, keepdim=True, "
+           "correction=0); s3, m3 = torch.std_mean(b); "
+           "out = s1.unsqueeze(1) * m1.unsqueeze(1) + v2 + m2 + s3 * m3")
+    results = []
+    for mod in (torch, gv):
+        leaves = _leaves(mod)
+        out = run(src, mod, **leaves)["out"]
+        out.backward(mod.tensor(np.random.default_rng(1).standard_normal(tuple(out.shape))))
+        results.append((to_np(out), _names(out.grad_fn), to_np(leaves["b"].grad)))
+    np.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-10)
+    assert results[1][1] == results[0][1]
+    np.testing.assert_allclose(results[1][2], results[0][2], rtol=1e-9, atol=1e-12)
+
+
 # Values and dtypes for integer, bool, float32 and special inputs (no grad involved).
 VALUE_CASES = [
     f"torch.{fn}({arg})"
@@ -229,11 +283,51 @@ VALUE_CASES = [
     "torch.tensor(0.0).any(-1, keepdim=True)",
     "torch.tensor([1.0, 2.0, 4.0]).var(dim=0, unbiased=False)", "torch.ones(2, 2).var((0, 1))",
     "torch.ones(2, 3).var(None, correction=2)", "torch.tensor([1.0, 2.0]).std(0, correction=0)",
+    # ordering, comparisons and questions about values
+    "torch.tensor([3.0, 1.0, 2.0, 1.0]).sort()", "torch.tensor([3.0, 1.0, 2.0, 1.0]).sort(descending=True)",
+    "torch.tensor([1.0, float('nan'), 3.0, 3.0]).sort(descending=True)",
+    "torch.tensor([[3, 1], [0, 2]]).sort(dim=0)", "torch.argsort(torch.tensor([3.0, 1.0, 2.0, 1.0]))",
+    "torch.tensor([3.0, 1.0, 2.0, 1.0]).argsort(descending=True)", "torch.tensor([5, 1, 4, 2]).topk(2)",
+    "torch.topk(torch.tensor([[5.0, 1.0], [4.0, 7.0]]), 1, dim=0)", "torch.tensor(2.0).topk(1)",
+    "torch.tensor([2, 0, 3]).cumprod(0)", "torch.tensor([True, False]).cumprod(0)",
+    "torch.clamp_min(torch.tensor([1, 2]), 1.5)", "torch.tensor([1, 5]).clamp_max(3)",
+    "torch.std_mean(torch.tensor([1.0, 2.0, 4.0]))", "torch.var_mean(torch.tensor([[1.0, 2.0], [4.0, 8.0]]), 1)",
+    "torch.isclose(torch.tensor([1.0, 2.0, float('nan'), float('inf')]), torch.tensor([1.0 + 1e-9, 2.1, float('nan'), float('inf')]))",
+    "torch.isclose(torch.tensor([float('nan')]), torch.tensor([float('nan')]), equal_nan=True)",
+    "torch.isclose(torch.tensor([1, 2]), torch.tensor([1, 3]))", "torch.isclose(torch.tensor([1.0]), torch.tensor([1.1]), rtol=0.2)",
+    "torch.eq(torch.tensor([1, 2]), 2)", "torch.ne(torch.tensor([1.0, 2.0]), torch.tensor([1.0, 3.0]))",
+    "torch.gt(torch.tensor([1, 2]), 1.5)", "torch.ge(torch.tensor([[1], [2]]), torch.tensor([1, 2]))",
+    "torch.lt(torch.tensor([1.0]), torch.tensor(2.0))", "torch.le(torch.tensor([1, 2]), 1)",
+    "torch.logical_and(torch.tensor([1.0, 0.0, 2.0]), torch.tensor([True, True, False]))",
+    "torch.logical_or(torch.tensor([0, 0]), torch.tensor([0, 3]))", "torch.logical_xor(torch.tensor([True]), torch.tensor([True]))",
+    "torch.logical_not(torch.tensor([1.0, 0.0]))", "torch.tensor([0, 5]).logical_not()",
+    "torch.isnan(torch.tensor([1.0, float('nan')]))", "torch.isinf(torch.tensor([1.0, -float('inf')]))",
+    "torch.isfinite(torch.tensor([1.0, float('nan'), float('inf')]))", "torch.isnan(torch.tensor([1]))",
+    "torch.count_nonzero(torch.tensor([[1, 0], [0, 1]]), dim=0)", "torch.count_nonzero(torch.tensor([0.0, 2.0]))",
+    "torch.nonzero(torch.tensor([[1, 0], [0, 1]]))", "torch.nonzero(torch.tensor(3.0))",
+    "torch.argwhere(torch.tensor([0.0, 1.0, 2.0]))", "torch.tensor([0, 1, 2]).nonzero()",
+    "torch.unique(torch.tensor([3, 1, 3, 2]))", "torch.unique(torch.tensor([[1, 2], [1, 2]]), dim=0)",
+    "torch.tensor([3.0, 1.0, 3.0]).unique()",
+    "torch.bincount(torch.tensor([0, 2, 2]))", "torch.bincount(torch.tensor([0, 2, 2]), minlength=5)",
+    "torch.bincount(torch.tensor([0, 2, 2]), weights=torch.tensor([1.0, 2.0, 3.0]))",
+    "torch.bincount(torch.tensor([0, 2, 2]), weights=torch.tensor([1, 2, 3]))",
+    "torch.tensor([1.0, 2.0]).new_zeros(2, 3)", "torch.tensor([1.0, 2.0]).new_ones((2,))",
+    "torch.tensor([1.0, 2.0], dtype=torch.float64).new_tensor([1, 2])", "torch.tensor([1, 2]).new_tensor([1.5])",
+    "torch.tensor([1.0, 2.0]).new_full((2,), 3)", "torch.tensor([1.0]).new_zeros(2, dtype=torch.int64)",
+    "torch.tensor([1.0, 2.0]).new_empty(2).shape",
+    "torch.is_floating_point(torch.tensor([1.0]))", "torch.tensor([1.0, 2.0]).allclose(torch.tensor([1.0, 2.0 + 1e-7]))",
+    "torch.tensor([1, 2]).equal(torch.tensor([1, 2]))",
 ]
 
 
 def _comparable(v):
-    return (to_np(v), norm(str(v.dtype)), tuple(v.shape)) if hasattr(v, "dtype") else v
+    if isinstance(v, tuple):  # (values, indices) and the like
+        parts = [_comparable(x) for x in v]
+        return (np.concatenate([p[0].astype(np.float64).ravel() for p in parts]),
+                "|".join(p[1] for p in parts), tuple(p[2] for p in parts))
+    if hasattr(v, "dtype"):
+        return to_np(v), norm(str(v.dtype)), tuple(v.shape)
+    return np.asarray(v), type(v).__name__, ()
 
 
 @pytest.mark.torch
@@ -296,6 +390,19 @@ ERROR_CASES = {
     "argmax_bool": "torch.tensor([False, True]).argmax()",
     "argmin_dim_tuple": "torch.ones(2, 3).argmin((0,))",
     "all_dim_out_of_range": "torch.ones(2).all(2)",
+    "cumprod_no_dim": "torch.ones(2).cumprod()",
+    "topk_too_many": "torch.ones(3).topk(4)",
+    "topk_negative": "torch.ones(3).topk(-1)",
+    "sort_dim_out_of_range": "torch.ones(3).sort(1)",
+    "isclose_dtypes": "torch.isclose(torch.tensor([1, 2]), torch.tensor([1.0, 3.0]))",
+    "isclose_float_double": "torch.isclose(torch.tensor([1.0]), torch.tensor([1.0], dtype=torch.float64))",
+    "bincount_negative": "torch.bincount(torch.tensor([-1]))",
+    "bincount_2d": "torch.bincount(torch.tensor([[1]]))",
+    "bincount_float": "torch.bincount(torch.tensor([1.0]))",
+    "logical_and_number": "torch.logical_and(torch.tensor([1.0, 0.0]), 1)",
+    "eq_broadcast": "torch.eq(torch.tensor([1, 2]), torch.tensor([1, 2, 3]))",
+    "clamp_min_broadcast": "torch.clamp_min(torch.ones(2), torch.ones(3))",
+    "std_mean_int": "torch.std_mean(torch.tensor([1, 2]))",
 }
 
 
@@ -347,7 +454,9 @@ def test_math_names_are_exported_as_pytorch_has_them():
     for name in ["sin", "cos", "tan", "sinh", "cosh", "log10", "log2", "log1p", "expm1", "rsqrt",
                  "reciprocal", "square", "sign", "floor", "ceil", "round", "trunc", "erf",
                  "maximum", "minimum", "norm", "var", "std", "prod", "logsumexp", "argmax",
-                 "argmin", "all", "any", "cumsum"]:
+                 "argmin", "all", "any", "cumsum", "cumprod", "sort", "argsort", "topk",
+                 "clamp_min", "clamp_max", "isclose", "logical_and", "logical_not", "isnan",
+                 "nonzero", "unique", "bincount", "count_nonzero"]:
         assert callable(getattr(gv, name)), name
         assert callable(getattr(gv.Tensor, name)), name
     assert math.isclose(gv.tensor(0.5).erf().item(), math.erf(0.5), rel_tol=1e-6)

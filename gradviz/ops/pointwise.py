@@ -386,3 +386,65 @@ def frac(a):
 
         raise NotImplementedError(f"\"frac_cpu\" not implemented for '{scalar_type_name(arr.dtype)}'")
     return record(FracBackward0, np.asarray(arr - np.trunc(arr)), (a,))
+
+
+# --- clamp_min / clamp_max ---------------------------------------------------------------------
+class ClampMinBackward0(Node):
+    __slots__ = ()
+    rule = "d max(a, lo)/da = 1 where a ≥ lo, else 0"
+
+    def backward(self, g):
+        return (np.where(self.saved("self") >= self.saved("min"), g, 0).astype(g.dtype),)
+
+
+class ClampMaxBackward0(Node):
+    __slots__ = ()
+    rule = "d min(a, hi)/da = 1 where a ≤ hi, else 0"
+
+    def backward(self, g):
+        return (np.where(self.saved("self") <= self.saved("max"), g, 0).astype(g.dtype),)
+
+
+class ClampMinBackward1(Node):
+    __slots__ = ()
+    rule = "the gradient goes to a where a ≥ lo, to lo elsewhere"
+
+    def backward(self, g):
+        a, lo = self.saved("self"), self.saved("min")
+        zero = np.zeros((), dtype=g.dtype)
+        return np.where(a >= lo, g, zero), np.where(a < lo, g, zero)
+
+
+class ClampMaxBackward1(Node):
+    __slots__ = ()
+    rule = "the gradient goes to a where a ≤ hi, to hi elsewhere"
+
+    def backward(self, g):
+        a, hi = self.saved("self"), self.saved("max")
+        zero = np.zeros((), dtype=g.dtype)
+        return np.where(a <= hi, g, zero), np.where(a > hi, g, zero)
+
+
+def _clamp_one_side(name, fn, scalar_cls, tensor_cls, key, a, bound):
+    from ..tensor import Tensor
+    from .base import binary_operands, check_broadcast
+
+    tensor_argument(a, name)
+    ta, tb, aa, ba = binary_operands(a, bound)
+    check_broadcast(aa, ba)
+    out = np.asarray(fn(aa, ba))
+    if isinstance(bound, Tensor):
+        return record(tensor_cls, out, (ta, tb), self=ta, **{key: tb})
+    return record(scalar_cls, out, (a,), self=a, **{key: bound})
+
+
+def clamp_min(input, min):
+    """``max(input, min)`` elementwise (PyTorch's ClampMinBackward0/1)."""
+    return _clamp_one_side("clamp_min", np.maximum, ClampMinBackward0, ClampMinBackward1,
+                           "min", input, min)
+
+
+def clamp_max(input, max):
+    """``min(input, max)`` elementwise (PyTorch's ClampMaxBackward0/1)."""
+    return _clamp_one_side("clamp_max", np.minimum, ClampMaxBackward0, ClampMaxBackward1,
+                           "max", input, max)

@@ -211,7 +211,8 @@ def _variance(name, input, dim, correction, keepdim):
     tensor_argument(input, name)
     arr = input._array
     if arr.dtype.kind not in "fc":
-        raise RuntimeError("std and var only support floating point and complex dtypes")
+        what = "std and var" if name in ("std", "var") else name
+        raise RuntimeError(f"{what} only support floating point and complex dtypes")
     dims = _reduced_dims(dim, arr.ndim)
     n = _count(arr.shape, dims)
     dof = builtins.max(n - correction, 0)
@@ -389,6 +390,96 @@ def cumsum(input, dim=_REQUIRED, *, dtype=None):
     d = normalize_dim(dim, arr.ndim)
     out = arr.copy() if arr.ndim == 0 else np.cumsum(arr, axis=d)
     return record(CumsumBackward0, out, (input,), dim=d)
+
+
+# --- cumulative product ------------------------------------------------------------------------
+class CumprodBackward0(Node):
+    __slots__ = ()
+    rule = "d(cumprod a)ₖ/daᵢ = Π of a₀..aₖ without aᵢ, for k ≥ i"
+
+    def backward(self, g):
+        a, dim = self.saved("self").astype(g.dtype, copy=False), self.saved("dim")
+        if a.ndim == 0:
+            return (g,)
+        # grad_i = Π(a before i) · (g_i + Σ_{k>i} g_k · Π(a_{i+1..k})): exact with zeros.
+        x, gg = np.moveaxis(a, dim, -1), np.moveaxis(g, dim, -1)
+        n = x.shape[-1]
+        out = np.empty_like(gg)
+        before = np.cumprod(np.concatenate([np.ones_like(x[..., :1]), x[..., :-1]], axis=-1),
+                            axis=-1)
+        for i in range(n):
+            after = np.cumprod(x[..., i + 1:], axis=-1)
+            out[..., i] = before[..., i] * (gg[..., i] + np.sum(gg[..., i + 1:] * after, axis=-1))
+        return (np.moveaxis(out, -1, dim),)
+
+
+@numpy_names
+def cumprod(input, dim=_REQUIRED, *, dtype=None):
+    """Running products along ``dim``."""
+    tensor_argument(input, "cumprod")
+    if dim is _REQUIRED:
+        raise _missing_dim("cumprod")
+    arr = _reduction_dtype(input._array, dtype)
+    d = normalize_dim(dim, arr.ndim)
+    out = arr.copy() if arr.ndim == 0 else np.cumprod(arr, axis=d)
+    return record(CumprodBackward0, out, (input,), self=input, dim=d)
+
+
+# --- std_mean / var_mean -------------------------------------------------------------------------
+def _mean_backward(node, g):
+    shape, dims, keepdim = node.saved("self_sizes"), node.saved("dim"), node.saved("keepdim")
+    g = _unsqueeze(g, dims, keepdim)
+    return (np.broadcast_to(g / builtins.max(_count(shape, dims), 1), shape),)
+
+
+class StdMeanBackward0(StdBackward0):
+    """std_mean: PyTorch records one node with two outputs; gradviz records one node per
+    output, both named StdMeanBackward0 (``output`` says which)."""
+
+    __slots__ = ()
+    rule = "std: (a - mean a)/((N - correction)·std a); mean: 1/N along the reduced dims"
+
+    def backward(self, g):
+        if self.saved("output") == "mean":
+            return _mean_backward(self, g)
+        return StdBackward0.backward(self, g)
+
+
+class VarMeanBackward0(VarBackward0):
+    """var_mean, one node per output (see StdMeanBackward0)."""
+
+    __slots__ = ()
+    rule = "var: 2(a - mean a)/(N - correction); mean: 1/N along the reduced dims"
+
+    def backward(self, g):
+        if self.saved("output") == "mean":
+            return _mean_backward(self, g)
+        return VarBackward0.backward(self, g)
+
+
+def _with_mean(name, cls, input, dim, unbiased, keepdim, correction):
+    dim, correction, keepdim = _var_arguments(name, dim, unbiased, keepdim, correction)
+    v, dims, dof = _variance(name, input, dim, correction, keepdim)
+    spread = np.sqrt(v) if cls is StdMeanBackward0 else v
+    first = record(cls, spread, (input,), output="spread", self=input, result=OUTPUT, dim=dims,
+                   keepdim=keepdim, correction=correction, dof=dof)
+    arr = input._array
+    mean = np.asarray(arr.mean(axis=dims, keepdims=keepdim)).astype(arr.dtype)
+    second = record(cls, mean, (input,), output="mean", self_sizes=arr.shape, dim=dims,
+                    keepdim=keepdim)
+    return first, second
+
+
+@numpy_names
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """``(std, mean)`` over ``dim`` in one call."""
+    return _with_mean("std_mean", StdMeanBackward0, input, dim, unbiased, keepdim, correction)
+
+
+@numpy_names
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """``(var, mean)`` over ``dim`` in one call."""
+    return _with_mean("var_mean", VarMeanBackward0, input, dim, unbiased, keepdim, correction)
 
 
 # --- argmax / argmin ---------------------------------------------------------------------------
