@@ -43,7 +43,8 @@ UNARY = ["tanh", "sigmoid", "exp_small", "neg", "relu", "abs", "square", "sqrt1"
          "sin", "cos", "tan_small", "sinh_cosh", "atan", "erf", "log1p_abs", "expm1_small",
          "log10_log2", "rsqrt1", "square_fn", "sign_mul", "floor_mix", "round_mix",
          "clone_inplace_math", "norm_keep", "norm_p1_keep", "var_keep", "std_keep",
-         "logsumexp_keep", "prod_keep", "cumsum", "norm_all",
+         "logsumexp_keep", "prod_keep", "cumsum", "norm_all", "cumprod_small", "sort_values",
+         "clamp_min_max", "std_mean_keep",
          # indexing, and writes into a tensor of the graph (CopySlices, IndexPutBackward0)
          "index_reverse", "masked_fill", "setitem_select", "view_inplace", "mask_assign",
          "select_iadd"]
@@ -51,11 +52,11 @@ BINARY = ["add", "sub", "mul", "div_safe", "where", "add_alpha", "maximum", "min
 
 # Unary ops that reduce one dim (kept as size 1), and so draw that dim as ``extra``.
 DIM_KEEP = ("sum_keep", "mean_keep", "amax_keep", "norm_keep", "norm_p1_keep", "var_keep",
-            "std_keep", "logsumexp_keep", "prod_keep")
+            "std_keep", "logsumexp_keep", "prod_keep", "std_mean_keep")
 # Indexing ops that need at least one dim.
 INDEXING = ("index_reverse", "setitem_select", "view_inplace", "mask_assign", "select_iadd")
 # Unary ops that draw a dim but keep the shape.
-DIM_SAME = ("softmax", "log_softmax", "cumsum")
+DIM_SAME = ("softmax", "log_softmax", "cumsum", "cumprod_small", "sort_values")
 
 
 def make_program(seed: int):
@@ -227,6 +228,19 @@ def apply_unary(mod, op, x, extra):
         return x.cumsum(extra)
     if op == "norm_all":
         return mod.norm(x)
+    if op == "cumprod_small":
+        return (x.tanh() * 0.5 + 1.0).cumprod(extra)
+    if op == "sort_values":
+        # A tiny ramp along the dim keeps equal values (relu's zeros) apart, so the order, and
+        # where each gradient goes back to, is the same in both libraries.
+        ramp = mod.linspace(0.0, 1e-3, x.shape[extra], dtype=f64).reshape(
+            [-1 if d == extra % x.dim() else 1 for d in range(x.dim())])
+        return mod.sort(x + ramp, dim=extra, descending=bool(x.dim() % 2)).values
+    if op == "clamp_min_max":
+        return x.clamp_min(-0.3) + mod.clamp_max(x, 0.4)
+    if op == "std_mean_keep":
+        s, m = mod.std_mean(x * x + 0.1, dim=extra, keepdim=True, correction=0)
+        return s * m
     if op == "index_reverse":
         return x[..., list(range(x.shape[-1]))[::-1]] * 1.5
     if op == "masked_fill":
