@@ -289,6 +289,16 @@ BOX_ON_SCREEN = """
   const xr = plot.model.x_range, yr = plot.model.y_range;
   const xs = boxes.data.x, ys = boxes.data.y;
   const rect = plot.el.getBoundingClientRect();
+  const inView = (i) => xs[i] >= xr.start && xs[i] <= xr.end && ys[i] >= yr.start && ys[i] <= yr.end;
+  if (![...xs.keys()].some(inView)) {
+    // No closed box in view: centre the view on the one nearest the root's end.
+    let k = 0;
+    for (let i = 0; i < xs.length; i++) if (xs[i] > xs[k]) k = i;
+    const w = xr.end - xr.start, h = yr.end - yr.start;
+    xr.setv({start: xs[k] - w / 2, end: xs[k] + w / 2});
+    yr.setv({start: ys[k] - h / 2, end: ys[k] + h / 2});
+    return {moved: true};
+  }
   for (let i = 0; i < xs.length; i++) {
     if (xs[i] < xr.start || xs[i] > xr.end || ys[i] < yr.start || ys[i] > yr.end) continue;
     const sx = plot.frame.x_scale.compute(xs[i]), sy = plot.frame.y_scale.compute(ys[i]);
@@ -320,7 +330,11 @@ def open_box_time(page):
     """Milliseconds from a real mouse click on a closed box to the opened box painted; the box is
     closed again (untimed) afterwards. None when no closed box is in view."""
     spot = page.evaluate(BOX_ON_SCREEN)
-    if spot is None:
+    if spot is not None and spot.get("moved"):
+        page.wait_for_function(IDLE, polling="raf")
+        page.evaluate(TWO_FRAMES)
+        spot = page.evaluate(BOX_ON_SCREEN)
+    if spot is None or spot.get("moved"):
         return None
     page.evaluate(WATCH_OPEN)
     page.mouse.click(spot["x"], spot["y"])

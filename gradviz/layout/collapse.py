@@ -38,6 +38,11 @@ class ScopeInfo:
     n_param_values: int = 0  # and how many numbers they hold
     inputs: list = field(default_factory=list)  # tensor ids outside feeding in, in order
     outputs: list = field(default_factory=list)  # tensor ids inside used outside (or roots)
+    in_edges: list = field(default_factory=list, repr=False)  # fine edges entering
+    out_edges: list = field(default_factory=list, repr=False)  # leaving ((root, None): a root)
+    first: int = -1  # index of its first node in the graph's node order
+    _in_seen: set = field(default_factory=set, repr=False)
+    _out_seen: set = field(default_factory=set, repr=False)
 
     @property
     def name(self) -> str:
@@ -59,6 +64,7 @@ class ScopeTree:
     by_box: dict
     top_members: list
     top_children: list
+    lca_edges: dict = field(default_factory=dict, repr=False)  # scope -> edges meeting in it
 
     @property
     def max_depth(self) -> int:
@@ -84,59 +90,75 @@ class ScopeTree:
 
 
 def scope_tree(G) -> ScopeTree:
-    """The scope tree of an exported graph (nodes without a ``scope`` count as top level)."""
+    """The scope tree of an exported graph (nodes without a ``scope`` count as top level).
+
+    Also keeps, per scope, the fine edges crossing its boundary (``in_edges``/``out_edges``),
+    its first node's index (``first``), and per scope the edges whose ends meet first in it
+    (``tree.lca_edges``): what a layout of one level needs, found in one pass."""
     node = G._node
     node_scope = {n: tuple(d.get("scope") or ()) for n, d in node.items()}
     order = list(G.graph.get("scopes") or {})
     classes = dict(G.graph.get("scopes") or {})
     known = set(order)
-    for s in dict.fromkeys(node_scope.values()):  # scopes the graph did not list
+    distinct = list(dict.fromkeys(node_scope.values()))
+    for s in distinct:  # scopes the graph did not list
         for k in range(1, len(s) + 1):
             if s[:k] not in known:
                 known.add(s[:k])
                 order.append(s[:k])
     scopes = {p: ScopeInfo(p, f"s{i}", classes.get(p)) for i, p in enumerate(order)}
+    # Per distinct scope tuple, the infos of its prefixes (outermost first): no tuple slicing in
+    # the loops over every node and edge below.
+    chain = {s: [scopes[s[:k]] for k in range(1, len(s) + 1)] for s in distinct}
     top_children = []
     for p in order:
         (scopes[p[:-1]].children if len(p) > 1 else top_children).append(p)
     top_members = []
-    for n, s in node_scope.items():
+    for i, (n, s) in enumerate(node_scope.items()):
         d = node[n]
         (scopes[s].members if s else top_members).append(n)
-        is_param = d.get("kind") == "tensor" and d.get("role") == "leaf" and d.get("requires_grad")
+        infos = chain[s]
+        if not infos:
+            continue
+        is_function = d.get("kind") == "function"
+        is_param = not is_function and d.get("role") == "leaf" and d.get("requires_grad")
         size = _numel(d.get("shape")) if is_param else 0
-        for k in range(1, len(s) + 1):
-            info = scopes[s[:k]]
+        for info in infos:
             info.n_nodes += 1
-            if d.get("kind") == "function":
+            if info.first < 0:
+                info.first = i
+            if is_function:
                 info.n_functions += 1
-            if is_param:
+            elif is_param:
                 info.n_params += 1
                 info.n_param_values += size
-    roots = set(G.graph.get("roots") or ())
-    seen_in: set = set()
-    seen_out: set = set()
+    lca_edges: dict = {}
     for u, v in G.edges():
         su, sv = node_scope[u], node_scope[v]
+        c = len(su) if su == sv else _common(su, sv)
+        lca_edges.setdefault(su[:c], []).append((u, v))
         if su == sv:
             continue
-        c = _common(su, sv)
-        for k in range(c + 1, len(sv) + 1):
-            if (sv[:k], u) not in seen_in:
-                seen_in.add((sv[:k], u))
-                scopes[sv[:k]].inputs.append(u)
-        for k in range(c + 1, len(su) + 1):
-            if (su[:k], u) not in seen_out:
-                seen_out.add((su[:k], u))
-                scopes[su[:k]].outputs.append(u)
-    for r in roots:
-        s = node_scope.get(r, ())
-        for k in range(1, len(s) + 1):
-            if (s[:k], r) not in seen_out:
-                seen_out.add((s[:k], r))
-                scopes[s[:k]].outputs.append(r)
-    return ScopeTree(scopes, node_scope, {i.box: p for p, i in scopes.items()},
+        for info in chain[sv][c:]:
+            if u not in info._in_seen:
+                info._in_seen.add(u)
+                info.inputs.append(u)
+            info.in_edges.append((u, v))
+        for info in chain[su][c:]:
+            if u not in info._out_seen:
+                info._out_seen.add(u)
+                info.outputs.append(u)
+            info.out_edges.append((u, v))
+    for r in G.graph.get("roots") or ():
+        for info in chain.get(node_scope.get(r, ()), ()):
+            if r not in info._out_seen:
+                info._out_seen.add(r)
+                info.outputs.append(r)
+            info.out_edges.append((r, None))
+    tree = ScopeTree(scopes, node_scope, {i.box: p for p, i in scopes.items()},
                      top_members, top_children)
+    tree.lca_edges = lca_edges
+    return tree
 
 
 def _numel(shape) -> int:

@@ -67,7 +67,8 @@ class ScopedLayout:
         self.node_size = node_size
         self.kwargs = dict(node_sep=18.0, rank_sep=34.0, edge_sep=8.0)
         self.kwargs.update(layout_kwargs or {})
-        self._levels = self._build_levels()
+        self._levels: dict = {}  # path -> (level graph, in-ports, out-ports), built when needed
+        self._node_index = {n: i for i, n in enumerate(G.nodes)}
         self._cache: dict = {}  # (path, open scopes inside it) -> (Layout, size)
         self._sizes: dict = {}
         self._box_size: dict = {}
@@ -79,49 +80,45 @@ class ScopedLayout:
         s = self.tree.node_scope[nid]
         return nid if len(s) == len(path) else self.tree.scopes[s[: len(path) + 1]].box
 
-    def _build_levels(self) -> dict:
-        """path -> (level graph, in-ports, out-ports); () is the whole graph's top level."""
+    def _level_graph(self, path: tuple):
+        """(level graph, in-ports, out-ports) of scope ``path`` (``()``: the top level), built
+        the first time the level is laid out: items are its nodes and child scopes in the
+        order of their first node, edges the fine edges meeting in it and crossing its frame."""
+        hit = self._levels.get(path)
+        if hit is not None:
+            return hit
         tree = self.tree
-        levels = {(): nx.DiGraph()}
-        for p in tree.scopes:
-            levels[p] = nx.DiGraph()
-        ins = {p: [] for p in levels}
-        outs = {p: [] for p in levels}
-        for p, info in tree.scopes.items():
-            g = levels[p]
-            for u in info.inputs:
-                g.add_node("in:" + u)
-                ins[p].append("in:" + u)
-        items_in_order = {p: [] for p in levels}
-        for n in self.G.nodes:
-            s = tree.node_scope[n]
-            for k in range(0, len(s) + 1):
-                items_in_order[s[:k]].append(self._item(s[:k], n))
-        for p, items in items_in_order.items():
-            g = levels[p]
-            for it in items:
-                if it not in g:
-                    g.add_node(it)
-        for p, info in tree.scopes.items():
-            for u in info.outputs:
-                levels[p].add_node("out:" + u)
-                outs[p].append("out:" + u)
-        for u, v in self.G.edges():
-            su, sv = tree.node_scope[u], tree.node_scope[v]
-            c = _common(su, sv)
-            lca = su[:c]
-            a, b = self._item(lca, u), self._item(lca, v)
+        g = nx.DiGraph()
+        if path:
+            info = tree.scopes[path]
+            members, children = info.members, info.children
+            ins = ["in:" + u for u in info.inputs]
+            outs = ["out:" + u for u in info.outputs]
+        else:
+            info = None
+            members, children = tree.top_members, tree.top_children
+            ins, outs = [], []
+        for p in ins:
+            g.add_node(p)
+        index = self._node_index
+        items = [(index[n], n) for n in members]
+        items += [(tree.scopes[c].first, tree.scopes[c].box) for c in children]
+        for _, it in sorted(items):
+            g.add_node(it)
+        for p in outs:
+            g.add_node(p)
+        for u, v in tree.lca_edges.get(path, ()):
+            a, b = self._item(path, u), self._item(path, v)
             if a != b:
-                levels[lca].add_edge(a, b)
-            for k in range(c + 1, len(sv) + 1):
-                levels[sv[:k]].add_edge("in:" + u, self._item(sv[:k], v))
-            for k in range(c + 1, len(su) + 1):
-                levels[su[:k]].add_edge(self._item(su[:k], u), "out:" + u)
-        for r in self.G.graph.get("roots") or ():
-            s = tree.node_scope.get(r, ())
-            for k in range(1, len(s) + 1):
-                levels[s[:k]].add_edge(self._item(s[:k], r), "out:" + r)
-        return {p: (levels[p], ins[p], outs[p]) for p in levels}
+                g.add_edge(a, b)
+        if info is not None:
+            for u, v in info.in_edges:
+                g.add_edge("in:" + u, self._item(path, v))
+            for u, v in info.out_edges:
+                g.add_edge(self._item(path, u), "out:" + u)
+        hit = (g, ins, outs)
+        self._levels[path] = hit
+        return hit
 
     # --- sizes and level layouts ------------------------------------------------------------
     def _closed_size(self, path) -> tuple:
@@ -152,7 +149,7 @@ class ScopedLayout:
         hit = self._cache.get(key)
         if hit is not None:
             return hit
-        g, ins, outs = self._levels[path]
+        g, ins, outs = self._level_graph(path)
         sizes = {it: self._size_of(it, path, open_set) for it in g.nodes}
         # Most levels are a handful of items (a Linear: its ports, an op, a weight): a few
         # sweeps and rounds settle them, and there are hundreds of them in a big model.
