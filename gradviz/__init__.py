@@ -28,7 +28,10 @@ from .ops.linalg import addmm, bmm, dot, matmul, mm, mv  # noqa: F401
 from .ops.reduction import amax, amin, max, mean, min, sum  # noqa: F401
 from .ops.pointwise import (acos, asin, atan, ceil, cos, cosh, erf, exp2, expm1,  # noqa: F401
                             floor, frac, log1p, log2, log10, round, rsqrt, sgn, sign, sin, sinh,
-                            square, tan, trunc, clamp_min, clamp_max)
+                            square, tan, trunc, clamp_min, clamp_max, lerp, nan_to_num)
+from .legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor,  # noqa: F401
+                     HalfTensor, IntTensor, LongTensor, ShortTensor)
+from .typeinfo import finfo, iinfo  # noqa: F401
 from .ops.statistics import (all, any, argmax, argmin, cumprod, cumsum, logsumexp,  # noqa: F401
                              norm, prod, std, std_mean, var, var_mean)
 from .ops.selection import argsort, sort, topk  # noqa: F401
@@ -39,6 +42,7 @@ from .ops.comparison import (argwhere, bincount, count_nonzero, eq, ge, greater,
 from .ops.shape import (cat, clone, flatten, permute, reshape, squeeze, stack,  # noqa: F401
                         t, transpose, unsqueeze)
 from .ops.split import chunk, split, tril, triu  # noqa: F401
+from .serialization import load, save  # noqa: F401
 from .random import (Generator, get_rng_state, initial_seed, manual_seed, seed,  # noqa: F401
                      set_rng_state)
 from .tensor import Size, Tensor, tensor  # noqa: F401
@@ -52,6 +56,10 @@ concat = concatenate = cat
 divide, multiply, subtract, negative = div, mul, sub, neg
 arcsin, arccos, arctan = asin, acos, atan
 fix = trunc
+# (``float`` is gradviz.float32 here, so the numbers come from math.)
+from math import e, inf, nan, pi  # noqa: E402,F401
+
+newaxis = None
 
 
 def to_networkx(roots, names=None, **kwargs):

@@ -575,3 +575,32 @@ def test_replay_runs_the_new_ops_again(src):
     exec(src, ns2)
     np.testing.assert_allclose(replayed.detach().numpy(), ns2["out"].detach().numpy(), rtol=1e-12)
     assert not np.allclose(replayed.detach().numpy(), ns1["out"].detach().numpy())
+
+
+def test_save_and_load_round_trip(tmp_path):
+    """state_dicts, optimizer state and whole models survive save/load; weights-only loading
+    refuses arbitrary classes."""
+    model = gradviz.nn.Sequential(gradviz.nn.Linear(3, 2), gradviz.nn.BatchNorm1d(2))
+    opt = gradviz.optim.Adam(model.parameters(), lr=0.1)
+    x = gradviz.tensor(np.arange(12, dtype=np.float32).reshape(4, 3))
+    model(x).sum().backward()
+    opt.step()
+    gradviz.save(model.state_dict(), tmp_path / "model.pth")
+    gradviz.save(opt.state_dict(), tmp_path / "opt.pth")
+    fresh = gradviz.nn.Sequential(gradviz.nn.Linear(3, 2), gradviz.nn.BatchNorm1d(2))
+    assert repr(fresh.load_state_dict(gradviz.load(tmp_path / "model.pth", weights_only=True))) \
+        == "<All keys matched successfully>"
+    for (k, a), (_, b) in zip(model.state_dict().items(), fresh.state_dict().items()):
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=k)
+    opt2 = gradviz.optim.Adam(fresh.parameters(), lr=0.1)
+    opt2.load_state_dict(gradviz.load(tmp_path / "opt.pth"))
+    np.testing.assert_array_equal(opt2.state_dict()["state"][0]["exp_avg"].numpy(),
+                                  opt.state_dict()["state"][0]["exp_avg"].numpy())
+    gradviz.save(model, tmp_path / "whole.pth")
+    with pytest.raises(Exception, match="Weights only load failed"):
+        gradviz.load(tmp_path / "whole.pth")
+    whole = gradviz.load(tmp_path / "whole.pth", weights_only=False)
+    assert repr(whole) == repr(model)
+    assert isinstance(whole[0].weight, gradviz.nn.Parameter)
+    assert [n for n, _ in whole.named_parameters()] == [n for n, _ in model.named_parameters()]
+    np.testing.assert_array_equal(whole(x).detach().numpy(), model(x).detach().numpy())

@@ -35,8 +35,15 @@ class Parameter(Tensor):
     def __init__(self, data=None, requires_grad=True):
         pass
 
+    def __reduce_ex__(self, protocol):
+        return (_rebuild_parameter, (self._array.copy(), self._requires_grad))
+
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
+
+
+def _rebuild_parameter(arr, requires_grad):
+    return Parameter(arr, requires_grad)
 
 
 def _default_float():

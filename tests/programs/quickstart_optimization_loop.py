@@ -4,21 +4,26 @@ Source: PyTorch tutorials, "Optimizing Model Parameters"
 (https://pytorch.org/tutorials/beginner/basics/optimization_tutorial.html) with the network of
 "Build the Neural Network" (https://pytorch.org/tutorials/beginner/basics/buildmodel_tutorial.html).
 Adapted: FashionMNIST and the DataLoader replaced by 64 random 4x4 "images" with 3 classes
-(numpy.random.default_rng(0)), in batches of 16 by slicing; layers 16-32-32-3; initial weights
-copied from numpy; 3 epochs; the test loop evaluates on the training set.
+(numpy.random.default_rng(0)) in a TensorDataset, batches of 16 without shuffling; layers
+16-32-32-3; initial weights copied from numpy; 3 epochs; the test loop evaluates on the training
+set. The quickstart's "Saving and Loading Models" step (torch.save / torch.load of the
+state_dict into a new model) runs at the end.
 """
 import numpy as np
 import torch
 from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
 
 rng = np.random.default_rng(0)
 X = torch.tensor(rng.normal(size=(64, 4, 4)).astype(np.float32))
 y = torch.tensor(rng.integers(0, 3, size=64))
+train_dataloader = DataLoader(TensorDataset(X, y), batch_size=16)
 
 
 class NeuralNetwork(nn.Module):
     def __init__(self):
         super().__init__()
+        self.flatten = nn.Flatten()
         self.linear_relu_stack = nn.Sequential(
             nn.Linear(16, 32),
             nn.ReLU(),
@@ -28,7 +33,7 @@ class NeuralNetwork(nn.Module):
         )
 
     def forward(self, x):
-        x = x.reshape(x.shape[0], -1)
+        x = self.flatten(x)
         logits = self.linear_relu_stack(x)
         return logits
 
@@ -45,10 +50,10 @@ loss_fn = nn.CrossEntropyLoss()
 optimizer = torch.optim.SGD(model.parameters(), lr=learning_rate)
 
 
-def train_loop(model, loss_fn, optimizer):
+def train_loop(dataloader, model, loss_fn, optimizer):
+    model.train()
     losses = []
-    for start in range(0, len(X), batch_size):
-        xb, yb = X[start:start + batch_size], y[start:start + batch_size]
+    for batch, (xb, yb) in enumerate(dataloader):
         pred = model(xb)
         loss = loss_fn(pred, yb)
         loss.backward()
@@ -59,6 +64,7 @@ def train_loop(model, loss_fn, optimizer):
 
 
 def test_loop(model, loss_fn):
+    model.eval()
     with torch.no_grad():
         pred = model(X)
         test_loss = loss_fn(pred, y).item()
@@ -68,8 +74,15 @@ def test_loop(model, loss_fn):
 
 history = []
 for t in range(epochs):
-    history += train_loop(model, loss_fn, optimizer)
+    history += train_loop(train_dataloader, model, loss_fn, optimizer)
 test_loss, accuracy = test_loop(model, loss_fn)
+
+torch.save(model.state_dict(), "model.pth")
+model2 = NeuralNetwork()
+model2.load_state_dict(torch.load("model.pth", weights_only=True))
+model2.eval()
+with torch.no_grad():
+    reloaded_logits = model2(X[:5])
 
 RESULTS = {
     "train_losses": history,
@@ -77,4 +90,6 @@ RESULTS = {
     "accuracy": accuracy,
     "first_weight": model.linear_relu_stack[0].weight,
     "last_bias": model.linear_relu_stack[4].bias,
+    "reloaded_logits": reloaded_logits,
+    "model_repr": repr(model),
 }
