@@ -327,3 +327,24 @@ def test_grad_fn_name_parity(torch):
     G = gradviz.to_networkx(x.sum(), names={})
     labels = {d["label"] for _, d in G.nodes(data=True) if d["kind"] == "function"}
     assert "CopySlices" in labels
+
+
+def test_explorer_draws_and_steps_a_graph_with_assignments():
+    pytest.importorskip("panel")
+    from gradviz.viz.explorer import Explorer
+
+    a = gradviz.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    v = gradviz.tensor([5.0, 6.0], requires_grad=True)
+    h = a * 2
+    h[1:] = v * 3
+    h[h > 10] = 0.0
+    loss = h.exp().sum()
+    ex = Explorer(loss, names={"a": a, "v": v, "h": h, "loss": loss})
+    assert "cannot be edited" in ex.editors_column.objects[0].object
+    labels = {d["label"] for _, d in ex.G.nodes(data=True) if d["kind"] == "function"}
+    assert {"CopySlices", "IndexPutBackward0"} <= labels
+    while ex.step():
+        pass
+    # By hand: h = [2, 15, 18] -> [2, 0, 0]; only h[0] = 2·a[0] reaches the loss.
+    np.testing.assert_allclose(a.grad.numpy(), [2 * np.exp(2.0), 0.0, 0.0])
+    np.testing.assert_allclose(v.grad.numpy(), [0.0, 0.0])

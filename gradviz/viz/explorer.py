@@ -216,7 +216,16 @@ class Explorer(pn.viewable.Viewer):
             return
         ids = self.G.graph["ids"]
         widgets = []
-        for t in gv_graph.sources(self.root):
+        try:
+            inputs = gv_graph.sources(self.root)
+        except gv_graph.ReplayError:
+            # x[i] = v, x.add_(...): the forward pass cannot be re-run, so inputs stay as they are.
+            self.editors_column.objects = [style.html(
+                '<div class="gv-muted">Inputs cannot be edited here: this graph changes a tensor in '
+                'place (an assignment or an in-place op), and gradviz re-runs only out-of-place '
+                'operations.</div>')]
+            return
+        for t in inputs:
             nid = ids.get(id(t))
             if nid is None or self.G.nodes[nid]["kind"] != "tensor":
                 continue
