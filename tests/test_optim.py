@@ -179,3 +179,65 @@ def test_errors_match(torch, src):
             eval(src, {"torch": lib, "p": p})
         caught.append((type(info.value), str(info.value).replace("torch.", "gradviz.")))
     assert caught[0] == caught[1]
+
+
+SCHEDULES = [
+    "lr_scheduler.StepLR(opt, step_size=3, gamma=0.5)",
+    "lr_scheduler.MultiStepLR(opt, milestones=[2, 5, 5], gamma=0.3)",
+    "lr_scheduler.ExponentialLR(opt, gamma=0.9)",
+    "lr_scheduler.CosineAnnealingLR(opt, T_max=4, eta_min=0.01)",
+    "lr_scheduler.LambdaLR(opt, lr_lambda=lambda epoch: 0.95 ** epoch)",
+    "lr_scheduler.LambdaLR(opt, [lambda e: 1 / (e + 1), lambda e: 2.0])",
+]
+
+
+@pytest.mark.parametrize("src", SCHEDULES)
+def test_lr_schedules_equal_pytorch(torch, src):
+    runs = []
+    for lib in (gradviz, torch):
+        a = lib.ones(2, requires_grad=True)
+        b = lib.ones(2, requires_grad=True)
+        opt = lib.optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.2}], lr=0.1, momentum=0.9)
+        sched = eval(src, {"lr_scheduler": lib.optim.lr_scheduler, "opt": opt})
+        lrs, values = [], []
+        for _ in range(11):
+            opt.zero_grad()
+            (a * a + b).sum().backward()
+            opt.step()
+            sched.step()
+            lrs.append(sched.get_last_lr())
+            values.append(a.detach().numpy().copy())
+        runs.append((lrs, values, sched.last_epoch, [g["initial_lr"] for g in opt.param_groups]))
+    (l1, v1, e1, i1), (l2, v2, e2, i2) = runs
+    assert l1 == l2 and e1 == e2 and i1 == i2
+    np.testing.assert_allclose(v1, v2, rtol=1e-6, atol=1e-7)
+
+
+def test_scheduler_warns_when_stepped_before_the_optimizer(torch):
+    texts = []
+    for lib in (gradviz, torch):
+        opt = lib.optim.SGD([lib.ones(1, requires_grad=True)], lr=0.1)
+        sched = lib.optim.lr_scheduler.StepLR(opt, 1)
+        with pytest.warns(UserWarning) as record:
+            sched.step()
+        texts.append([str(w.message) for w in record])
+    assert texts[0] == texts[1]
+
+
+def test_scheduler_state_dict_resumes():
+    opt = gradviz.optim.SGD([gradviz.ones(1, requires_grad=True)], lr=1.0)
+    sched = gradviz.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    for _ in range(3):
+        opt.step()
+        sched.step()
+    saved = sched.state_dict()
+    assert "optimizer" not in saved and saved["last_epoch"] == 3
+    opt2 = gradviz.optim.SGD([gradviz.ones(1, requires_grad=True)], lr=1.0)
+    sched2 = gradviz.optim.lr_scheduler.StepLR(opt2, step_size=2, gamma=0.5)
+    sched2.load_state_dict(saved)
+    opt2.param_groups[0]["lr"] = opt.param_groups[0]["lr"]
+    opt.step()
+    sched.step()
+    opt2.step()
+    sched2.step()
+    assert sched.get_last_lr() == sched2.get_last_lr() == [0.25]
