@@ -604,3 +604,31 @@ def test_save_and_load_round_trip(tmp_path):
     assert isinstance(whole[0].weight, gradviz.nn.Parameter)
     assert [n for n, _ in whole.named_parameters()] == [n for n, _ in model.named_parameters()]
     np.testing.assert_array_equal(whole(x).detach().numpy(), model(x).detach().numpy())
+
+
+@pytest.mark.torch
+def test_forward_hooks_see_and_replace_like_pytorch(torch):
+    results = []
+    for lib in (gradviz, torch):
+        lib_np = {"tensor": lib.tensor}
+        torch.manual_seed(0)
+        tm = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+        m = lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.ReLU(), lib.nn.Linear(4, 2))
+        m.load_state_dict({k: lib_np["tensor"](v.detach().numpy()) for k, v in tm.state_dict().items()})
+        seen = []
+        h1 = m[1].register_forward_hook(lambda mod, args, out: seen.append((type(mod).__name__, out.detach().numpy().copy())))
+        h2 = m[2].register_forward_pre_hook(lambda mod, args: (args[0] * 2,))
+        h3 = m[2].register_forward_hook(lambda mod, args, out: out + 1)
+        x = lib.tensor(np.linspace(-1, 1, 6, dtype=np.float32).reshape(2, 3))
+        y1 = m(x).detach().numpy().copy()
+        h1.remove()
+        h2.remove()
+        h3.remove()
+        y2 = m(x).detach().numpy().copy()
+        results.append((seen, y1, y2))
+    (s1, a1, b1), (s2, a2, b2) = results
+    assert [n for n, _ in s1] == [n for n, _ in s2] == ["ReLU"]
+    np.testing.assert_allclose(s1[0][1], s2[0][1], rtol=1e-6)
+    np.testing.assert_allclose(a1, a2, rtol=1e-6)
+    np.testing.assert_allclose(b1, b2, rtol=1e-6)
+    assert not np.allclose(a1, b1)

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..autograd import scope as _scopes
+from ..autograd.hooks import RemovableHandle
 from ..random import default_generator
 from ..tensor import Tensor
 from . import functional as F
@@ -89,6 +90,8 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent_buffers_set", set())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
         object.__setattr__(self, "training", True)
 
     # --- registration ---------------------------------------------------------------------
@@ -215,9 +218,34 @@ class Module:
         # the outermost module called), so the explorer can collapse them into one box.
         token = _scopes.enter_module(self)
         try:
+            if self._forward_pre_hooks or self._forward_hooks:
+                return self._call_with_hooks(args, kwargs)
             return self.forward(*args, **kwargs)
         finally:
             _scopes.exit_module(token)
+
+    def _call_with_hooks(self, args, kwargs):
+        """forward between the pre-hooks (which may replace the inputs) and the hooks (which
+        may replace the output), as PyTorch calls them."""
+        for hook in list(self._forward_pre_hooks.values()):
+            result = hook(self, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+        output = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            result = hook(self, args, output)
+            if result is not None:
+                output = result
+        return output
+
+    def register_forward_pre_hook(self, hook):
+        """``hook(module, args)`` runs before each forward; a non-None result replaces args."""
+        return RemovableHandle(self._forward_pre_hooks, hook)
+
+    def register_forward_hook(self, hook):
+        """``hook(module, args, output)`` runs after each forward (e.g. to keep activations);
+        a non-None result replaces the output."""
+        return RemovableHandle(self._forward_hooks, hook)
 
     def named_modules(self, memo=None, prefix: str = "", remove_duplicate: bool = True):
         """This module and every module inside it, as ``(qualified name, module)`` pairs,
