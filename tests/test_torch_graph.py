@@ -248,6 +248,33 @@ def test_recorded_pass_follows_pytorchs_order_and_grads_step_by_step(torch, whic
     assert same_grads(torch, grads_of(model), final)
 
 
+def test_recorded_gradients_never_change_afterwards(torch):
+    """The pass keeps PyTorch's gradient tensors instead of copies; later passes, zeroing and
+    stepping must not reach them. Checked against what this test's own hooks copied while a
+    twin ran, node by node."""
+    model, loss, twin, twin_loss = build(torch, "transformer", warm=False)
+    seen = []
+    for n in walk(twin_loss.grad_fn):
+        if not is_acc(n):
+            n.register_hook(lambda gi, go, n=n: seen.append(
+                (n.name(), [None if g is None else g.detach().clone() for g in gi])))
+    twin_loss.backward()
+    p = RecordedPass(loss, retain_graph=True)
+    for _ in range(2):
+        p.run()
+        loss.backward(retain_graph=True)
+        model.zero_grad()
+        RecordedPass(loss, retain_graph=True).run()
+        p.reset()
+    calls = [e for e in p.events if e.kind == "call"]
+    assert [e.node.name() for e in calls] == [name for name, _ in seen]
+    for e, (_, sent) in zip(calls, seen):
+        for ours, theirs in zip(e.grads_out, sent):
+            assert (ours is None) == (theirs is None)
+            if ours is not None:
+                assert torch.equal(torch.from_numpy(np.ascontiguousarray(ours)), theirs)
+
+
 def test_call_events_carry_what_each_node_received_and_sent(torch):
     x = torch.randn(3, 4)
     w = torch.randn(4, 2, requires_grad=True)

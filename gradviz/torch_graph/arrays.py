@@ -23,6 +23,12 @@ def to_numpy(t, copy: bool = False):
     if t is None:
         return None
     try:
+        # The common case (a dense CPU tensor of a numpy dtype) first: this runs for every
+        # gradient a recorded pass sees.
+        return t.detach().numpy().copy() if copy else t.detach().numpy()
+    except Exception:  # noqa: BLE001 - not that case: convert step by step below
+        pass
+    try:
         t = t.detach()
         if t.layout != torch.strided:
             t = t.to_dense()

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import gc
 
-import torch
 
 from ..health import Thresholds, gradient_health, magnitude
 from ..graph import tensor_label

@@ -1,10 +1,11 @@
 """PyTorch's own backward pass, recorded once and stepped through event by event.
 
-``RecordedPass`` runs ``torch.autograd.backward`` a single time with a hook on every node and
-leaf of the graph, and keeps, in the order PyTorch's engine ran them, what each node received and
-sent (``CallEvent``), each leaf's ``.grad`` before and after its AccumulateGrad ran
-(``AccumulateEvent``) and what a known ``retain_grad()`` tensor kept (``RetainEvent``). Every
-gradient is PyTorch's, copied to numpy when it was seen; gradviz computes none of them.
+``RecordedPass`` runs ``torch.autograd.backward`` a single time with a post hook
+(``Node.register_hook``) on every node of the graph, the leaves' AccumulateGrad nodes included,
+and a tensor hook on each known ``retain_grad()`` tensor. It keeps, in the order PyTorch's engine
+ran them, what each node received and sent (``CallEvent``), each leaf's ``.grad`` before and after
+its AccumulateGrad ran (``AccumulateEvent``) and what a retained tensor kept (``RetainEvent``).
+Every gradient is PyTorch's own, seen as numpy; gradviz computes none of them.
 
 After recording, every ``.grad`` the pass touched is put back as it was, so the pass can then be
 stepped like gradviz's own: ``step()`` writes an event's ``after`` into ``.grad``, ``back()`` its
@@ -12,7 +13,8 @@ stepped like gradviz's own: ``step()`` writes an event's ``after`` into ``.grad`
 """
 from __future__ import annotations
 
-import numpy as np
+import gc
+
 import torch
 
 from ..autograd.events import AccumulateEvent, CallEvent, DoneEvent, RetainEvent, SeedEvent
@@ -42,8 +44,16 @@ class RecordedPass:
     def __init__(self, roots, gradient=None, retain_graph: bool = False, tensors=()):
         self.roots = as_root_list(roots)
         self.retain_graph = bool(retain_graph)
-        self.events: list = _record(self.roots, _seeds(self.roots, gradient), self.retain_graph,
-                                    tensors)
+        # The recording allocates a few objects per node and frees none; pausing the cyclic
+        # collector keeps it from rescanning the heap again and again on big graphs.
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self.events: list = _record(self.roots, _seeds(self.roots, gradient),
+                                        self.retain_graph, tensors)
+        finally:
+            if gc_was_enabled:
+                gc.enable()
         self.total = len(self.events)
         self.position = 0
 
@@ -134,29 +144,25 @@ def _record(roots, seeds, retain_graph: bool, tensors) -> list:
     touched = leaves + retained
     kept = [(t, t.grad, None if t.grad is None else t.grad.detach().clone()) for t in touched]
 
-    events: list = []
+    rec = _Recorder()
     for r, e, s in zip(roots, edges, seeds):
         if s is not None:
             seed = to_numpy(s, copy=True)
         else:  # PyTorch's implicit ones (a non-scalar root raises its error below)
             seed = to_numpy(torch.ones_like(r), copy=True) if r.numel() == 1 else None
-        events.append(SeedEvent(e, r, seed))
-    pending_retain: dict = {}  # id(node) -> [RetainEvent waiting for its "after"]
-    freed_names = {} if retain_graph else {id(n): saved_tensor_names(n) for n in nodes
-                                           if not is_accumulate(n)}
+        rec.events.append(SeedEvent(e, r, seed))
+    before = {id(t): to_numpy(values) for t, _, values in kept}
     handles = []
     try:
         for node in nodes:
             if is_accumulate(node):
                 var = node.variable
-                ev = AccumulateEvent(node, var, None)
-                handles.append(node.register_prehook(_leaf_pre(ev, var, events)))
-                handles.append(var.register_post_accumulate_grad_hook(_leaf_post(ev)))
+                handles.append(node.register_hook(rec.leaf_hook(node, var, before.get(id(var)))))
             else:
-                handles.append(node.register_hook(
-                    _node_post(node, events, pending_retain, freed_names.get(id(node)))))
+                freed = None if retain_graph else saved_tensor_names(node)
+                handles.append(node.register_hook(rec.node_hook(node, freed)))
         for t in retained:
-            handles.append(t.register_hook(_retain_pre(t, events, pending_retain)))
+            handles.append(t.register_hook(rec.retain_hook(t)))
         grads = None if all(s is None for s in seeds) else seeds
         torch.autograd.backward(roots, grads, retain_graph=retain_graph)
     finally:
@@ -167,47 +173,99 @@ def _record(roots, seeds, retain_graph: bool, tensors) -> list:
                 if grad is not None:
                     grad.copy_(values)
                 t.grad = grad
-    events.append(DoneEvent())
-    return events
+    rec.events.append(DoneEvent())
+    return rec.events
 
 
-def _grads(gs) -> tuple:
-    return tuple(to_numpy(g, copy=True) if g is not None else None for g in gs)
+def _view(g):
+    """A gradient tensor as numpy, sharing its memory."""
+    if g is None:
+        return None
+    try:
+        return g.detach().numpy()  # the common case, without to_numpy's call
+    except Exception:  # noqa: BLE001 - bfloat16, a GPU or sparse gradient, ...
+        return to_numpy(g)
 
 
-def _node_post(node, events, pending_retain, freed):
-    def hook(grad_inputs, grad_outputs):
-        for ev in pending_retain.pop(id(node), ()):
-            ev.after = to_numpy(ev.tensor.grad, copy=True)
-        received = _grads(grad_outputs)
-        grad_in = received[0] if len(received) == 1 else received
-        events.append(CallEvent(node, grad_in, _grads(grad_inputs),
-                                {name: None for name in freed} if freed else None))
-    return hook
+class TorchCallEvent(CallEvent):
+    """A ``CallEvent`` that keeps the gradient tensors PyTorch handed to the node's hook and
+    shows them as numpy when first asked (``grad_in``, ``grads_out``), without copying: the
+    hook has nothing to do but keep them, and a pass nobody steps through never converts."""
+
+    __slots__ = ("_received", "_sent", "_grad_in", "_grads_out")
+
+    def __init__(self, node, received: tuple, sent: tuple, freed):
+        self.node = node
+        self.freed = freed
+        self._received = received
+        self._sent = sent
+        self._grad_in = self._grads_out = _UNSET
+
+    @property
+    def grad_in(self):
+        if self._grad_in is _UNSET:
+            r = self._received
+            self._grad_in = _view(r[0]) if len(r) == 1 else tuple(_view(g) for g in r)
+        return self._grad_in
+
+    @property
+    def grads_out(self):
+        if self._grads_out is _UNSET:
+            self._grads_out = tuple(_view(g) for g in self._sent)
+        return self._grads_out
+
+    def __repr__(self) -> str:
+        return f"CallEvent(node={self.node!r}, grad_in={self.grad_in!r}, grads_out={self.grads_out!r})"
 
 
-def _leaf_pre(ev, var, events):
-    def hook(grad_outputs):
-        g = grad_outputs[0] if grad_outputs else None
-        ev.grad_in = to_numpy(g, copy=True) if g is not None else None
-        ev.before = to_numpy(var.grad, copy=True) if var.grad is not None else None
-        ev.after = ev.before
-        events.append(ev)
-    return hook
+_UNSET = object()
 
 
-def _leaf_post(ev):
-    def hook(var):
-        ev.after = to_numpy(var.grad, copy=True) if var.grad is not None else None
-    return hook
+class _Recorder:
+    """The hooks of one pass and what they saw.
 
+    Gradients are not copied: the events keep the very tensors PyTorch handed to the hooks. That
+    is what makes it safe: PyTorch adds into a gradient buffer in place, or hands an incoming
+    gradient to a leaf as its ``.grad``, only when nobody else references it, so no gradient kept
+    here is changed afterwards (short of a user's hook modifying its argument in place, which
+    PyTorch's docs rule out). Only a leaf's ``.grad`` after accumulation is copied, because the
+    next pass adds into it.
+    """
 
-def _retain_pre(t, events, pending_retain):
-    def hook(grad):
-        # Tensor hooks run before PyTorch's retain_grad hook: .grad is still the old value here,
-        # and the node's own hook (after it ran) reads the new one.
-        before = to_numpy(t.grad, copy=True) if t.grad is not None else None
-        ev = RetainEvent(t.grad_fn, t, to_numpy(grad, copy=True), before, before)
-        events.append(ev)
-        pending_retain.setdefault(id(t.grad_fn), []).append(ev)
-    return hook
+    def __init__(self):
+        self.events: list = []
+        self.pending_retain: dict = {}  # id(node) -> [RetainEvent waiting for its "after"]
+
+    def node_hook(self, node, freed):
+        events, pending = self.events, self.pending_retain
+        freed = dict.fromkeys(freed) if freed else None
+
+        def hook(grad_inputs, grad_outputs):
+            if pending:
+                for ev in pending.pop(id(node), ()):
+                    ev.after = to_numpy(ev.tensor.grad, copy=True)
+            events.append(TorchCallEvent(node, grad_outputs, grad_inputs, freed))
+        return hook
+
+    def leaf_hook(self, node, var, before):
+        # AccumulateGrad runs once per pass, so the .grad it finds is the one the pass began
+        # with (``before``, copied by the caller).
+        events = self.events
+
+        def hook(grad_inputs, grad_outputs):
+            g = grad_outputs[0] if grad_outputs else None
+            after = to_numpy(var.grad, copy=True) if var.grad is not None else None
+            # The incoming gradient is kept as a tensor view too: AccumulateGrad copied it
+            # into .grad (it cannot take it over while this hook's caller holds it).
+            events.append(AccumulateEvent(node, var, _view(g), before, after))
+        return hook
+
+    def retain_hook(self, t):
+        def hook(grad):
+            # Tensor hooks run before PyTorch's retain_grad hook: .grad is still the old value
+            # here; the node's own hook (after it ran) reads the new one.
+            old = to_numpy(t.grad, copy=True) if t.grad is not None else None
+            ev = RetainEvent(t.grad_fn, t, to_numpy(grad, copy=True), old, old)
+            self.events.append(ev)
+            self.pending_retain.setdefault(id(t.grad_fn), []).append(ev)
+        return hook

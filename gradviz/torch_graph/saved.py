@@ -156,5 +156,28 @@ def _read_custom(fn, out: Saved) -> None:
 
 
 def saved_tensor_names(fn) -> tuple:
-    """The names of the tensors ``fn`` saved (for saying which ones backward frees)."""
-    return tuple(e["name"] for e in read_saved(fn).entries if not e["freed"])
+    """The names of the tensors ``fn`` holds for backward now (those a pass without
+    ``retain_graph`` frees). Runs before every recorded pass for every node, so it only checks
+    that each raw saved slot holds something, without building ``read_saved``'s entries."""
+    if isinstance(fn, BackwardCFunction):
+        try:
+            raws = fn._raw_saved_tensors or ()
+        except Exception:  # noqa: BLE001 - freed already, or unreadable: nothing left to free
+            return ()
+        return tuple(f"saved_tensors[{i}]" for i, r in enumerate(raws) if r.data is not None)
+    names, raw = _attrs(type(fn))
+    if not raw:
+        return ()
+    out = []
+    for name in names:
+        if name not in raw:
+            continue
+        try:
+            r = getattr(fn, "_raw_saved_" + name)
+            if isinstance(r, (list, tuple)):
+                out.extend(f"{name}[{i}]" for i, x in enumerate(r) if x.data is not None)
+            elif r.data is not None:
+                out.append(name)
+        except Exception:  # noqa: BLE001 - freed already, or unreadable
+            continue
+    return tuple(out)

@@ -38,18 +38,24 @@ def next_functions(node) -> tuple:
 
 def reachable(root_nodes) -> list:
     """Every node reachable from ``root_nodes`` (None entries skipped), depth first, each once."""
-    seen = set()
-    order = []
+    seen: set = set()
+    add, order = seen.add, []
+    append = order.append
     stack = [n for n in reversed(root_nodes) if n is not None]
+    push, pop = stack.append, stack.pop
     while stack:
-        fn = stack.pop()
+        fn = pop()
         if fn in seen:
             continue
-        seen.add(fn)
-        order.append(fn)
-        for nxt, _ in reversed(next_functions(fn)):
+        add(fn)
+        append(fn)
+        try:
+            nexts = fn.next_functions
+        except Exception:  # noqa: BLE001 - an unreadable node is a dead end
+            continue
+        for nxt, _ in reversed(nexts):
             if nxt is not None and nxt not in seen:
-                stack.append(nxt)
+                push(nxt)
     return order
 
 
