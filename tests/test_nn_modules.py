@@ -632,3 +632,20 @@ def test_forward_hooks_see_and_replace_like_pytorch(torch):
     np.testing.assert_allclose(a1, a2, rtol=1e-6)
     np.testing.assert_allclose(b1, b2, rtol=1e-6)
     assert not np.allclose(a1, b1)
+
+
+@pytest.mark.torch
+def test_module_to_dtype_and_device(torch):
+    src = ("m = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))\n"
+           "same = m.to(torch.device('cpu')) is m\n"
+           "m.to(torch.float64)\nd64 = (m[0].weight.dtype, m[1].running_mean.dtype, m[1].num_batches_tracked.dtype)\n"
+           "m.half()\nd16 = m[0].bias.dtype\nm.float()\nd32 = m[1].weight.dtype\n"
+           "kind = type(m[0].weight).__name__\n")
+    seen = []
+    for lib in (gradviz, torch):
+        ns = {"torch": lib, "nn": lib.nn}
+        exec(src, ns)
+        seen.append(str((ns["same"], ns["d64"], ns["d16"], ns["d32"], ns["kind"])).replace("gradviz", "torch"))
+    assert seen[0] == seen[1]
+    for src in ("nn.Linear(2, 2).cuda()", "nn.Linear(2, 2).to('cuda')"):
+        assert error_of(gradviz, src) == error_of(torch, src) is not None

@@ -366,6 +366,13 @@ class Module:
     def cpu(self):
         return self
 
+    def cuda(self, device=None):
+        """Raises PyTorch's error for a build without CUDA (gradviz runs on the CPU only)."""
+        return self.to("cuda" if device is None else device)
+
+    def half(self):
+        return self._apply_to_tensors(lambda t: t.half() if t._array.dtype.kind == "f" else t)
+
     def float(self):
         return self._apply_to_tensors(lambda t: t.float() if t._array.dtype.kind == "f" else t)
 
