@@ -358,6 +358,18 @@ class BernoulliBackward2(_ZeroGradient):
     __slots__ = ()
 
 
+class ExponentialBackward0(_ZeroGradient):
+    """exponential_() overwrote every element with draws."""
+
+    __slots__ = ()
+
+
+class RandomBackward1(_ZeroGradient):
+    """random_(to) overwrote every element with draws."""
+
+    __slots__ = ()
+
+
 def _std_value(std):
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")

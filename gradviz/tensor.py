@@ -339,10 +339,14 @@ class Tensor:
             return record(_S.ToCopyBackward0, self._array.copy(), (self,))
         return self
 
-    def type(self, dtype=None):
+    def type(self, dtype=None, non_blocking=False):
+        """The type's name (``'gradviz.FloatTensor'``), or a conversion to a dtype, a legacy
+        type (``gradviz.LongTensor``) or its name as a string."""
         if dtype is None:
             return self._type_name()
-        return self.to(dtype)
+        from .legacy import dtype_of
+
+        return self.to(dtype_of(dtype))
 
     def float(self):
         return _S.to_dtype(self, np.dtype(np.float32))
@@ -693,6 +697,46 @@ class Tensor:
         with no_grad():
             draws = bernoulli(probs, generator=generator)._array
         return _I.fill_values_(self, draws, BernoulliBackward2)
+
+    def exponential_(self, lambd=1.0, *, generator=None):
+        """Fill with draws from the exponential distribution of rate ``lambd``."""
+        from .creation import ExponentialBackward0, _generator
+
+        values = _generator(generator).uniform(self._array.shape, np.float64)
+        values = -np.log1p(-values) / lambd
+        return _I.fill_values_(self, values, ExponentialBackward0)
+
+    def random_(self, from_=0, to=None, *, generator=None):
+        """Fill with integers drawn uniformly from [from, to) (``random_(to)``: [0, to);
+        ``random_()``: [0, 2^mantissa] for floats, the dtype's range for integers)."""
+        from .creation import RandomBackward1, _generator
+
+        if to is None and from_ != 0:
+            from_, to = 0, from_
+        if to is None:
+            arr = self._array
+            to = (2 ** (np.finfo(arr.dtype).nmant + 1) + 1 if arr.dtype.kind == "f"
+                  else int(np.iinfo(arr.dtype).max) + 1 if arr.dtype.kind in "iu" else 2)
+        values = _generator(generator).integers(int(from_), int(to), self._array.shape)
+        return _I.fill_values_(self, values, RandomBackward1)
+
+    def ndimension(self) -> int:
+        return self._array.ndim
+
+    def element_size(self) -> int:
+        return self._array.itemsize
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        return _P.nan_to_num(self, nan, posinf, neginf)
+
+    def nan_to_num_(self, nan=0.0, posinf=None, neginf=None):
+        return self._inplace(lambda a: _P.nan_to_num(a, nan, posinf, neginf))
+
+    def lerp(self, end, weight):
+        return _P.lerp(self, end, weight)
+
+    def lerp_(self, end, weight):
+        return self._inplace(_P.lerp, end, weight)
 
     def clamp_min(self, min):
         return _P.clamp_min(self, min)

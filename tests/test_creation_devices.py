@@ -436,3 +436,68 @@ def test_the_usual_device_idiom_runs(torch):
         ns = run(src, mod)
         assert ns["device"] == "cpu" and ns["dev"] == "cpu"
         assert tuple(ns["w"].grad.shape) == (3, 2)
+
+
+# --- legacy tensor types, numeric limits, constants -------------------------------------------------
+@pytest.mark.torch
+def test_legacy_tensor_types(torch):
+    exprs = ["torch.FloatTensor([1, 2])", "torch.LongTensor([1.7, 2])", "torch.FloatTensor(2, 3)",
+             "torch.FloatTensor()", "torch.LongTensor(3)", "torch.DoubleTensor([1])",
+             "torch.IntTensor([1, 2])", "torch.ByteTensor([1, 0])", "torch.BoolTensor([1, 0])",
+             "torch.tensor([1.5, 2.5]).type(torch.LongTensor)",
+             "torch.tensor([1.5, 2.5]).type('torch.DoubleTensor')",
+             "torch.tensor([1, 2]).type(torch.float32)"]
+    for e in exprs:
+        t, g = run(f"out = {e}", torch)["out"], run(f"out = {e}", gv)["out"]
+        assert (norm(str(g.dtype)), tuple(g.shape)) == (norm(str(t.dtype)), tuple(t.shape)), e
+        if t.numel() and "(2, 3)" not in e and "(3)" not in e:  # uninitialised in PyTorch
+            np.testing.assert_array_equal(to_np(g), to_np(t), err_msg=e)
+    for mod in (torch, gv):
+        assert isinstance(mod.ones(1), mod.FloatTensor)
+        assert not isinstance(mod.ones(1, dtype=mod.float64), mod.FloatTensor)
+        assert isinstance(mod.tensor([1]), mod.LongTensor)
+        x = mod.tensor([1.5], requires_grad=True)
+        assert x.type(mod.FloatTensor) is x
+        y = x.type("torch.DoubleTensor")
+        assert type(y.grad_fn).__name__ == "ToCopyBackward0"
+        assert norm(x.type()) == "gradviz.FloatTensor"
+
+
+@pytest.mark.torch
+def test_finfo_iinfo_and_constants(torch):
+    for name in ["float32", "float64", "float16"]:
+        t, g = torch.finfo(getattr(torch, name)), gv.finfo(getattr(gv, name))
+        for attr in ["bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution"]:
+            assert getattr(g, attr) == getattr(t, attr), (name, attr)
+        assert repr(g) == repr(t)
+    assert gv.finfo().eps == torch.finfo().eps
+    for name in ["int8", "int16", "int32", "int64", "uint8"]:
+        t, g = torch.iinfo(getattr(torch, name)), gv.iinfo(getattr(gv, name))
+        assert (g.bits, g.min, g.max, repr(g)) == (t.bits, t.min, t.max, repr(t)), name
+    for src in ["torch.finfo(torch.int64)", "torch.iinfo(torch.float32)"]:
+        assert _error(src, gv) == _error(src, torch)
+    assert (gv.pi, gv.e, gv.inf, gv.newaxis) == (torch.pi, torch.e, torch.inf, torch.newaxis)
+    assert math.isnan(gv.nan)
+
+
+@pytest.mark.torch
+def test_in_place_samplers(torch):
+    # Shapes, dtypes, ranges and the node each records, as in PyTorch; values by distribution.
+    for src in ["out = torch.zeros(3).exponential_(2.0)", "out = torch.zeros(3).random_(0, 10)",
+                "out = torch.zeros(3, dtype=torch.int64).random_(5)", "out = torch.zeros(2).random_(3)",
+                "out = torch.zeros(4).bernoulli_(0.3)", "out = torch.zeros(4).bernoulli_(torch.full((4,), 0.5))",
+                "out = torch.zeros(3, requires_grad=True).clone().exponential_()",
+                "out = torch.zeros(3, requires_grad=True).clone().random_(4)",
+                "out = torch.zeros(3, requires_grad=True).clone().bernoulli_(0.5)"]:
+        t, g = run(src, torch)["out"], run(src, gv)["out"]
+        assert (norm(str(g.dtype)), tuple(g.shape), chain(g.grad_fn)) == (
+            norm(str(t.dtype)), tuple(t.shape), chain(t.grad_fn)), src
+    gen = gv.Generator().manual_seed(9)
+    e = gv.zeros(40000, dtype=gv.float64).exponential_(2.0, generator=gen).numpy()
+    assert e.min() >= 0 and abs(e.mean() - 0.5) < 0.01 and abs(e.std() - 0.5) < 0.01
+    r = gv.zeros(20000).random_(3, 7, generator=gen).numpy()
+    assert set(np.unique(r).tolist()) == {3.0, 4.0, 5.0, 6.0}
+    b = gv.zeros(20000).bernoulli_(0.3, generator=gen).numpy()
+    assert set(np.unique(b).tolist()) == {0.0, 1.0} and abs(b.mean() - 0.3) < 0.015
+    a = gv.zeros(5).exponential_(generator=gv.Generator().manual_seed(1)).numpy()
+    np.testing.assert_array_equal(a, gv.zeros(5).exponential_(generator=gv.Generator().manual_seed(1)).numpy())

@@ -105,6 +105,8 @@ REDUCTION_FD = {
     "topk_smallest": (lambda x: gv.topk(x, 1, dim=0, largest=False)[0], "distinct"),
     "clamp_min": (lambda x: x.clamp_min(0.1), "distinct"),
     "clamp_max": (lambda x: gv.clamp_max(x, 0.1), "distinct"),
+    "nan_to_num": (lambda x: gv.nan_to_num(x * 2.0), "any"),
+    "lerp_scalar": (lambda x: gv.lerp(x, x * x, 0.3), "any"),
     "std_mean": (lambda x: sum(gv.std_mean(x, -1)), "any"),
     "var_mean": (lambda x: gv.var_mean(x, 0, keepdim=True)[0] * 2 + gv.var_mean(x)[1], "any"),
 }
@@ -123,6 +125,13 @@ def test_two_input_clamps_finite_differences():
     a, b = _draw(rng, (3, 4), "distinct"), _draw(rng, (4,), "distinct") * 0.9 + 0.05
     vjp_check(lambda x, y: gv.clamp_min(x, y), [a, b], rng)
     vjp_check(lambda x, y: x.clamp_max(y), [a, b], rng)
+
+
+def test_lerp_with_tensor_weight_finite_differences():
+    rng = np.random.default_rng(6)
+    vjp_check(lambda a, b, w: a.lerp(b, w), [rng.standard_normal((2, 3)),
+                                             rng.standard_normal((3,)),
+                                             rng.uniform(0, 1, (2, 3))], rng)
 
 
 def test_cumprod_gradient_with_zeros_is_exact():
@@ -178,6 +187,9 @@ PROGRAMS = {
                          "+ b.topk(4, dim=1).values + torch.topk(b, 3, dim=0, largest=False).values.sum(0)",
     "clamp_min_max": "out = b.clamp_min(0.1) + torch.clamp_max(b, -0.2) + b.clamp_min(a.unsqueeze(1)) "
                      "+ torch.clamp_max(b, p) + b.clone().clamp_min_(0.0) + b.clone().clamp_max_(0.3)",
+    "lerp_nan_to_num": "out = torch.lerp(b, p, 0.25) + b.lerp(p, u.abs()) + torch.lerp(a.unsqueeze(1), b, p * 0.3) "
+                       "+ torch.nan_to_num(b.log()) + b.log().nan_to_num(nan=1.0, neginf=-2.0) "
+                       "+ b.clone().lerp_(p, 0.5) + b.log().nan_to_num_(nan=0.5)",
     "inplace_math": "h = b * 1.0; h.sin_(); h.add_(2.0); h.log_(); h.mul_(3.0); h.floor_(); h.add_(b); "
                     "h.abs_(); h.add_(0.5); h.sqrt_(); "
                     "k = p * 1.0; k.log1p_(); k.erf_(); k.square_(); k.cos_(); k.round_(decimals=2); "
@@ -317,6 +329,12 @@ VALUE_CASES = [
     "torch.tensor([1.0, 2.0]).new_empty(2).shape",
     "torch.is_floating_point(torch.tensor([1.0]))", "torch.tensor([1.0, 2.0]).allclose(torch.tensor([1.0, 2.0 + 1e-7]))",
     "torch.tensor([1, 2]).equal(torch.tensor([1, 2]))",
+    "torch.nan_to_num(torch.tensor([1.0, float('nan'), float('inf'), -float('inf')]))",
+    "torch.nan_to_num(torch.tensor([float('nan'), float('inf')], dtype=torch.float64), nan=2.0, posinf=1.0)",
+    "torch.nan_to_num(torch.tensor([1, 2]))", "torch.lerp(torch.tensor([1.0, 2.0]), torch.tensor([3.0, 6.0]), 0.75)",
+    "torch.where(torch.tensor([[1.0, -1.0], [0.0, 2.0]]) > 0)", "torch.where(torch.tensor([0, 3, 1]))",
+    "torch.ones(2, 3).ndimension()", "torch.ones(2, dtype=torch.int16).element_size()",
+    "torch.ones(2, dtype=torch.float64).element_size()",
 ]
 
 
@@ -403,6 +421,8 @@ ERROR_CASES = {
     "eq_broadcast": "torch.eq(torch.tensor([1, 2]), torch.tensor([1, 2, 3]))",
     "clamp_min_broadcast": "torch.clamp_min(torch.ones(2), torch.ones(3))",
     "std_mean_int": "torch.std_mean(torch.tensor([1, 2]))",
+    "lerp_dtypes": "torch.lerp(torch.ones(2), torch.ones(2, dtype=torch.float64), 0.5)",
+    "lerp_number_end": "torch.lerp(torch.ones(2), 2.0, 0.5)",
 }
 
 

@@ -30,7 +30,7 @@ PUBLIC_OPS = {
     split: ["split", "chunk", "tril", "triu"],
     pointwise: ["sin", "cos", "tan", "sinh", "cosh", "asin", "acos", "atan", "log10", "log2",
                 "log1p", "expm1", "exp2", "rsqrt", "erf", "square", "sign", "sgn", "floor",
-                "ceil", "trunc", "round", "frac", "clamp_min", "clamp_max"],
+                "ceil", "trunc", "round", "frac", "clamp_min", "clamp_max", "lerp", "nan_to_num"],
     statistics: ["norm", "vector_norm", "var", "std", "prod", "logsumexp", "cumsum", "argmax",
                  "argmin", "all", "any", "cumprod", "std_mean", "var_mean"],
     selection: ["sort", "argsort", "topk"],

@@ -412,7 +412,12 @@ class WhereBackward0(Node):
                 np.where(c, zero, g) if self.needs(1) else None)
 
 
-def where(condition, a, b):
+def where(condition, a=None, b=None):
+    if a is None and b is None:
+        # where(condition) alone: the positions where it holds, one tensor per dim.
+        from .comparison import nonzero
+
+        return nonzero(as_tensor(condition), as_tuple=True)
     c = as_tensor(condition)._array
     if c.dtype != np.bool_:
         from ..dtypes import scalar_type_name

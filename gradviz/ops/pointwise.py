@@ -448,3 +448,73 @@ def clamp_max(input, max):
     """``min(input, max)`` elementwise (PyTorch's ClampMaxBackward0/1)."""
     return _clamp_one_side("clamp_max", np.minimum, ClampMaxBackward0, ClampMaxBackward1,
                            "max", input, max)
+
+
+# --- nan_to_num --------------------------------------------------------------------------------
+class NanToNumBackward0(Node):
+    __slots__ = ()
+    rule = "d nan_to_num(a)/da = 1 where a is finite, 0 where it was NaN or ±inf"
+
+    def backward(self, g):
+        return (np.where(np.isfinite(self.saved("self")), g, 0).astype(g.dtype),)
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    """NaN → ``nan``, +inf → ``posinf`` (the dtype's largest), -inf → ``neginf`` (its
+    lowest)."""
+    tensor_argument(input, "nan_to_num")
+    arr = input._array
+    if arr.dtype.kind != "f":
+        return record(NanToNumBackward0, arr.copy(), (input,), self=input)
+    out = np.nan_to_num(arr, nan=nan, posinf=posinf, neginf=neginf)
+    return record(NanToNumBackward0, np.asarray(out, dtype=arr.dtype), (input,), self=input)
+
+
+# --- lerp --------------------------------------------------------------------------------------
+class LerpBackward0(Node):
+    __slots__ = ()
+    rule = "d(a + w(b - a))/da = 1 - w, d/db = w (w a number)"
+
+    def backward(self, g):
+        w = self.saved("weight")
+        return g * (1 - w), g * w
+
+
+class LerpBackward1(Node):
+    __slots__ = ()
+    rule = "d(a + w(b - a))/da = 1 - w, d/db = w, d/dw = b - a"
+
+    def backward(self, g):
+        a, b, w = self.saved("self"), self.saved("end"), self.saved("weight")
+        return (g * (1 - w) if self.needs(0) else None, g * w if self.needs(1) else None,
+                g * (b - a) if self.needs(2) else None)
+
+
+def lerp(input, end, weight):
+    """``input + weight·(end - input)``, elementwise."""
+    from ..tensor import Tensor
+    from .base import check_broadcast
+
+    if not isinstance(input, Tensor) or not isinstance(end, Tensor):
+        got = ", ".join("Tensor" if isinstance(v, Tensor) else type(v).__name__
+                        for v in (input, end, weight))
+        raise TypeError(f"lerp() received an invalid combination of arguments - got ({got}), "
+                        "but expected one of:\n"
+                        " * (Tensor input, Tensor end, Tensor weight, *, Tensor out = None)\n"
+                        " * (Tensor input, Tensor end, Number weight, *, Tensor out = None)")
+    a, b = input._array, end._array
+    if a.dtype != b.dtype:
+        # PyTorch names C types here (float, double), not scalar types.
+        from .linalg import _C_NAMES
+
+        raise RuntimeError(f"expected dtype {_C_NAMES.get(a.dtype.name)} for `end` but got dtype "
+                           f"{_C_NAMES.get(b.dtype.name)}")
+    check_broadcast(a, b)
+    if isinstance(weight, Tensor):
+        w = weight._array
+        check_broadcast(np.empty(np.broadcast_shapes(a.shape, b.shape)), w)
+        out = np.asarray(a + w * (b - a), dtype=a.dtype)
+        return record(LerpBackward1, out, (input, end, weight), self=input, end=end,
+                      weight=weight)
+    out = np.asarray(a + weight * (b - a), dtype=a.dtype)
+    return record(LerpBackward0, out, (input, end), weight=weight)
