@@ -27,13 +27,20 @@ def random_program(seed: int, n_ops: int = 12, lib=gv):
     used several times. Returns (root, leaves). The same seed gives the same program and the
     same leaf values; ``lib`` is gradviz, or torch for an independent twin."""
     rng = np.random.default_rng(seed)
+    F = lib.nn.functional
     leaves = [lib.tensor(rng.standard_normal(shape), requires_grad=True)
               for shape in [(3, 4), (4,), (3, 1), ()]]
     pool = list(leaves) + [lib.tensor(rng.standard_normal((3, 4)))]  # one constant
     unary = [lib.tanh, lib.sigmoid, lambda t: t * t, lambda t: t.exp().clamp(max=5.0),
              lambda t: lib.relu(t) + 0.1 * t, lib.sin, lambda t: lib.erf(t) * t.cos(),
              lambda t: lib.log1p(t.abs()) + t.norm(), lambda t: t.logsumexp(-1, keepdim=True),
-             lambda t: t.cumsum(-1) * lib.rsqrt(t * t + 1.0), lambda t: t.var(-1, keepdim=True, correction=0)]
+             lambda t: t.cumsum(-1) * lib.rsqrt(t * t + 1.0), lambda t: t.var(-1, keepdim=True, correction=0),
+             # nn.functional: activations, layer_norm over the last dim, elementwise losses.
+             lambda t: F.gelu(t, approximate="tanh") + F.leaky_relu(t, 0.1) + F.gelu(t),
+             lambda t: F.silu(t) * F.softplus(t, beta=2.0) + F.elu(t),
+             lambda t: F.layer_norm(t, tuple(t.shape[-1:])) if t.dim() and t.shape[-1] > 1 else t * 2.0,
+             lambda t: F.smooth_l1_loss(t, t.detach() * 0.5, reduction="none")
+             + F.huber_loss(t, t.detach().tanh(), delta=0.5, reduction="none")]
     binary = [lambda a, b: a + b, lambda a, b: a * b, lambda a, b: a - 2.0 * b,
               lambda a, b: a / (b * b + 1.0)]
     for _ in range(n_ops):

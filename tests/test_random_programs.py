@@ -47,14 +47,18 @@ UNARY = ["tanh", "sigmoid", "exp_small", "neg", "relu", "abs", "square", "sqrt1"
          "clamp_min_max", "std_mean_keep",
          # indexing, and writes into a tensor of the graph (CopySlices, IndexPutBackward0)
          "index_reverse", "masked_fill", "setitem_select", "view_inplace", "mask_assign",
-         "select_iadd"]
+         "select_iadd",
+         # nn.functional: activations, layer_norm, elementwise losses, padding, dropout (eval)
+         "gelu_mix", "silu_softplus", "elu_leaky", "layer_norm_last", "smooth_l1_huber",
+         "pad_crop", "dropout_eval"]
 BINARY = ["add", "sub", "mul", "div_safe", "where", "add_alpha", "maximum", "minimum"]
 
 # Unary ops that reduce one dim (kept as size 1), and so draw that dim as ``extra``.
 DIM_KEEP = ("sum_keep", "mean_keep", "amax_keep", "norm_keep", "norm_p1_keep", "var_keep",
             "std_keep", "logsumexp_keep", "prod_keep", "std_mean_keep")
 # Indexing ops that need at least one dim.
-INDEXING = ("index_reverse", "setitem_select", "view_inplace", "mask_assign", "select_iadd")
+INDEXING = ("index_reverse", "setitem_select", "view_inplace", "mask_assign", "select_iadd",
+            "layer_norm_last", "pad_crop")
 # Unary ops that draw a dim but keep the shape.
 DIM_SAME = ("softmax", "log_softmax", "cumsum", "cumprod_small", "sort_values")
 
@@ -241,6 +245,22 @@ def apply_unary(mod, op, x, extra):
     if op == "std_mean_keep":
         s, m = mod.std_mean(x * x + 0.1, dim=extra, keepdim=True, correction=0)
         return s * m
+    F = mod.nn.functional
+    if op == "gelu_mix":
+        return F.gelu(x) + F.gelu(x, approximate="tanh") * 0.5
+    if op == "silu_softplus":
+        return F.silu(x) * F.softplus(x, beta=2.0, threshold=1.0)
+    if op == "elu_leaky":
+        return F.elu(x, 0.7) + F.leaky_relu(x, 0.2)
+    if op == "layer_norm_last":
+        return F.layer_norm(x, x.shape[-1:]) if x.shape[-1] > 1 else x * 3.0
+    if op == "smooth_l1_huber":
+        return (F.smooth_l1_loss(x, x.detach() * 0.5, reduction="none", beta=0.5)
+                + F.huber_loss(x, x.detach().tanh(), reduction="none", delta=0.3))
+    if op == "pad_crop":
+        return F.pad(x, (2, 1), value=0.5)[..., 1:-2] * 1.5
+    if op == "dropout_eval":
+        return F.dropout(x * 2.0, 0.5, training=False)
     if op == "index_reverse":
         return x[..., list(range(x.shape[-1]))[::-1]] * 1.5
     if op == "masked_fill":
