@@ -45,9 +45,16 @@ _BINARY = {"AddBackward0": "+", "SubBackward0": "-", "MulBackward0": "*", "DivBa
            "MatmulBackward0": "@", "PowBackward1": "**"}
 _CALLS = {"TanhBackward0": "tanh", "SigmoidBackward0": "sigmoid", "ReluBackward0": "relu",
           "ExpBackward0": "exp", "LogBackward0": "log", "SinBackward0": "sin",
-          "CosBackward0": "cos", "SqrtBackward0": "sqrt", "AbsBackward0": "abs"}
+          "CosBackward0": "cos", "SqrtBackward0": "sqrt", "AbsBackward0": "abs",
+          "TanBackward0": "tan", "SinhBackward0": "sinh", "CoshBackward0": "cosh",
+          "AsinBackward0": "asin", "AcosBackward0": "acos", "AtanBackward0": "atan",
+          "Log10Backward0": "log10", "Log2Backward0": "log2", "Log1PBackward0": "log1p",
+          "Expm1Backward0": "expm1", "Exp2Backward0": "exp2", "RsqrtBackward0": "rsqrt",
+          "ReciprocalBackward0": "reciprocal", "ErfBackward0": "erf", "SignBackward0": "sign",
+          "SgnBackward0": "sgn", "FloorBackward0": "floor", "CeilBackward0": "ceil",
+          "RoundBackward0": "round", "TruncBackward0": "trunc", "FracBackward0": "frac"}
 _METHODS = {"SumBackward0": "{}.sum()", "MeanBackward0": "{}.mean()", "TBackward0": "{}.T",
-            "NegBackward0": "-{}"}
+            "NegBackward0": "-{}", "ProdBackward0": "{}.prod()"}
 _TRANSPARENT = ("SqueezeBackward", "UnsqueezeBackward", "ViewBackward", "ReshapeAlias",
                 "ExpandBackward", "SqueezeBackward4")
 _PRECEDENCE = {"+": 4, "-": 4, "*": 5, "/": 5, "@": 5, "**": 7}
