@@ -315,6 +315,8 @@ class Timeline:
     def sentence(self) -> str:
         entry = self.last_entry
         if isinstance(entry, EventEntry):
+            if entry.event.kind == "done" and self.pass_number > 1:
+                return words.describe_done(self.pass_number)
             return words.describe(entry.event, self.G)
         if isinstance(entry, ZeroEntry):
             return words.describe_zero(entry.labels, entry.finished, self.pass_number)

@@ -289,6 +289,12 @@ def describe_start(root: str, pass_number: int, holding=(), edited=None) -> str:
     return f"Start of pass {pass_number} (Backward again). Press Step to go on."
 
 
+def describe_done(pass_number: int) -> str:
+    """The end of pass 2, 3, ...: its gradients were added to what the leaves held."""
+    return (f"Backward is done (pass {pass_number}): each leaf that requires grad added this "
+            "pass's gradient to what its .grad held (gradients accumulate).")
+
+
 def describe_zero(labels, finished: int = 0, pass_number: int = 1) -> str:
     """Zero grads (``.grad.zero_()``), after finishing the pass first when it was mid-way."""
     first = (f"Pass {pass_number} was finished first ({finished} more "
