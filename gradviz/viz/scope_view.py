@@ -96,6 +96,38 @@ def bundle_gradient(fine_edges, edge_grads):
     return max(per_source.values(), key=lambda a: float(np.abs(a).max()) if a.size else 0.0)
 
 
+# Layouts of recently drawn graphs, by structure: a page opened again on the same graph (a
+# reload, a second tab, the same model exported again) reuses every level already laid out.
+_LAYOUTS: "OrderedDict" = None
+_LAYOUTS_KEPT = 4
+
+
+def structure_key(G) -> int:
+    """A hash of what a layout depends on: node ids, labels, shapes and scopes, and edges."""
+    parts = [f"{n}\x1f{d.get('label')}\x1f{d.get('shape')}\x1f{d.get('scope')}"
+             for n, d in G._node.items()]
+    parts += [f"{u}>{v}" for u, v in G.edges()]
+    return hash("\x1e".join(parts))
+
+
+def shared_layout(G, tree) -> ScopedLayout:
+    global _LAYOUTS
+    from collections import OrderedDict
+
+    if _LAYOUTS is None:
+        _LAYOUTS = OrderedDict()
+    key = structure_key(G)
+    hit = _LAYOUTS.get(key)
+    if hit is not None:
+        _LAYOUTS.move_to_end(key)
+        return hit
+    layout = ScopedLayout(G, tree, node_size)
+    _LAYOUTS[key] = layout
+    while len(_LAYOUTS) > _LAYOUTS_KEPT:
+        _LAYOUTS.popitem(last=False)
+    return layout
+
+
 class Drawn:
     """The visible graph as GraphView reads it: its ``nodes`` are the graph's own nodes drawn
     (the boxes have glyphs of their own), while ``nodes[box]`` and ``edges`` include the boxes
@@ -140,7 +172,7 @@ class ScopeView(GraphView):
 
         self.full = G
         self.tree = collapse.scope_tree(G)
-        self.scoped = ScopedLayout(G, self.tree, node_size)
+        self.scoped = shared_layout(G, self.tree)
         self.open = frozenset(collapse.initial_open(self.tree) if open_set is None else open_set)
         self.follow_scopes = False
         self.on_change = on_change  # called after the open set changed
@@ -335,12 +367,9 @@ class ScopeView(GraphView):
             same = list(G.nodes) == list(self.full.nodes)
             self.full = G
             self.tree = collapse.scope_tree(G)
+            self.scoped = shared_layout(G, self.tree)
             if not same:
-                self.scoped = ScopedLayout(G, self.tree, node_size)
                 self.open = frozenset(p for p in self.open if p in self.tree.scopes)
-            else:
-                self.scoped.G = G
-                self.scoped.tree = self.tree
             self.visible, self.drawing = self._compute(self.open)
         self._grads, self._fine_edge_grads, self._mode = grads or {}, edge_grads or {}, mode
         self._fine_fresh, self._current = set(fresh), current
