@@ -19,7 +19,7 @@ class ConstantPadNdBackward0(Node):
         src, dst = list(index), list(index)
         for i in range(len(pads) // 2):
             dim = g.ndim - 1 - i
-            before, after = pads[2 * i], pads[2 * i + 1]
+            before = pads[2 * i]
             n_in = grad_in.shape[dim]
             # Output position j holds input position j - before.
             lo, hi = max(0, -before), min(n_in, g.shape[dim] - before)

@@ -22,7 +22,7 @@ def _check(x, k, p, d, ceil_mode, name):
     if ceil_mode:
         raise NotImplementedError(f"{name} with ceil_mode=True is not supported by gradviz")
     if x.ndim not in (3, 4):
-        raise RuntimeError(f"non-empty 3D or 4D (batch mode) tensor expected for input")
+        raise RuntimeError("non-empty 3D or 4D (batch mode) tensor expected for input")
     for kk, pp, dd in zip(k, p, d):
         if pp > ((kk - 1) * dd + 1) // 2:
             raise RuntimeError(f"pad should be at most half of effective kernel size, but got "

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd.grad_mode import enable_grad, no_grad
+from ..autograd.grad_mode import enable_grad
 from ..tensor import Tensor
 
 # Group options PyTorch keeps for its fast paths; gradviz has one path, but a group carries
@@ -93,9 +93,10 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        with no_grad():
-            for group in self.param_groups:
-                self._update(group)
+        # The updates work on numpy arrays, never through recorded ops, so no grad mode is
+        # needed around them (and a training step does not pay for entering one).
+        for group in self.param_groups:
+            self._update(group)
         return loss
 
     def _update(self, group: dict) -> None:  # pragma: no cover - abstract

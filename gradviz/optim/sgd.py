@@ -1,8 +1,10 @@
 """``SGD``: stochastic gradient descent with momentum, dampening, Nesterov and weight decay."""
 from __future__ import annotations
 
+import numpy as np
+
 from ..tensor import Tensor
-from .optimizer import Optimizer, f32
+from .optimizer import Optimizer
 
 
 class SGD(Optimizer):
@@ -29,16 +31,38 @@ class SGD(Optimizer):
     def _update(self, group):
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
         wd, nesterov = group["weight_decay"], group["nesterov"]
-        for p, a, g in self._params_with_grad(group):
+        if momentum == 0 and wd == 0 and not group["maximize"]:
+            # Plain SGD, the common teaching case: p ← p + (−lr)·g in place, one kernel each.
+            for p in group["params"]:
+                grad = p._grad
+                if grad is not None:
+                    a = p._array
+                    np.add(a, a.dtype.type(-lr) * grad._array, out=a, casting="unsafe")
+                    p._version_counter[0] += 1
+            return
+        maximize = group["maximize"]
+        for p in group["params"]:
+            grad = p._grad
+            if grad is None:
+                continue
+            a, g = p._array, grad._array
+            t = a.dtype.type
+            if maximize:
+                g = -g
             if wd != 0:
-                g = g + f32(wd, a) * a
+                g = g + t(wd) * a
             if momentum != 0:
-                state = self.state.setdefault(p, {})
+                state = self.state.get(p)
+                if state is None:
+                    state = self.state[p] = {}
                 buf = state.get("momentum_buffer")
                 if buf is None:
-                    buf = Tensor._make(g.copy())
-                    state["momentum_buffer"] = buf
+                    buf = state["momentum_buffer"] = Tensor._make(g.copy())
                 else:
-                    buf._array = buf._array * f32(momentum, a) + f32(1 - dampening, a) * g
-                g = g + f32(momentum, a) * buf._array if nesterov else buf._array
-            self._write(p, a + f32(-lr, a) * g)
+                    # b·μ + (1 − dampening)·g, in place as PyTorch's mul_().add_() does.
+                    b = buf._array
+                    np.multiply(b, t(momentum), out=b)
+                    b += t(1 - dampening) * g
+                g = g + t(momentum) * buf._array if nesterov else buf._array
+            np.add(a, t(-lr) * g, out=a, casting="unsafe")
+            p._version_counter[0] += 1
