@@ -12,6 +12,8 @@ from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,  
 from . import accelerator, backends, cuda, linalg  # noqa: F401
 from . import profiler  # noqa: F401,E402
 from .ops.inplace import masked_fill  # noqa: F401,E402
+from .ops.gather import (gather, index_add, index_select, masked_select,  # noqa: F401,E402
+                          scatter, scatter_add, take_along_dim)
 from .creation import (arange, as_tensor, bernoulli, empty, empty_like, eye, from_numpy,  # noqa: F401
                        full, full_like, linspace, logspace, multinomial, normal, ones, ones_like,
                        rand, rand_like, randint, randint_like, randn, randn_like, randperm,

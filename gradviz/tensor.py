@@ -1054,6 +1054,38 @@ class Tensor:
     def masked_fill(self, mask, value) -> "Tensor":
         return _I.masked_fill(self, mask, value)
 
+    def gather(self, dim, index, *, sparse_grad=False) -> "Tensor":
+        return _G.gather(self, dim, index)
+
+    def take_along_dim(self, indices, dim=None) -> "Tensor":
+        return _G.take_along_dim(self, indices, dim)
+
+    def index_select(self, dim, index) -> "Tensor":
+        return _G.index_select(self, dim, index)
+
+    def masked_select(self, mask) -> "Tensor":
+        return _G.masked_select(self, mask)
+
+    def scatter(self, dim, index, src=None, *, value=None, reduce=None) -> "Tensor":
+        return _G.scatter(self, dim, index, src, value=value, reduce=reduce)
+
+    def scatter_(self, dim, index, src=None, *, value=None, reduce=None) -> "Tensor":
+        src = value if src is None else src
+        return self._inplace(lambda a, *s: _G.scatter(a, dim, index, s[0] if s else src, reduce=reduce),
+                             *((src,) if isinstance(src, Tensor) else ()))
+
+    def scatter_add(self, dim, index, src) -> "Tensor":
+        return _G.scatter_add(self, dim, index, src)
+
+    def scatter_add_(self, dim, index, src) -> "Tensor":
+        return self._inplace(lambda a, s: _G.scatter_add(a, dim, index, s), src)
+
+    def index_add(self, dim, index, source, *, alpha=1) -> "Tensor":
+        return _G.index_add(self, dim, index, source, alpha=alpha)
+
+    def index_add_(self, dim, index, source, *, alpha=1) -> "Tensor":
+        return self._inplace(lambda a, s: _G.index_add(a, dim, index, s, alpha=alpha), source)
+
     def normal_(self, mean=0.0, std=1.0, *, generator=None):
         from .random import default_generator
 
@@ -1154,6 +1186,7 @@ def _inferred_dtype(data):
 
 from .ops import activation as _A  # noqa: E402
 from .ops import elementwise as _E  # noqa: E402
+from .ops import gather as _G  # noqa: E402
 from .ops import inplace as _I  # noqa: E402
 from .ops import linalg as _L  # noqa: E402
 from .ops import comparison as _C  # noqa: E402

@@ -348,3 +348,81 @@ def test_explorer_draws_and_steps_a_graph_with_assignments():
     # By hand: h = [2, 15, 18] -> [2, 0, 0]; only h[0] = 2·a[0] reaches the loss.
     np.testing.assert_allclose(a.grad.numpy(), [2 * np.exp(2.0), 0.0, 0.0])
     np.testing.assert_allclose(v.grad.numpy(), [0.0, 0.0])
+
+
+# --- gather, scatter and friends -------------------------------------------------------------------
+GATHER_CASES = [
+    "x.gather(1, i)", "torch.gather(x, 1, i)", "x.gather(-1, i)",
+    "x.gather(0, torch.tensor([[0, 1, 2, 0], [2, 2, 2, 2], [0, 0, 0, 0], [1, 1, 1, 1]]))",
+    "x.index_select(0, torch.tensor([2, 0, 2]))", "x.index_select(1, torch.tensor(2))",
+    "torch.index_select(x, 1, torch.tensor([3, 3]))",
+    "x.masked_select(x > 5)", "x.masked_select(torch.tensor([True, False, True, True]))",
+    "torch.masked_select(x, x < 3)",
+    "torch.take_along_dim(x, i, dim=1)", "torch.take_along_dim(x, torch.tensor([[0], [1], [2]]))",
+    "x.take_along_dim(torch.tensor([[1, 0]]), 1)",
+    "x.scatter(1, i, src)", "x.scatter(1, i, 2.5)", "torch.scatter(x, 1, i, src)",
+    "x.scatter_add(1, i, src)", "torch.scatter_add(x, 0, torch.tensor([[0, 1], [0, 1]]), src)",
+    "x.index_add(0, torch.tensor([0, 0]), src2)", "torch.index_add(x, 0, torch.tensor([2, 1]), src2, alpha=2)",
+    "(x * 1).scatter_(1, i, src)", "(x * 1).scatter_add_(1, i, src)",
+    "(x * 1).index_add_(0, torch.tensor([0, 0]), src2)", "(x * 1).scatter_(1, i, 1.5)",
+    "(x * 1)[1:].scatter_(1, i[:2], src[:2])", "(x * 1)[1:].scatter_add_(0, i[:2], src[:2])",
+    # errors
+    "x.gather(1, torch.tensor([[5]]))", "x.gather(1, torch.tensor([[0.5]]))", "x.gather(1, torch.tensor([0]))",
+    "x.gather(1, torch.tensor([[-1, 0]]))", "x.gather(1, torch.zeros(4, 1, dtype=torch.long))",
+    "x.index_select(0, torch.tensor([[0]]))", "x.index_select(0, torch.tensor([4]))",
+    "x.index_add(0, torch.tensor([0, 0]), torch.ones(2, 6, dtype=torch.float64))",
+    "x.scatter(1, i, src[:1, :1])", "x.masked_select(torch.tensor([1, 0, 1, 1]))",
+    "x.scatter_(1, i, src)",
+]
+
+
+def _gather_env(mod):
+    return {"x": mod.tensor(np.arange(12.0).reshape(3, 4), requires_grad=True),
+            "src": mod.tensor(np.arange(1.0, 7.0).reshape(3, 2), requires_grad=True),
+            "src2": mod.tensor(np.arange(8.0).reshape(2, 4), requires_grad=True),
+            "i": mod.tensor([[0, 1], [2, 3], [1, 1]]), "torch": mod, "np": np}
+
+
+@torch_mark
+@pytest.mark.parametrize("expr", GATHER_CASES)
+def test_gather_scatter_parity(torch, expr):
+    res = []
+    for mod in (torch, gradviz):
+        env = _gather_env(mod)
+        try:
+            y = eval(expr, env)  # noqa: S307
+            y.backward(mod.tensor(np.arange(float(y.numel())).reshape(tuple(y.shape))))
+            grads = [None if env[k].grad is None else env[k].grad.numpy().tolist() for k in ("x", "src", "src2")]
+            res.append((tuple(y.shape), chain(y.grad_fn), y.detach().numpy().tolist(), grads))
+        except Exception as exc:  # noqa: BLE001
+            res.append(("error", type(exc).__name__, norm(str(exc))))
+    assert res[1] == res[0]
+
+
+@pytest.mark.parametrize("expr", [
+    "x.gather(1, i)", "x.index_select(0, torch.tensor([2, 0, 2]))", "x.masked_select(x > 5.5)",
+    "torch.take_along_dim(x, i, dim=1)", "x.scatter_add(1, i, src)",
+    "x.index_add(0, torch.tensor([0, 0]), src2, alpha=-1.5)",
+    # (scatter with distinct positions: where two values land on one place, one of them wins)
+    "x.scatter(1, torch.tensor([[0, 1], [2, 3], [3, 1]]), src)",
+    "(x * 1).scatter_(1, torch.tensor([[3, 1], [2, 0], [0, 1]]), src)",
+])
+def test_gather_scatter_match_finite_differences(expr):
+    env = _gather_env(gradviz)
+    y = eval(expr, env)  # noqa: S307
+    u = np.random.default_rng(4).standard_normal(tuple(y.shape))
+    y.backward(gradviz.tensor(u))
+    for name in ("x", "src", "src2"):
+        base = env[name].detach().numpy().copy()
+        num = np.zeros_like(base)
+        for k in range(base.size):
+            vals = []
+            for step in (1e-6, -1e-6):
+                arr = base.copy()
+                arr.reshape(-1)[k] += step
+                e2 = dict(env, **{n: gradviz.tensor(env[n].detach().numpy().copy()) for n in ("x", "src", "src2")})
+                e2[name] = gradviz.tensor(arr)
+                vals.append(float((eval(expr, e2).numpy() * u).sum()))  # noqa: S307
+            num.reshape(-1)[k] = (vals[0] - vals[1]) / 2e-6
+        got = env[name].grad
+        np.testing.assert_allclose(np.zeros_like(base) if got is None else got.numpy(), num, rtol=1e-6, atol=1e-6)

@@ -6,6 +6,7 @@ they were computed and a recorded graph can be run forward again with new inputs
 from . import (activation, comparison, elementwise, embedding, inplace, linalg, loss,
                normalization, padding, pointwise, reduction, selection, shape, split, statistics)
 from . import convolution, pooling
+from . import gather
 from .base import replayable
 
 PUBLIC_OPS = {
@@ -38,6 +39,8 @@ PUBLIC_OPS = {
                  "logical_xor", "logical_not", "isnan", "isinf", "isfinite", "count_nonzero",
                  "nonzero", "argwhere", "unique", "bincount"],
     inplace: ["masked_fill"],
+    gather: ["gather", "take_along_dim", "index_select", "masked_select", "scatter", "scatter_add",
+             "index_add"],
 }
 
 # PyTorch accepts numpy's ``axis=``/``keepdims=`` for every ``dim``/``keepdim``; the newer
