@@ -34,7 +34,7 @@ SMALLEST_TEXT_PX = 12    # base size of the smallest node text (function names, 
 READABLE_SCALE = MIN_LABEL_PX / (SMALLEST_TEXT_PX * TEXT_ZOOM)  # px per data unit: ~0.65
 BIG_GRAPH_SCALE = 1.0    # px per data unit of a view zoomed in on part of a big graph
 MAX_SCALE = 1.25         # a tiny graph is not blown up beyond this
-VIEW_PAD = 16.0          # data units of margin around a fitted graph
+VIEW_PAD = 24.0          # data units of margin around a fitted graph: room for an edge label
 
 # Numeric columns travel as numpy arrays: Bokeh sends those as binary buffers (one websocket
 # frame each), where a list of floats is encoded (and decoded in the browser) one at a time.
@@ -289,35 +289,40 @@ def edge_label_size(text: str) -> tuple[float, float]:
     """(width, height) in data units of an edge label: its text scales with the zoom like the
     boxes do (``SMALLEST_TEXT_PX`` at 1 px per unit, times ``TEXT_ZOOM``), plus its padding."""
     font = SMALLEST_TEXT_PX * TEXT_ZOOM
-    return len(text) * EDGE_LABEL_CHAR * font + 8.0, font + 6.0
+    # Padding 2 px and a 1 px border on each side; a line of text is ~1.2 em tall.
+    return len(text) * EDGE_LABEL_CHAR * font + 8.0, 1.2 * font + 8.0
 
 
 def _label_candidates(route, w: float, h: float):
-    """Centres to try for a label of an edge, nearest to the middle of the edge first: on the
-    line, then just above and below it (and beside it where the line runs steeply)."""
+    """Centres to try for a label of an edge, nearest first: on the line near its middle, then
+    moved along it, above or below it (up to a few label heights: in a layered drawing the
+    free space is usually above or below a layer's column of nodes), or beside it."""
     pts = [(float(x), float(y)) for x, y in route]
-    segments = list(range(len(pts) - 1))
     middle = (len(pts) - 2) / 2
-    segments.sort(key=lambda i: abs(i - middle))
-    for i in segments:
+    bases = []
+    for i in sorted(range(len(pts) - 1), key=lambda i: abs(i - middle)):
         (x0, y0), (x1, y1) = pts[i], pts[i + 1]
-        steep = abs(y1 - y0) > abs(x1 - x0)
         for t in (0.5, 0.35, 0.65, 0.2, 0.8):
-            x, y = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
-            yield x, y
-            yield x, y + h / 2 + LABEL_GAP
-            yield x, y - h / 2 - LABEL_GAP
-            if steep:
-                yield x + w / 2 + LABEL_GAP, y
-                yield x - w / 2 - LABEL_GAP, y
+            bases.append((x0 + t * (x1 - x0), y0 + t * (y1 - y0)))
+    step = h / 2 + LABEL_GAP
+    offsets = [(0.0, 0.0)]
+    for k in range(1, 7):
+        for dx in (0.0, -w / 2, w / 2):
+            offsets += [(dx, k * step), (dx, -k * step)]
+    offsets += [(w / 2 + LABEL_GAP, 0.0), (-w / 2 - LABEL_GAP, 0.0)]
+    scored = sorted((math.hypot(dx, dy) + 4.0 * rank, bx + dx, by + dy)
+                    for rank, (bx, by) in enumerate(bases) for dx, dy in offsets)
+    for _, x, y in scored:
+        yield x, y
 
 
-def place_edge_labels(requests, boxes) -> list:
+def place_edge_labels(requests, boxes, within=None) -> list:
     """Where to draw edge labels so that none covers a node or another label.
 
     ``requests``: ``[(route, width, height), ...]``, the most important first; ``route`` is the
-    edge's polyline. ``boxes``: the node rectangles as rows ``(x0, y0, x1, y1)``. Returns one
-    entry per request: the label's centre ``(x, y)``, or None when no free spot lies along its
+    edge's polyline. ``boxes``: the node rectangles as rows ``(x0, y0, x1, y1)``. ``within``:
+    an optional ``(x0, y0, x1, y1)`` every label must stay inside (the fitted view). Returns one
+    entry per request: the label's centre ``(x, y)``, or None when no free spot lies near its
     edge (that label is dropped; the edge still says its gradient on hover)."""
     boxes = np.asarray(boxes, dtype=float).reshape(-1, 4)
     placed: list = []
@@ -325,12 +330,15 @@ def place_edge_labels(requests, boxes) -> list:
     for route, w, h in requests:
         xs = [p[0] for p in route]
         ys = [p[1] for p in route]
-        reach = w + h + LABEL_GAP
+        reach = w + 8 * h + LABEL_GAP  # as far as _label_candidates looks
         near = boxes[(boxes[:, 2] >= min(xs) - reach) & (boxes[:, 0] <= max(xs) + reach) &
                      (boxes[:, 3] >= min(ys) - reach) & (boxes[:, 1] <= max(ys) + reach)]
         spot = None
         for cx, cy in _label_candidates(route, w, h):
             r = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+            if within is not None and not (within[0] <= r[0] and r[2] <= within[2] and
+                                           within[1] <= r[1] and r[3] <= within[3]):
+                continue
             if _overlaps_any(r, near) or any(_overlaps(r, q) for q in placed):
                 continue
             spot = (cx, cy)
@@ -472,6 +480,12 @@ def initial_view(layout, root_pos, height_px: int, width_px: float = PLOT_WIDTH_
     view.update(x0=xmin - VIEW_PAD, x1=xmax + VIEW_PAD, y0=ymin - VIEW_PAD, y1=ymax + VIEW_PAD,
                 ry=ry, readable=READABLE_SCALE, max_scale=MAX_SCALE, big_scale=BIG_GRAPH_SCALE)
     return view
+
+
+def _padded(bounds) -> tuple:
+    """``bounds`` with the fitted view's margin: what a first view shows."""
+    x0, y0, x1, y1 = bounds
+    return x0 - VIEW_PAD, y0 - VIEW_PAD, x1 + VIEW_PAD, y1 + VIEW_PAD
 
 
 def _js_view(view: dict) -> dict:
@@ -842,7 +856,7 @@ class GraphView:
         labelled.sort(key=lambda i: -self._edge_label_weight.get((e["u"][i], e["v"][i]), 0.0))
         spots = place_edge_labels(
             [(list(zip(e["xs"][i], e["ys"][i])), *edge_label_size(e["grad_label"][i]))
-             for i in labelled], self._node_boxes())
+             for i in labelled], self._node_boxes(), within=_padded(self.layout.bounds))
         shown = [(i, p) for i, p in zip(labelled, spots) if p is not None]
         sync_source(self.tensor_text, {k: t[k] for k in ("x", "label_y", "sub_y", "label", "sub",
                                                          "text_color", "sub_color")})

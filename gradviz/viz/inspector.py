@@ -76,7 +76,7 @@ class Heatmap:
             ticker=FixedTicker(ticks=ticks), padding=4, title="sign · log |v|",
             title_text_font_size="10px", major_label_text_font_size="10px",
             major_label_overrides={t: style.RAMP_TICKS[t] for t in ticks},
-            name="gv_heatmap_colour_bar")
+            name=f"gv_heatmap_colour_bar_{title}")
         fig.add_layout(self.colour_bar, "below")
         fig.hover.tooltips = [("", "@text")]
         fig.title.text_font_size = "12px"
