@@ -34,6 +34,7 @@ from .ops.pointwise import (acos, asin, atan, ceil, cos, cosh, erf, exp2, expm1,
 from .legacy import (BoolTensor, ByteTensor, CharTensor, DoubleTensor, FloatTensor,  # noqa: F401
                      HalfTensor, IntTensor, LongTensor, ShortTensor)
 from .typeinfo import finfo, iinfo  # noqa: F401
+from .formatting import get_printoptions, set_printoptions  # noqa: F401
 from .ops.statistics import (all, any, argmax, argmin, cumprod, cumsum, logsumexp,  # noqa: F401
                              norm, prod, std, std_mean, var, var_mean)
 from .ops.selection import argsort, sort, topk  # noqa: F401

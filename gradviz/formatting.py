@@ -14,6 +14,35 @@ PRECISION = 4
 THRESHOLD = 1000
 EDGEITEMS = 3
 LINEWIDTH = 80
+SCI_MODE = None  # None: decided from the values, as above; True/False: forced
+
+_PROFILES = {"default": (4, 1000, 3, 80), "short": (2, 1000, 2, 80),
+             "full": (4, math.inf, 3, 80)}
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None,
+                     profile=None, sci_mode=None):
+    """PyTorch's ``torch.set_printoptions``: decimals, the size above which tensors are
+    summarised, how many items each edge keeps, the line width, a ``profile`` ('default',
+    'short', 'full') and ``sci_mode`` (True/False forces scientific notation on or off; None
+    lets the values decide)."""
+    global PRECISION, THRESHOLD, EDGEITEMS, LINEWIDTH, SCI_MODE
+    if profile is not None:
+        PRECISION, THRESHOLD, EDGEITEMS, LINEWIDTH = _PROFILES[profile]
+    if precision is not None:
+        PRECISION = int(precision)
+    if threshold is not None:
+        THRESHOLD = threshold
+    if edgeitems is not None:
+        EDGEITEMS = int(edgeitems)
+    if linewidth is not None:
+        LINEWIDTH = int(linewidth)
+    SCI_MODE = sci_mode
+
+
+def get_printoptions() -> dict:
+    return {"precision": PRECISION, "threshold": THRESHOLD, "edgeitems": EDGEITEMS,
+            "linewidth": LINEWIDTH, "sci_mode": SCI_MODE}
 
 
 class _Formatter:
@@ -45,6 +74,11 @@ class _Formatter:
             self.sci_mode = bool(hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4)
             if not self.sci_mode:
                 self.max_width = max(len(f"{v:.{PRECISION}f}") for v in nz)
+        if SCI_MODE is not None:
+            self.sci_mode = bool(SCI_MODE)
+            if not self.sci_mode:
+                self.max_width = max(len(f"{v:.0f}") + 1 if self.int_mode
+                                     else len(f"{v:.{PRECISION}f}") for v in nz)
         if self.sci_mode:
             self.max_width = max(len(f"{v:.{PRECISION}e}") for v in nz)
 
