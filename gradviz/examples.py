@@ -43,7 +43,7 @@ def names_in(namespace: dict) -> dict:
         if isinstance(value, Tensor):
             names.setdefault(name, value)
         elif isinstance(value, Module):
-            for pname, p in value.named_parameters(prefix=name + "."):
+            for pname, p in value.named_parameters(prefix=name):
                 names.setdefault(pname, p)
     return names
 
