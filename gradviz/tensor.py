@@ -753,14 +753,14 @@ class Tensor:
     def cumprod(self, *args, **kwargs):
         return _ST.cumprod(self, *args, **kwargs)
 
-    def sort(self, dim=-1, descending=False, stable=False):
-        return _SEL.sort(self, dim, descending, stable)
+    def sort(self, *args, **kwargs):
+        return _SEL.sort(self, *args, **kwargs)
 
-    def argsort(self, dim=-1, descending=False, stable=False):
-        return _SEL.argsort(self, dim, descending, stable)
+    def argsort(self, *args, **kwargs):
+        return _SEL.argsort(self, *args, **kwargs)
 
-    def topk(self, k, dim=-1, largest=True, sorted=True):
-        return _SEL.topk(self, k, dim, largest, sorted)
+    def topk(self, *args, **kwargs):
+        return _SEL.topk(self, *args, **kwargs)
 
     # --- questions about values (gradviz.ops.comparison): constant results ------------------
     def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
@@ -794,8 +794,8 @@ class Tensor:
     def isfinite(self):
         return _C.isfinite(self)
 
-    def count_nonzero(self, dim=None):
-        return _C.count_nonzero(self, dim)
+    def count_nonzero(self, *args, **kwargs):
+        return _C.count_nonzero(self, *args, **kwargs)
 
     def nonzero(self, *, as_tuple=False):
         return _C.nonzero(self, as_tuple=as_tuple)

@@ -480,3 +480,34 @@ def test_math_names_are_exported_as_pytorch_has_them():
         assert callable(getattr(gv, name)), name
         assert callable(getattr(gv.Tensor, name)), name
     assert math.isclose(gv.tensor(0.5).erf().item(), math.erf(0.5), rel_tol=1e-6)
+
+
+NUMPY_SPELLINGS = [
+    "x.norm(dim=1, keepdims=True)", "torch.norm(x, dim=1, keepdims=True)", "x.norm(axis=1)",
+    "torch.linalg.vector_norm(x, dim=1, keepdims=True)", "x.cumsum(axis=0)", "x.sort(axis=0)",
+    "x.var(axis=0, keepdims=True)", "torch.std_mean(x, axis=0, keepdims=True)",
+    "x.argsort(axis=0)", "x.topk(1, axis=0)", "x.count_nonzero(axis=0)", "x.cumprod(axis=1)",
+    "x.prod(axis=1, keepdims=True)", "x.all(axis=1, keepdims=True)", "x.logsumexp(axis=1)",
+    "x.sum(axis=(0, 1), keepdims=True)", "torch.mean(x, axis=0)", "x.amin(axis=1, keepdims=True)",
+    "x.argmax(axis=1, keepdims=True)", "torch.any(x > 0, axis=0, keepdims=True)",
+    "torch.max(x, axis=1, keepdims=True)", "x.min(axis=0)", "x.std(axis=(0, 1))",
+]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("expr", NUMPY_SPELLINGS)
+def test_numpy_spellings_accepted_where_pytorch_accepts_them(torch, expr):
+    got = []
+    for mod in (torch, gv):
+        x = mod.tensor(np.arange(1.0, 7.0).reshape(2, 3))
+        try:
+            out = run(f"out = {expr}", mod, x=x)["out"]
+        except TypeError:
+            got.append("TypeError")
+            continue
+        got.append(_comparable(out))
+    if got[0] == "TypeError" or got[1] == "TypeError":
+        assert got[1] == got[0]
+    else:
+        np.testing.assert_allclose(got[1][0].astype(float), got[0][0].astype(float), rtol=1e-6)
+        assert got[1][1:] == got[0][1:]

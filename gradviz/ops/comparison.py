@@ -119,7 +119,13 @@ def is_floating_point(input) -> bool:
     return input._array.dtype.kind == "f"
 
 
-def count_nonzero(input, dim=None):
+def count_nonzero(input, dim=None, **numpy_names):
+    """How many elements are non-zero (over ``dim``, or in all; ``axis=`` too)."""
+    if "axis" in numpy_names:
+        dim = numpy_names.pop("axis")
+    if numpy_names:
+        raise TypeError(f"count_nonzero() got an unexpected keyword argument "
+                        f"'{next(iter(numpy_names))}'")
     tensor_argument(input, "count_nonzero")
     axis = tuple(dim) if isinstance(dim, (list, tuple)) else dim
     return _constant(np.asarray(np.count_nonzero(input._array, axis=axis), dtype=np.int64))

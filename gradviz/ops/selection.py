@@ -10,6 +10,7 @@ import numpy as np
 from ..autograd.node import Node
 from .base import normalize_dim, record
 from .pointwise import tensor_argument
+from .statistics import numpy_names
 
 sort_result = namedtuple("sort", ["values", "indices"])
 topk_result = namedtuple("topk", ["values", "indices"])
@@ -43,6 +44,7 @@ def _order(arr: np.ndarray, dim: int, descending: bool) -> np.ndarray:
     return (n - 1) - np.flip(np.argsort(rev, axis=dim, kind="stable"), axis=dim)
 
 
+@numpy_names
 def sort(input, dim=-1, descending=False, stable=False):
     """``(values, indices)`` of ``input`` sorted along ``dim``."""
     from ..tensor import Tensor
@@ -60,11 +62,13 @@ def sort(input, dim=-1, descending=False, stable=False):
                               indices=idx), Tensor._make(idx))
 
 
+@numpy_names
 def argsort(input, dim=-1, descending=False, stable=False):
     """The indices that sort ``input`` along ``dim``."""
     return sort(input, dim, descending, stable).indices
 
 
+@numpy_names
 def topk(input, k, dim=-1, largest=True, sorted=True):
     """``(values, indices)`` of the ``k`` largest (or smallest) elements along ``dim``."""
     from ..tensor import Tensor

@@ -115,11 +115,11 @@ def _vector_norm(arr: np.ndarray, p, dims: tuple, keepdim: bool) -> np.ndarray:
     return np.asarray(out).astype(arr.dtype, copy=False)
 
 
-@numpy_names
 def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
     """The vector p-norm of ``input`` (over ``dim``, or all of it), as ``torch.norm`` computes it
     for p = 'fro', 2, 1, inf, -inf, 0 and any other number (recorded as
-    LinalgVectorNormBackward0)."""
+    LinalgVectorNormBackward0). Unlike the reductions, and like PyTorch's (a Python function
+    there), it takes no ``axis``/``keepdims``."""
     tensor_argument(input, "norm")
     if isinstance(p, str):
         if p != "fro":
