@@ -328,6 +328,28 @@ def test_a_pass_that_cannot_run_raises_pytorchs_error_and_changes_nothing(torch)
     assert torch.equal(w.grad, w2.grad) and torch.equal(b.grad, b2.grad)
 
 
+def test_retain_graph_off_frees_the_graph_only_once_the_pass_stood_at_its_end(torch):
+    x = torch.randn(3, 4)
+    w = torch.randn(4, 2, requires_grad=True)
+    loss = (x @ w).exp().sum()
+    p = RecordedPass(loss)
+    p.seek(2)
+    # Mid-pass the graph is still there: the pass can be re-planned keeping the graph.
+    q = RecordedPass(loss, retain_graph=True)
+    q.run()
+    kept = w.grad.clone()
+    r = RecordedPass(loss)  # q kept the graph: a new pass runs
+    r.run()
+    assert torch.equal(w.grad, kept * 2)  # accumulated once more, as a second backward() does
+    r.back()
+    r.step()  # standing at its end again
+    with pytest.raises(RuntimeError, match="second time"):
+        RecordedPass(loss)
+    assert torch.equal(w.grad, kept * 2)  # freeing ran PyTorch once more and put .grad back
+    with pytest.raises(RuntimeError, match="second time"):
+        loss.backward()  # freed for real
+
+
 def test_stepper_and_to_networkx_accept_torch_tensors(torch):
     x = torch.randn(3)
     weight = torch.randn(3, requires_grad=True)

@@ -255,7 +255,10 @@ def _describe_call(event, names: _Names, d: str) -> str:
     elif name == "MeanBackward0":
         text = f"{name} spreads {dout} = {g} evenly: each element of {ins[0]} gets {g}/n."
     else:
-        rule = fn.rule
+        rule = getattr(fn, "rule", None)
+        if rule is None:  # a PyTorch node: the exported graph holds its rule
+            gid = names.ids.get(id(fn))
+            rule = names.G.nodes[gid].get("rule") if gid is not None else ""
         how = f" ({rule})" if rule else ""
         text = (f"{name} takes {dout} = {g}, applies its local derivative{how}, and sends "
                 f"{', '.join(targets) if targets else 'nothing further'}.")

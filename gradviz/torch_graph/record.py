@@ -14,6 +14,7 @@ stepped like gradviz's own: ``step()`` writes an event's ``after`` into ``.grad`
 from __future__ import annotations
 
 import gc
+import weakref
 
 import torch
 
@@ -35,6 +36,14 @@ class RecordedPass:
     non-scalar root without ``gradient``) raises PyTorch's own ``RuntimeError`` here, and every
     ``.grad`` is left as it was.
 
+    ``retain_graph=False``: the graph counts as freed while the pass stands at its end, as in
+    gradviz's own stepper (whose Back restores what a step freed). The recording keeps the
+    graph, so a view can still re-plan the pass with ``retain_graph=True``; when a new pass over
+    the same graph is asked for while this one stands at its end, the graph is freed for real,
+    by PyTorch: one more plain ``backward()`` without ``retain_graph`` (its gradients put back at
+    once, so no ``.grad`` changes; the user's own hooks on the graph see that pass too), after
+    which the new pass meets PyTorch's own error. (``release()`` frees it at any time.)
+
     A multi-output node's ``CallEvent.grad_in`` is a tuple (one gradient per output, None where
     none arrived), as PyTorch hands it to the node; for all others it is one array.
     """
@@ -44,18 +53,24 @@ class RecordedPass:
     def __init__(self, roots, gradient=None, retain_graph: bool = False, tensors=()):
         self.roots = as_root_list(roots)
         self.retain_graph = bool(retain_graph)
+        seeds = _seeds(self.roots, gradient)
+        _release_previous(self.roots)
         # The recording allocates a few objects per node and frees none; pausing the cyclic
         # collector keeps it from rescanning the heap again and again on big graphs.
         gc_was_enabled = gc.isenabled()
         gc.disable()
         try:
-            self.events: list = _record(self.roots, _seeds(self.roots, gradient),
-                                        self.retain_graph, tensors)
+            self.events, touched = _record(self.roots, seeds, self.retain_graph, tensors)
         finally:
             if gc_was_enabled:
                 gc.enable()
         self.total = len(self.events)
         self.position = 0
+        self._freeing = _Freeing(self.roots, seeds, touched)
+        # A pass dropped while it stands at its end (``RecordedPass(loss).run()``) frees the
+        # graph then, as ``loss.backward()`` would have.
+        weakref.finalize(self, self._freeing.free_if_owed).atexit = False
+        _remember(self)
 
     # --- moving (as gradviz's Stepper) -------------------------------------------------------
     @property
@@ -74,12 +89,29 @@ class RecordedPass:
         if event.kind in ("accumulate", "retain"):
             set_grad(event.tensor, event.after)
         self.position += 1
+        self._freeing.owed = not self.retain_graph and self.position == self.total
         return event
+
+    @property
+    def released(self) -> bool:
+        """Whether this pass has freed the graph for real."""
+        return self._freeing.done
+
+    @property
+    def owes_release(self) -> bool:
+        """Whether the graph counts as freed by this pass: ``retain_graph=False``, at its end."""
+        return self._freeing.owed and not self._freeing.done
+
+    def release(self) -> None:
+        """Free the graph as the end of ``backward()`` without ``retain_graph`` does: PyTorch runs
+        it once more, plainly, and every ``.grad`` it touched is put back."""
+        self._freeing.free()
 
     def back(self):
         if self.position == 0:
             return None
         self.position -= 1
+        self._freeing.owed = False
         event = self.events[self.position]
         if event.kind in ("accumulate", "retain"):
             set_grad(event.tensor, event.before)
@@ -142,7 +174,7 @@ def _record(roots, seeds, retain_graph: bool, tensors) -> list:
     # What the pass will overwrite, to put back afterwards (the tensor object too, because
     # AccumulateGrad adds into an existing .grad in place).
     touched = leaves + retained
-    kept = [(t, t.grad, None if t.grad is None else t.grad.detach().clone()) for t in touched]
+    kept = _keep(touched)
 
     rec = _Recorder()
     for r, e, s in zip(roots, edges, seeds):
@@ -164,17 +196,84 @@ def _record(roots, seeds, retain_graph: bool, tensors) -> list:
         for t in retained:
             handles.append(t.register_hook(rec.retain_hook(t)))
         grads = None if all(s is None for s in seeds) else seeds
-        torch.autograd.backward(roots, grads, retain_graph=retain_graph)
+        # Always keeping the graph: without retain_graph it is freed when the pass is stepped
+        # to its end (RecordedPass._release), so that the pass can still be re-planned before.
+        torch.autograd.backward(roots, grads, retain_graph=True)
     finally:
         for h in handles:
             h.remove()
-        with torch.no_grad():
-            for t, grad, values in kept:
-                if grad is not None:
-                    grad.copy_(values)
-                t.grad = grad
+        _restore(kept)
     rec.events.append(DoneEvent())
-    return rec.events
+    return rec.events, touched
+
+
+class _Freeing:
+    """What freeing a pass's graph takes, apart from the pass (so that it can still run when the
+    pass is dropped): the roots, their seeds and the tensors whose ``.grad`` to put back."""
+
+    __slots__ = ("roots", "seeds", "touched", "owed", "done")
+
+    def __init__(self, roots, seeds, touched):
+        self.roots, self.seeds, self.touched = roots, seeds, touched
+        self.owed = False  # retain_graph=False and the pass stands at its end
+        self.done = False
+
+    def free(self) -> None:
+        if self.done:
+            return
+        self.done = True
+        kept = _keep(self.touched)
+        try:
+            grads = None if all(s is None for s in self.seeds) else self.seeds
+            torch.autograd.backward(self.roots, grads, retain_graph=False)
+        except RuntimeError:
+            pass  # already freed (by the user's own backward): nothing left to free
+        finally:
+            _restore(kept)
+
+    def free_if_owed(self) -> None:
+        if self.owed:
+            self.free()
+
+
+# The last pass over a graph, kept in its root node's metadata (weakly: the pass holds the graph).
+_LAST_PASS = "gradviz_last_pass"
+
+
+def _root_metadata(roots):
+    node = gradient_edge(roots[0])[0]
+    try:
+        return node.metadata if node is not None else None
+    except Exception:  # noqa: BLE001 - a node without metadata: passes are not chained
+        return None
+
+
+def _release_previous(roots) -> None:
+    meta = _root_metadata(roots)
+    ref = meta.get(_LAST_PASS) if meta is not None else None
+    previous = ref() if ref is not None else None
+    if previous is not None and previous.owes_release:
+        previous.release()
+
+
+def _remember(p) -> None:
+    meta = _root_metadata(p.roots)
+    if meta is not None:
+        meta[_LAST_PASS] = weakref.ref(p)
+
+
+def _keep(tensors) -> list:
+    """What a pass will overwrite, to put back afterwards: each ``.grad`` tensor object (as
+    AccumulateGrad adds into an existing one in place) and a copy of its values."""
+    return [(t, t.grad, None if t.grad is None else t.grad.detach().clone()) for t in tensors]
+
+
+def _restore(kept) -> None:
+    with torch.no_grad():
+        for t, grad, values in kept:
+            if grad is not None:
+                grad.copy_(values)
+            t.grad = grad
 
 
 def _view(g):
@@ -221,6 +320,18 @@ class TorchCallEvent(CallEvent):
 _UNSET = object()
 
 
+class _FreedSaved:
+    """A saved tensor a pass without ``retain_graph`` frees after its node ran (``CallEvent.freed``
+    maps names to these, as gradviz's engine maps them to its saved tensors); PyTorch keeps
+    nothing of it to show, so there is no ``tensor``."""
+
+    __slots__ = ()
+    tensor = None
+
+
+_FREED = _FreedSaved()
+
+
 class _Recorder:
     """The hooks of one pass and what they saw.
 
@@ -238,7 +349,7 @@ class _Recorder:
 
     def node_hook(self, node, freed):
         events, pending = self.events, self.pending_retain
-        freed = dict.fromkeys(freed) if freed else None
+        freed = {name: _FREED for name in freed} if freed else None
 
         def hook(grad_inputs, grad_outputs):
             if pending:
