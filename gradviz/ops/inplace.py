@@ -44,6 +44,9 @@ def view_positions(view: np.ndarray, base: np.ndarray) -> np.ndarray:
     in ``base``. This is PyTorch's (size, stride, storage_offset) of an as_strided view, in a
     form that works whatever the base's own strides are."""
     start = view.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+    if base.flags.c_contiguous and view.itemsize == base.itemsize:
+        # The usual case: a byte offset is the flat index times the item size.
+        return (_byte_offsets(view) + start) // base.itemsize
     boff = _byte_offsets(base).ravel()
     order = np.argsort(boff, kind="stable")
     sorted_off = boff[order]
