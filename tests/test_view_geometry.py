@@ -198,3 +198,36 @@ def test_building_the_apps_and_an_explorer_raises_no_deprecation_warning():
                            "-W", "error::PendingDeprecationWarning", "-c", code],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
+
+
+# --- the playground's code panel -------------------------------------------------------------
+def test_the_code_shown_after_an_edit_builds_the_edited_inputs():
+    from gradviz import examples
+    from gradviz.apps.playground import code_with_inputs
+
+    ex = examples.build("seed")
+    w = np.arange(15.0).reshape(5, 3) / 7
+    b = np.array([0.5, -0.25, 1.0])
+    code = code_with_inputs(ex.code, {"w": w, "b": b})
+    ns = examples.run_code(code)  # the text itself, executed
+    np.testing.assert_allclose(ns["w"].detach().numpy(), w, atol=1e-4)
+    np.testing.assert_allclose(ns["b"].detach().numpy(), b)
+    assert ns["w"].requires_grad and ns["b"].requires_grad
+    # A name the code does not assign from a literal is listed before the backward call.
+    mlp = examples.build("mlp")
+    code = code_with_inputs(mlp.code, {"fc1.bias": np.array([1.0, 2.0, 3.0, 4.0])})
+    note = "# edited in the explorer: fc1.bias = [1, 2, 3, 4]"
+    assert note in code and code.index(note) < code.index("loss.backward()")
+    examples.run_code(code)  # still runs
+
+
+def test_the_playgrounds_code_follows_an_input_edit_and_back():
+    from gradviz.apps.playground import PlaygroundApp
+
+    app = PlaygroundApp(example="seed")
+    assert "[-1.1817, -0.3948, -0.1673]" in app.code.object
+    assert app.explorer.set_input("b", [0.5, -0.25, 1.0]) is None
+    assert "b = torch.tensor([0.5, -0.25, 1], requires_grad=True)" in app.code.object
+    assert "-1.1817" not in app.code.object
+    app.explorer.back()  # Back undoes the edit: the code shows the example's numbers again
+    assert "[-1.1817, -0.3948, -0.1673]" in app.code.object

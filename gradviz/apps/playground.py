@@ -7,11 +7,66 @@ example's description and the exact code that built it.
 """
 from __future__ import annotations
 
+import re
+
+import numpy as np
 import panel as pn
 import param
 
 from .. import examples
+from ..viz.editors import literal_of
 from . import graphs, page
+
+
+def edited_inputs(example, explorer) -> dict:
+    """``{name: array}`` of the explorer's inputs whose value differs from the example's."""
+    out = {}
+    for nid, editor in getattr(explorer, "editors", {}).items():
+        original = example.names.get(editor.name_label)
+        current = explorer.G.graph["objects"].get(nid)
+        if original is None or current is None:
+            continue
+        a, b = np.asarray(original.detach().numpy()), np.asarray(current._array)
+        if a.shape != b.shape or not np.array_equal(a, b):
+            out[editor.name_label] = b
+    return out
+
+
+def code_with_inputs(code: str, values: dict) -> str:
+    """``code`` with each ``name = torch.tensor(<literal>, ...)`` given the value in ``values``;
+    a name not assigned that way (drawn at random, a module's parameter) is listed in a
+    comment before the backward call."""
+    rest = []
+    for name, value in values.items():
+        m = re.search(rf"^([ \t]*){re.escape(name)}\s*=\s*torch\.tensor\(", code, flags=re.M)
+        end = _first_argument_end(code, m.end()) if m else None
+        if end is None:
+            rest.append(f"# edited in the explorer: {name} = {' '.join(literal_of(value).split())}")
+            continue
+        column = m.end() - (code.rfind("\n", 0, m.end()) + 1)
+        literal = literal_of(value).replace("\n", "\n" + " " * column)
+        code = code[:m.end()] + literal + code[end:]
+    if rest:
+        marker = code.find("# the explorer steps through:")
+        at = marker if marker >= 0 else len(code)
+        code = code[:at] + "\n".join(rest) + "\n" + code[at:]
+    return code
+
+
+def _first_argument_end(code: str, start: int):
+    """Where the first argument of a call starting at ``start`` ends (at its ``,`` or ``)``)."""
+    depth = 0
+    for i in range(start, len(code)):
+        c = code[i]
+        if c in "([{":
+            depth += 1
+        elif c in ")]}":
+            if depth == 0:
+                return i
+            depth -= 1
+        elif c == "," and depth == 0:
+            return i
+    return None
 
 
 class PlaygroundApp(pn.viewable.Viewer):
@@ -35,10 +90,22 @@ class PlaygroundApp(pn.viewable.Viewer):
     @param.depends("example", watch=True)
     def _rebuild(self) -> None:
         ex = examples.build(self.example)
+        self._example = ex
         self.explorer = graphs.explorer(ex.root, ex.names, **ex.kwargs)
         self.description.object = ex.description
-        self.code.object = f"```python\n{ex.code.rstrip()}\n```"
+        self._shown_code = None
+        self._update_code()
+        # Every action, an input edit (or Back over one) included, rewrites the sentence.
+        self.explorer.param.watch(self._update_code, "sentence")
         self.graph.objects = [self.explorer]
+
+    def _update_code(self, *_) -> None:
+        """Show the example's code with the values its inputs hold now in the explorer, so
+        that the code beside the graph is still the code that builds it."""
+        code = code_with_inputs(self._example.code, edited_inputs(self._example, self.explorer))
+        if code != self._shown_code:
+            self._shown_code = code
+            self.code.object = f"```python\n{code.rstrip()}\n```"
 
     def header(self) -> pn.Row:
         """The chooser and description beside the example's code."""

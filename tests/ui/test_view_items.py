@@ -545,3 +545,17 @@ def test_the_tutorial_graph_is_on_screen_when_a_section_opens(apps, view, sectio
     canvas = v.rect("el.tagName === 'CANVAS'")
     assert canvas["bottom"] <= 1000, canvas
     assert v.boxes_outside_view() == []
+
+
+def test_the_code_panel_shows_the_numbers_an_input_edit_gave(apps, view):
+    v = view(apps.playground + "?example=seed")
+    code = f"""() => {{ {_ALL} const el = all().find(e => e.tagName === 'PRE' &&
+        e.textContent.includes('import gradviz')); return el ? el.textContent : ''; }}"""
+    assert "b = torch.tensor([-1.1817, -0.3948, -0.1673]" in v.page.evaluate(code)
+    field, apply = _editor_of(v, "[-1.1817")
+    field.fill("[0.5, -0.25, 1]")
+    apply.click()
+    v.page.wait_for_function(f"() => ({code})().includes("
+                             "'b = torch.tensor([0.5, -0.25, 1], requires_grad=True)')",
+                             timeout=15_000)
+    assert "-1.1817" not in v.page.evaluate(code)
