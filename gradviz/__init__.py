@@ -38,6 +38,9 @@ from .formatting import get_printoptions, set_printoptions  # noqa: F401
 from .ops.statistics import (all, any, argmax, argmin, cumprod, cumsum, logsumexp,  # noqa: F401
                              norm, prod, std, std_mean, var, var_mean)
 from .ops.selection import argsort, sort, topk  # noqa: F401
+from .ops.rearrange import (atleast_1d, atleast_2d, atleast_3d, column_stack, diag,  # noqa: F401
+                            diag_embed, diagonal, dstack, flip, fliplr, flipud, ger, hstack,
+                            meshgrid, outer, roll, row_stack, tile, vstack)
 from .ops.comparison import (argwhere, bincount, count_nonzero, eq, ge, greater,  # noqa: F401
                              greater_equal, gt, is_floating_point, isclose, isfinite, isinf,
                              isnan, le, less, less_equal, logical_and, logical_not, logical_or,
@@ -83,9 +86,17 @@ def trace(model):
     """``with gradviz.trace(model): loss = loss_fn(model(x), y)`` records which of a PyTorch
     model's modules was running when each autograd node was made (the ``scope`` of the exported
     graph's function nodes). gradviz's own modules record their scopes by themselves, so for
-    them this block does nothing."""
+    them this block does nothing.
+
+    Given a matrix (a gradviz Tensor), it is PyTorch's ``torch.trace``: the sum of the
+    diagonal (TraceBackward0)."""
     import contextlib
     import sys as _sys
+
+    if isinstance(model, Tensor):
+        from .ops.rearrange import matrix_trace
+
+        return matrix_trace(model)
 
     torch = _sys.modules.get("torch")
     if torch is not None and isinstance(model, torch.nn.Module):

@@ -753,6 +753,41 @@ class Tensor:
     def cumprod(self, *args, **kwargs):
         return _ST.cumprod(self, *args, **kwargs)
 
+    def flip(self, *dims):
+        return _RA.flip(self, dims[0] if len(dims) == 1 else dims)
+
+    def fliplr(self):
+        return _RA.flip(self, 1)
+
+    def flipud(self):
+        return _RA.flip(self, 0)
+
+    def roll(self, shifts, dims=None):
+        return _RA.roll(self, shifts, dims)
+
+    def repeat(self, *sizes):
+        return _RA.repeat(self, *sizes)
+
+    def tile(self, dims):
+        return _RA.tile(self, dims)
+
+    def diag(self, diagonal=0):
+        return _RA.diag(self, diagonal)
+
+    def diagonal(self, offset=0, dim1=0, dim2=1):
+        return _RA.diagonal(self, offset, dim1, dim2)
+
+    def diag_embed(self, offset=0, dim1=-2, dim2=-1):
+        return _RA.diag_embed(self, offset, dim1, dim2)
+
+    def trace(self):
+        return _RA.matrix_trace(self)
+
+    def outer(self, vec2):
+        return _RA.outer(self, vec2)
+
+    ger = outer
+
     def sort(self, *args, **kwargs):
         return _SEL.sort(self, *args, **kwargs)
 
@@ -1191,6 +1226,7 @@ from .ops import inplace as _I  # noqa: E402
 from .ops import linalg as _L  # noqa: E402
 from .ops import comparison as _C  # noqa: E402
 from .ops import pointwise as _P  # noqa: E402
+from .ops import rearrange as _RA  # noqa: E402
 from .ops import selection as _SEL  # noqa: E402
 from .ops import reduction as _R  # noqa: E402
 from .ops import statistics as _ST  # noqa: E402

@@ -106,6 +106,14 @@ REDUCTION_FD = {
     "clamp_min": (lambda x: x.clamp_min(0.1), "distinct"),
     "clamp_max": (lambda x: gv.clamp_max(x, 0.1), "distinct"),
     "nan_to_num": (lambda x: gv.nan_to_num(x * 2.0), "any"),
+    "flip": (lambda x: x.flip(0) * x, "any"),
+    "roll": (lambda x: gv.roll(x, 2) * x, "any"),
+    "roll_dim": (lambda x: x.roll(-1, 0) * x, "any"),
+    "repeat": (lambda x: x.repeat(2, *([1] * x.dim())) * 1.5, "any"),
+    "tile": (lambda x: gv.tile(x, (3,)), "any"),
+    "outer": (lambda x: gv.outer(x.reshape(-1), x.reshape(-1).sin()), "any"),
+    "hstack_vstack": (lambda x: gv.hstack([x, x * 2]).sum() + gv.vstack([x, x.exp()]), "any"),
+    "meshgrid": (lambda x: sum(gv.meshgrid(x.reshape(-1), x.reshape(-1)[:2] * 3, indexing="xy")), "any"),
     "lerp_scalar": (lambda x: gv.lerp(x, x * x, 0.3), "any"),
     "std_mean": (lambda x: sum(gv.std_mean(x, -1)), "any"),
     "var_mean": (lambda x: gv.var_mean(x, 0, keepdim=True)[0] * 2 + gv.var_mean(x)[1], "any"),
@@ -125,6 +133,18 @@ def test_two_input_clamps_finite_differences():
     a, b = _draw(rng, (3, 4), "distinct"), _draw(rng, (4,), "distinct") * 0.9 + 0.05
     vjp_check(lambda x, y: gv.clamp_min(x, y), [a, b], rng)
     vjp_check(lambda x, y: x.clamp_max(y), [a, b], rng)
+
+
+def test_diagonals_finite_differences():
+    rng = np.random.default_rng(8)
+    m, v = rng.standard_normal((3, 4)), rng.standard_normal(3)
+    vjp_check(lambda a: gv.diag(a), [m], rng)
+    vjp_check(lambda a: a.diag(1), [m], rng)
+    vjp_check(lambda a: gv.diagonal(a, -1), [m], rng)
+    vjp_check(lambda a: a.diagonal(0, 1, 2), [rng.standard_normal((2, 3, 3))], rng)
+    vjp_check(lambda a: gv.diag(a) * 2, [v], rng)
+    vjp_check(lambda a: a.diag_embed(1), [rng.standard_normal((2, 3))], rng)
+    vjp_check(lambda a: gv.trace(a) * a.trace(), [m], rng)
 
 
 def test_lerp_with_tensor_weight_finite_differences():
@@ -190,6 +210,13 @@ PROGRAMS = {
     "lerp_nan_to_num": "out = torch.lerp(b, p, 0.25) + b.lerp(p, u.abs()) + torch.lerp(a.unsqueeze(1), b, p * 0.3) "
                        "+ torch.nan_to_num(b.log()) + b.log().nan_to_num(nan=1.0, neginf=-2.0) "
                        "+ b.clone().lerp_(p, 0.5) + b.log().nan_to_num_(nan=0.5)",
+    "rearrange": "out = b.flip(0) + torch.flip(b, [0, 1]) + b.roll(1) + torch.roll(b, (1, -2), (0, 1)) "
+                 "+ b.repeat(1, 1) + torch.tile(a.unsqueeze(1), (1, 4)) + torch.outer(a, c4) "
+                 "+ torch.diag(torch.diag(b)).sum() + b.diagonal(1).sum() + torch.diag_embed(a).sum() "
+                 "+ torch.trace(b) + b.trace() + torch.hstack([a, a]).sum() + torch.vstack([c4, c4]).sum(0) "
+                 "+ torch.column_stack([a, a]).sum(1, keepdim=True) + torch.dstack([b, b]).sum(-1) "
+                 "+ sum(torch.meshgrid(a, c4, indexing='ij')) + torch.fliplr(b) + torch.flipud(b) "
+                 "+ b.repeat(2, 1)[:3] + c4.outer(a).T",
     "inplace_math": "h = b * 1.0; h.sin_(); h.add_(2.0); h.log_(); h.mul_(3.0); h.floor_(); h.add_(b); "
                     "h.abs_(); h.add_(0.5); h.sqrt_(); "
                     "k = p * 1.0; k.log1p_(); k.erf_(); k.square_(); k.cos_(); k.round_(decimals=2); "
@@ -205,7 +232,7 @@ def _leaves(mod, seed=3):
     rng = np.random.default_rng(seed)
     vals = {"a": rng.standard_normal(3), "b": rng.standard_normal((3, 4)),
             "p": rng.uniform(0.3, 2.0, (3, 4)), "u": rng.uniform(-0.8, 0.8, (3, 4)),
-            "s": np.array(rng.uniform(0.5, 1.5))}
+            "s": np.array(rng.uniform(0.5, 1.5)), "c4": rng.standard_normal(4)}
     return {k: mod.tensor(v, dtype=mod.float64, requires_grad=True) for k, v in vals.items()}
 
 
@@ -423,6 +450,15 @@ ERROR_CASES = {
     "std_mean_int": "torch.std_mean(torch.tensor([1, 2]))",
     "lerp_dtypes": "torch.lerp(torch.ones(2), torch.ones(2, dtype=torch.float64), 0.5)",
     "lerp_number_end": "torch.lerp(torch.ones(2), 2.0, 0.5)",
+    "repeat_too_few_dims": "torch.ones(2, 3).repeat(2)",
+    "roll_shifts_dims": "torch.ones(2, 3).roll((1, 2), 0)",
+    "roll_no_dims_two_shifts": "torch.ones(2, 3).roll((1, 2))",
+    "diag_3d": "torch.diag(torch.ones(2, 2, 2))",
+    "trace_vector": "torch.trace(torch.ones(3))",
+    "outer_matrix": "torch.outer(torch.ones(2, 2), torch.ones(2))",
+    "outer_matrix_vec2": "torch.ones(2).outer(torch.ones(2, 2))",
+    "flip_dim_out_of_range": "torch.ones(2).flip(1)",
+    "meshgrid_bad_indexing": "torch.meshgrid(torch.ones(2), torch.ones(3), indexing='yx')",
 }
 
 

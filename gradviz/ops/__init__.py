@@ -6,6 +6,7 @@ they were computed and a recorded graph can be run forward again with new inputs
 from . import (activation, comparison, elementwise, embedding, inplace, linalg, loss,
                normalization, padding, pointwise, reduction, selection, shape, split, statistics)
 from . import convolution, pooling
+from . import rearrange
 from . import gather
 from .base import replayable
 
@@ -35,6 +36,8 @@ PUBLIC_OPS = {
     statistics: ["norm", "vector_norm", "var", "std", "prod", "logsumexp", "cumsum", "argmax",
                  "argmin", "all", "any", "cumprod", "std_mean", "var_mean"],
     selection: ["sort", "argsort", "topk"],
+    rearrange: ["flip", "roll", "repeat", "tile", "diagonal", "diag_embed", "diag", "matrix_trace",
+                "outer", "hstack", "vstack", "column_stack", "dstack", "meshgrid"],
     comparison: ["eq", "ne", "lt", "le", "gt", "ge", "isclose", "logical_and", "logical_or",
                  "logical_xor", "logical_not", "isnan", "isinf", "isfinite", "count_nonzero",
                  "nonzero", "argwhere", "unique", "bincount"],
