@@ -85,9 +85,10 @@ class CopySlices(Node):
 
     @property
     def rule(self) -> str:
-        return (f"an in-place {self.fn.name()} wrote into part of this tensor: the gradient of "
-                f"that part goes through {self.fn.name()} ({self.fn.rule or 'its own rule'}); "
-                "the rest passes unchanged to the tensor's previous version")
+        name = self.fn.name()
+        inner = f" ({self.fn.rule})" if self.fn.rule else ""
+        return (f"{name} wrote in place into part of this tensor: that part's gradient goes "
+                f"through {name}{inner}, the rest passes unchanged to the tensor before the write")
 
     def backward(self, g):
         from ..autograd.engine import _reduce
