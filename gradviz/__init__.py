@@ -111,12 +111,37 @@ def trace(model):
 def explore(root, names=None, **kwargs):
     """The explorer of ``root``'s graph: a Panel component to display in a notebook, serve
     with ``.servable()``, open with ``.show()`` or write with ``.save("graph.html")``.
-    Without ``names``, the caller's variables name the tensors."""
+    Without ``names``, the caller's variables name the tensors.
+
+    ``root`` is a gradviz tensor or a ``torch.Tensor`` (then the pass shown is PyTorch's own,
+    recorded from its engine, and a ``torch.nn.Module`` among the caller's variables names the
+    parameters by their paths). Or a function with its inputs by name,
+    ``gradviz.explore(fn, x=x, w=w)``: ``fn(x=x, w=w)`` gives the root, and editing an input in
+    the explorer calls ``fn`` again (for PyTorch graphs the only way to edit inputs)."""
     from .graph import caller_names
+    from .sources import is_torch_tensor
     from .viz.explorer import Explorer
 
+    form = None
+    if callable(root) and not isinstance(root, Tensor) and not is_torch_tensor(root):
+        from .function_form import FunctionForm
+        from .function_form import is_tensor as _is_any_tensor
+
+        inputs = {k: v for k, v in kwargs.items() if _is_any_tensor(v)}
+        kwargs = {k: v for k, v in kwargs.items() if k not in inputs}
+        form = FunctionForm(root, inputs)
+        root = form.root
+        kwargs["function"] = form
     if names is None:
-        names = caller_names(1)
+        if is_torch_tensor(root):
+            from .torch_graph import caller_names as torch_caller_names
+
+            names = torch_caller_names(1)  # tensors and modules (parameters by their paths)
+        else:
+            names = caller_names(1)
+    if form is not None:
+        form.names = names  # what names the graph after each edit too
+        names = form.all_names()
     return Explorer(root, names=names, **kwargs)
 
 

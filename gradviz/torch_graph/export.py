@@ -20,7 +20,7 @@ import gc
 from ..health import Thresholds, gradient_health, magnitude
 from ..graph import tensor_label
 from .arrays import dtype_name, to_numpy
-from .names import caller_names, resolve
+from .names import CallerNames, caller_names, resolve
 from .saved import read_saved
 from .trace import OUTPUTS_KEY, SCOPE_KEY, SCOPES_KEY
 from .walk import as_root_list, gradient_edge, is_accumulate, next_functions, reachable
@@ -44,9 +44,8 @@ def to_networkx(roots, names=None, model=None, *, thresholds: Thresholds = Thres
     """
     root_list = as_root_list(roots)
     if names is None:
-        known = resolve(caller_names(1 + _depth), model, explicit=False)
-    else:
-        known = resolve(names, model, explicit=True)
+        names = caller_names(1 + _depth)
+    known = resolve(names, model, explicit=not isinstance(names, CallerNames))
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:

@@ -12,11 +12,16 @@ import sys
 import torch
 
 
-def caller_names(depth: int = 1) -> dict:
+class CallerNames(dict):
+    """``{"name": tensor_or_module}`` taken from a caller's variables rather than given by the
+    user: for parameters, module paths win over these names."""
+
+
+def caller_names(depth: int = 1) -> CallerNames:
     """``{"name": tensor_or_module}`` from a caller's variables (locals over globals, names
     starting with "_" skipped); ``depth`` counts frames above the caller of this function."""
     frame = sys._getframe(depth + 1)
-    found: dict = {}
+    found = CallerNames()
     try:
         for scope in (frame.f_locals, frame.f_globals):
             for name, value in list(scope.items()):

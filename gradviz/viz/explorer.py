@@ -89,7 +89,8 @@ class Explorer(pn.viewable.Viewer):
     message = param.String(default="")
     selected = param.String(default="", doc="Node id shown in the inspector.")
 
-    def __init__(self, root, names=None, gradient=None, retain_graph=False, height=None, **params):
+    def __init__(self, root, names=None, gradient=None, retain_graph=False, height=None,
+                 function=None, **params):
         self._source = sources.source_of(root)  # a TypeError for anything but a tensor
         super().__init__(retain_graph=bool(retain_graph), **params)
         if self._source == "gradviz":
@@ -99,8 +100,10 @@ class Explorer(pn.viewable.Viewer):
         self._user_gradient = _array(gradient)
         G = sources.to_networkx(root, names)
         layout = compute_layout(G)
+        # function: a gradviz.function_form.FunctionForm (gradviz.explore(fn, x=x, ...)):
+        # an input edit calls it again instead of replaying the graph.
         self.timeline = Timeline(G, root, self._user_gradient, retain_graph=bool(retain_graph),
-                                 extra={"names": names, "layout": layout})
+                                 extra={"names": names, "layout": layout, "function": function})
         self._drawn = self.timeline.scene  # the scene (graph) the picture shows
         self.graph_view = GraphView(G, layout, grads=self.timeline.grads, edge_grads={},
                                     mode=self.colour_mode, current=None, on_tap=self.select,
@@ -193,6 +196,16 @@ class Explorer(pn.viewable.Viewer):
                 "Backward again": self.backward_again, "Zero grads": self.zero_grads}
 
     def _root_note(self) -> str:
+        note = self._root_note_text()
+        if self._source == "torch":
+            import torch  # a torch graph is shown: torch is imported already
+
+            where = (f"Recorded from PyTorch's engine (torch {torch.__version__}): every step shows "
+                     "what PyTorch's own backward did, in its order, and .grad is the real one.")
+            return f"{where} {note}".strip()
+        return note
+
+    def _root_note_text(self) -> str:
         label = self._root_label()
         if isinstance(self.stepper, NoPass):
             return (f"No graph was recorded: {label} has no grad_fn and does not require "
@@ -208,11 +221,18 @@ class Explorer(pn.viewable.Viewer):
 
     def _build_editors(self) -> None:
         self.editors = {}
+        form = self.timeline.scene.extra.get("function")
+        if form is not None:
+            self._build_function_editors(form)
+            return
         if self._source != "gradviz":
             # Edits replay the forward pass, which gradviz can do for its own graphs only.
             self.editors_column.objects = [style.html(
-                '<div class="gv-muted">Inputs can be edited in graphs gradviz recorded; this one '
-                'was recorded by PyTorch.</div>')]
+                '<div class="gv-muted">This graph was recorded by PyTorch from the tensor you '
+                'passed, and PyTorch keeps no way to run its forward pass again. To edit inputs, '
+                'pass a function that computes the root from them, with the inputs by name: '
+                '<code>gradviz.explore(lambda x, w: loss_fn(model(x), y), x=x, w=w)</code>. '
+                'Each edit then calls it again.</div>')]
             return
         ids = self.G.graph["ids"]
         widgets = []
@@ -337,6 +357,9 @@ class Explorer(pn.viewable.Viewer):
 
     def _propose(self, editor, value=None, requires_grad=None):
         """Replay the forward pass with a new input; None when accepted, else why not."""
+        form = self.timeline.scene.extra.get("function")
+        if form is not None:
+            return self._propose_call(form, editor, value, requires_grad)
         old = self.G.graph["objects"][editor.node_id]
         values = {}
         if value is not None:
@@ -376,6 +399,62 @@ class Explorer(pn.viewable.Viewer):
         self._show()
         return None
 
+    # --- the function form: gradviz.explore(fn, x=x, w=w) -------------------------------------
+    def _build_function_editors(self, form) -> None:
+        from html import escape
+
+        ids = self.G.graph["ids"]
+        widgets = []
+        for name, t in form.inputs.items():
+            nid = ids.get(id(t))
+            if nid is None or self.G.nodes[nid]["kind"] != "tensor":
+                continue  # an input the root does not depend on
+            ed = TensorEditor(nid, name, sources.value_array(t), sources.requires_grad(t),
+                              self._propose)
+            self.editors[nid] = ed
+            widgets.append(ed)
+        if not widgets:
+            widgets = [style.html('<div class="gv-muted">None of the named inputs is part of '
+                                  'this graph.</div>')]
+        else:
+            widgets.insert(0, style.html(f'<div class="gv-muted">Each edit calls '
+                                         f'{escape(form.fn_name)}(...) again.</div>'))
+        self.editors_column.objects = widgets
+
+    def _propose_call(self, form, editor, value=None, requires_grad=None):
+        """Call the function again with one input changed; None when accepted, else why not."""
+        from ..function_form import EditError
+
+        if value is not None:
+            value = np.asarray(value)
+            if value.size > 10_000:
+                return f"Too many numbers ({value.size:,}); at most 10,000 are accepted."
+            if value.dtype.kind in "fc" and not np.all(np.isfinite(value)):
+                return "NaN and infinity are not accepted as inputs."
+        name = editor.name_label
+        try:
+            new = form.with_input(name, value, requires_grad)
+        except (EditError, TypeError) as e:
+            return str(e)
+        names = new.all_names()
+        if self._source == "gradviz":
+            names = gv_graph._names_by_id(names)
+        G = sources.to_networkx(new.root, names)
+        for attrs in G.nodes.values():
+            v = attrs.get("value") if attrs["kind"] == "tensor" else None
+            if v is not None and v.dtype.kind == "f" and not np.all(np.isfinite(v)):
+                return (f"With this input the forward pass gives NaN or infinity at "
+                        f"{attrs['label']}; the value was not applied.")
+        self.controls.stop()
+        same = gv_graph.same_structure(self.G, G)
+        layout = self.layout if same else object()  # a new graph: the view lays it out
+        what = (f"{name} is now {short(value)}" if value is not None else
+                f"{name}.requires_grad is now {bool(requires_grad)}")
+        self.timeline.edit(G, new.root, self._user_gradient,
+                           extra={"names": names, "layout": layout, "function": new}, what=what)
+        self._show()
+        return None
+
     # --- drawing ---------------------------------------------------------------------------
     def _current_node(self):
         return self.timeline.current_node
@@ -408,7 +487,7 @@ class Explorer(pn.viewable.Viewer):
         if not relayout and self.editors and all(n in self.G for n in self.editors):
             for nid, ed in self.editors.items():
                 t = self.G.graph["objects"][nid]
-                ed.sync(t._array, t._requires_grad)
+                ed.sync(sources.value_array(t), sources.requires_grad(t))
         else:
             self._build_editors()
         self._note_text(self._root_note())
@@ -451,9 +530,10 @@ class Explorer(pn.viewable.Viewer):
         can = {"Back": t.can_back(), "Reset": t.position > t.pass_start, "Step": t.can_step(),
                "Run": not p.done, "Play": t.can_step()}
         for label, enabled in can.items():
-            if label == "Play" and self.controls.playing:
-                continue
-            self.controls.buttons[label].disabled = not enabled
+            button = self.controls.buttons[label]
+            if (label == "Play" and self.controls.playing) or button.disabled is (not enabled):
+                continue  # (each change is a message to the page: send only real ones)
+            button.disabled = not enabled
         self.sentence = t.sentence
         self.controls.set_sentence(self.sentence)
 
