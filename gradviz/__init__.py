@@ -11,6 +11,8 @@ from .autograd.grad_mode import (enable_grad, inference_mode, is_grad_enabled,  
                                  is_inference_mode_enabled, no_grad, set_grad_enabled)
 from . import accelerator, backends, cuda, linalg  # noqa: F401
 from . import profiler  # noqa: F401,E402
+from .autograd.anomaly_mode import (is_anomaly_check_nan_enabled,  # noqa: F401,E402
+                                 is_anomaly_enabled)
 from .ops.inplace import masked_fill  # noqa: F401,E402
 from .ops.gather import (gather, index_add, index_select, masked_select,  # noqa: F401,E402
                           scatter, scatter_add, take_along_dim)

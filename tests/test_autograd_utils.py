@@ -292,3 +292,40 @@ def test_new_profiler_api(torch):
         keys = {e.key: e.count for e in prof.key_averages()}
         rows.append((keys.get("model_inference"), keys.get("aten::matmul"), keys.get("aten::sum")))
     assert rows[1] == rows[0]
+
+
+# --- anomaly detection -------------------------------------------------------------------------------
+ANOMALY_CASES = {
+    "detect_anomaly_block": ("x = torch.tensor([0.0, 1.0], requires_grad=True)\n"
+                             "with torch.autograd.detect_anomaly():\n    (x.sqrt() * 0).sum().backward()"),
+    "set_detect_anomaly_global": ("x = torch.tensor([0.0, 1.0], requires_grad=True)\n"
+                                  "torch.autograd.set_detect_anomaly(True)\n"
+                                  "try:\n    (x / 0 * 0).sum().backward()\n"
+                                  "finally:\n    torch.autograd.set_detect_anomaly(False)"),
+    "flags": ("a = torch.is_anomaly_enabled()\n"
+              "with torch.autograd.set_detect_anomaly(True, check_nan=False):\n"
+              "    b = (torch.is_anomaly_enabled(), torch.is_anomaly_check_nan_enabled())\n"
+              "r = [a, b, torch.is_anomaly_enabled()]"),
+    "check_nan_off_lets_nan_through": ("x = torch.tensor([0.0, 1.0], requires_grad=True)\n"
+                                       "with torch.autograd.set_detect_anomaly(True, check_nan=False):\n"
+                                       "    (x.sqrt() * 0).sum().backward()\n"
+                                       "r = [np.isnan(x.grad.numpy()).tolist()]"),
+    "no_nan_no_error": ("x = torch.tensor([1.0, 4.0], requires_grad=True)\n"
+                        "with torch.autograd.detect_anomaly():\n    x.sqrt().sum().backward()\nr = [x.grad]"),
+    "autograd_grad_checked": ("x = torch.tensor([0.0, 1.0], requires_grad=True)\n"
+                              "with torch.autograd.detect_anomaly():\n    torch.autograd.grad((x.sqrt() * 0).sum(), x)"),
+}
+
+
+@torch_mark
+@pytest.mark.parametrize("name", sorted(ANOMALY_CASES))
+def test_anomaly_detection_parity(torch, name):
+    _same(_result(gradviz, ANOMALY_CASES[name]), _result(torch, ANOMALY_CASES[name]))
+    assert not gradviz.is_anomaly_enabled()
+
+
+def test_anomaly_mode_off_restores_the_plain_pass():
+    before = gradviz.autograd.run_backward
+    with gradviz.autograd.set_detect_anomaly(True):
+        assert gradviz.autograd.run_backward is not before
+    assert gradviz.autograd.run_backward is before

@@ -104,6 +104,9 @@ from . import function, functional, profiler  # noqa: E402,F401
 from .function import Function, FunctionCtx, once_differentiable  # noqa: E402,F401
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: E402,F401
 from .variable import Variable  # noqa: E402,F401
+from .anomaly_mode import (detect_anomaly, is_anomaly_check_nan_enabled,  # noqa: E402,F401
+                           is_anomaly_enabled, set_detect_anomaly)
 
 __all__ += ["Function", "FunctionCtx", "once_differentiable", "Variable", "gradcheck",
-            "gradgradcheck", "GradcheckError", "functional", "profiler"]
+            "gradgradcheck", "GradcheckError", "functional", "profiler", "set_detect_anomaly",
+            "detect_anomaly"]
