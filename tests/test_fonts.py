@@ -165,7 +165,7 @@ def test_the_fontless_browser_really_lacks_the_usual_fonts(usual_session, fontle
 @pytest.mark.parametrize("view, size", [(_seed_view, (1200, 800)), (_tutorial_view, (1200, 1000))],
                          ids=["seed-explorer", "tutorial-app"])
 def test_gradviz_pages_draw_the_same_pixels_without_the_machines_fonts(
-        usual_session, fontless_session, view, size):
+        usual_session, fontless_session, view, size, tmp_path_factory):
     from gradviz.testing import compare_images
 
     width, height = size
@@ -176,4 +176,12 @@ def test_gradviz_pages_draw_the_same_pixels_without_the_machines_fonts(
     # Not one pixel off by more than antialiasing noise (the same browser renders the same
     # view byte-identically run to run, apart from a few levels on a few edge pixels).
     result = compare_images(fontless, usual, tolerance=16, max_fraction=0.0)
-    assert result.matches, result.summary()
+    if not result.matches:
+        import numpy as np
+
+        out = tmp_path_factory.mktemp("font-mismatch")
+        (out / "usual.png").write_bytes(usual)
+        (out / "fontless.png").write_bytes(fontless)
+        ys, xs = np.nonzero(result.mask)
+        pytest.fail(f"{result.summary()}, within x {xs.min()}..{xs.max()}, y {ys.min()}.."
+                    f"{ys.max()}; both pictures are in {out}", pytrace=False)

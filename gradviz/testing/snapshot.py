@@ -381,6 +381,11 @@ class SnapshotSession:
             page.evaluate(_FRAMES_JS)
             if settle:
                 page.wait_for_timeout(settle * 1000)
+            if self._wait_not_busy(timeout):
+                # The page's busy indicator (a template's spinner) was on: let it turn off.
+                page.wait_for_function(_DOCS_IDLE_JS)
+                page.evaluate(_FRAMES_JS)
+                page.wait_for_timeout(100)
             if builder.error is not None:
                 raise builder.error
             if selector:
@@ -389,6 +394,19 @@ class SnapshotSession:
             return page.screenshot(animations="disabled", caret="hide", full_page=False)
         finally:
             context.close()
+
+    @staticmethod
+    def _wait_not_busy(timeout: float) -> bool:
+        """Wait while the (in-process) Panel server is running a callback, whose busy state
+        a page's spinner shows; True if it was busy at all."""
+        from panel.io.state import state
+
+        deadline = time.monotonic() + min(timeout, 10.0)
+        was_busy = False
+        while state.busy and time.monotonic() < deadline:
+            was_busy = True
+            time.sleep(0.02)
+        return was_busy
 
     @staticmethod
     def _wait_rendered(page, builder, timeout):
