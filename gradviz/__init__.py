@@ -165,6 +165,16 @@ def equal(a, b) -> builtins_bool:
     return a._array.shape == b._array.shape and builtins_bool((a._array == b._array).all())
 
 
+def __getattr__(name):
+    # ``torch.testing.assert_close`` in programs: gradviz.testing (screenshots, assert_close)
+    # costs more to import than the core, so it is imported on first use.
+    if name == "testing":
+        import importlib
+
+        return importlib.import_module(".testing", __name__)
+    raise AttributeError(f"module 'gradviz' has no attribute '{name}'")
+
+
 import builtins as _builtins  # noqa: E402
 
 builtins_bool = _builtins.bool

@@ -1,4 +1,5 @@
-"""``set_printoptions`` prints tensors exactly as PyTorch does under the same options."""
+"""Printing and comparing tensors as PyTorch does: reprs under ``set_printoptions``, and the
+verdicts and messages of ``testing.assert_close``."""
 from __future__ import annotations
 
 import numpy as np
@@ -36,3 +37,29 @@ def test_reprs_under_print_options(torch, options):
             mod.set_printoptions(profile="default")
     assert gv.get_printoptions() == {"precision": 4, "threshold": 1000, "edgeitems": 3,
                                      "linewidth": 80, "sci_mode": None}
+
+
+ASSERT_CLOSE_CASES = [
+    ("torch.tensor([1.0, 2.0])", "torch.tensor([1.0, 2.1])"),
+    ("torch.tensor([1.0, 2.0])", "torch.tensor([1.0, 2.0000001])"),
+    ("torch.tensor([1.0, 2.0])", "torch.tensor([1.0, 2.0], dtype=torch.float64)"),
+    ("torch.tensor([[1.0, 2.0]])", "torch.tensor([[1.0, 3.0]])"),
+    ("torch.tensor([1.0, 2.0])", "torch.tensor([1.0, 2.0, 3.0])"),
+    ("torch.tensor([1.0, 2.0], dtype=torch.float64)", "torch.tensor([1.0, 2.0 + 1e-6], dtype=torch.float64)"),
+    ("torch.tensor([1, 2])", "torch.tensor([1, 3])"),
+    ("torch.tensor([float('nan')])", "torch.tensor([float('nan')])"),
+]
+
+
+@pytest.mark.parametrize("a,b", ASSERT_CLOSE_CASES)
+def test_testing_assert_close(torch, a, b):
+    """``torch.testing.assert_close``: the same verdict and the same message."""
+    got = []
+    for mod in (torch, gv):
+        env = {"torch": mod}
+        try:
+            mod.testing.assert_close(eval(a, env), eval(b, env))
+            got.append(None)
+        except AssertionError as exc:
+            got.append(str(exc).replace("gradviz.", "torch."))
+    assert got[1] == got[0]

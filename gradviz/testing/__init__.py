@@ -23,6 +23,7 @@ from .compare import (DEFAULT_MAX_FRACTION, DEFAULT_TOLERANCE, ImageComparison, 
 # imports bind the functions (neither module imports Panel or Playwright at import time).
 from .serve import ServedApp, serve  # noqa: E402
 from .snapshot import SnapshotSession, default_session, snapshot  # noqa: E402
+from .tensors import assert_close  # noqa: E402,F401  (torch.testing.assert_close)
 
 __all__ = [
     "snapshot", "SnapshotSession", "default_session", "serve", "ServedApp",
