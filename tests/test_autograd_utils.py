@@ -266,7 +266,7 @@ def test_profiler_table_is_shaped_like_pytorchs(torch):
         x = mod.ones(20, 20, requires_grad=True)
         with mod.autograd.profiler.profile() as prof:
             with mod.autograd.profiler.record_function("block"):
-                y = (x * 2).sum()
+                (x * 2).sum()
         tables.append(prof.key_averages().table(sort_by="cpu_time_total", row_limit=3))
     shapes = []
     for table in tables:

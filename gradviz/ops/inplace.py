@@ -442,15 +442,12 @@ def copy_(dst, src):
     return apply(dst, op, (src,))
 
 
-def _strip_leading_ones(t):
+def _without_leading_ones(shape: tuple) -> tuple:
     """PyTorch views a value with its leading size-1 dims removed before writing it."""
-    from .shape import view
-
-    shape = t._array.shape
     k = 0
     while k < len(shape) and shape[k] == 1:
         k += 1
-    return t, shape[k:]
+    return shape[k:]
 
 
 def copy_to(dst, value):
@@ -462,8 +459,7 @@ def copy_to(dst, value):
         return copy_(dst, value)
     if value._array.ndim == 0:
         return fill_(dst, value)
-    _, stripped = _strip_leading_ones(value)
-    v = view(value, stripped)
+    v = view(value, _without_leading_ones(value._array.shape))
     if v._array.shape != dst._array.shape:
         v = expand(v, dst._array.shape)
     return copy_(dst, v)
@@ -475,7 +471,7 @@ def index_put_(dst, key: tuple, values, accumulate: bool = False):
 
     values = _value_tensor(dst, values)
     shape_v = values._array.shape
-    _, stripped = _strip_leading_ones(values)
+    stripped = _without_leading_ones(shape_v)
     if stripped != shape_v:
         values = view(values, stripped)
     try:
