@@ -20,7 +20,7 @@ from .nn.modules import Module
 from .tensor import Tensor
 
 __all__ = ["Example", "EXAMPLES", "TITLES", "build", "names_in", "run_code",
-           "seed", "eye", "mlp", "broadcast", "nan", "custom"]
+           "seed", "eye", "mlp", "broadcast", "nan", "custom", "torch_layer"]
 
 
 class Example(NamedTuple):
@@ -206,6 +206,42 @@ def custom() -> Example:
                     "(its rule is in the inspector) and sends the gradient on to c and d.")
 
 
+TORCH_MISSING = ("This example runs real PyTorch, which is not installed here. Install it "
+                 "with <code>pip install torch</code> (the CPU build: <code>pip install torch "
+                 "--index-url https://download.pytorch.org/whl/cpu</code>) and reload the page.")
+
+
+def torch_layer() -> Example:
+    """A real PyTorch transformer layer: the pass stepped is PyTorch's own."""
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:
+        raise ImportError(TORCH_MISSING)
+    code = textwrap.dedent("""
+        import torch
+        import gradviz
+
+        torch.manual_seed(0)
+        layer = torch.nn.TransformerEncoderLayer(d_model=4, nhead=2, dim_feedforward=8,
+                                                 dropout=0.0, batch_first=True)
+        x = torch.randn(1, 3, 4)        # one sequence of 3 tokens, 4 features each
+        with gradviz.trace(layer):      # remember which module made each node
+            out = layer(x)
+        loss = out.pow(2).mean()
+    """).strip() + "\n"
+    namespace = run_code(code)
+    from .torch_graph import CallerNames  # torch is installed: importing it is fine now
+
+    # Names as the caller's variables give them: the layer's parameters by their module paths.
+    names = CallerNames({k: v for k, v in namespace.items() if k in ("layer", "x", "out", "loss")})
+    shown = code + "\n# the explorer steps through PyTorch's own:\nloss.backward()\n"
+    return Example(namespace["loss"], names, {}, (
+        "A real PyTorch nn.TransformerEncoderLayer. The graph is PyTorch's own autograd graph "
+        "(AddmmBackward0, NativeLayerNormBackward0, the attention kernel's backward), the "
+        "parameters are named by their module paths, and each step shows what PyTorch's engine "
+        "did, in its order, with the real .grad."), shown)
+
+
 #: name -> function building the example (a fresh graph on every call).
 EXAMPLES: dict[str, Callable[[], Example]] = {
     "seed": seed,
@@ -214,6 +250,7 @@ EXAMPLES: dict[str, Callable[[], Example]] = {
     "broadcast": broadcast,
     "nan": nan,
     "custom": custom,
+    "torch": torch_layer,
 }
 
 #: name -> what a chooser shows.
@@ -224,6 +261,7 @@ TITLES = {
     "broadcast": "Broadcasting and a shared term",
     "nan": "NaN: 0 · log(0)",
     "custom": "Custom autograd Function: LegendreP3",
+    "torch": "PyTorch: a real TransformerEncoderLayer",
 }
 
 

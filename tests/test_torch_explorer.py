@@ -120,3 +120,21 @@ def test_function_form_works_for_gradviz_graphs_too():
     new_w = view.timeline.scene.extra["function"].inputs["w"]
     np.testing.assert_array_equal(new_w.grad.numpy(), [0.5, 0.25])
     assert w.grad is None  # the user's own w is never touched by an edit
+
+
+def test_playground_offers_the_pytorch_example_and_says_how_to_get_torch(torch, monkeypatch):
+    import importlib.util
+
+    from gradviz.apps.playground import PlaygroundApp
+
+    app = PlaygroundApp(example="torch")
+    assert isinstance(app.explorer.root, torch.Tensor)
+    assert "Recorded from PyTorch's engine" in app.explorer.note.object
+    leaves = {d["label"] for _, d in app.explorer.G.nodes(data=True) if d.get("role") == "leaf"}
+    layer = app._example.names["layer"]
+    assert leaves == {n for n, _ in layer.named_parameters()}
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "torch" else find_spec(name, *a))
+    app = PlaygroundApp(example="torch")
+    assert "pip install torch" in app.description.object and app.graph.objects == []

@@ -89,7 +89,14 @@ class PlaygroundApp(pn.viewable.Viewer):
 
     @param.depends("example", watch=True)
     def _rebuild(self) -> None:
-        ex = examples.build(self.example)
+        try:
+            ex = examples.build(self.example)
+        except ImportError as e:  # the PyTorch example without torch installed: say how to get it
+            self._example, self.explorer = None, None
+            self.description.object = str(e)
+            self.code.object = ""
+            self.graph.objects = []
+            return
         self._example = ex
         self.explorer = graphs.explorer(ex.root, ex.names, **ex.kwargs)
         self.description.object = ex.description
@@ -102,6 +109,8 @@ class PlaygroundApp(pn.viewable.Viewer):
     def _update_code(self, *_) -> None:
         """Show the example's code with the values its inputs hold now in the explorer, so
         that the code beside the graph is still the code that builds it."""
+        if self._example is None:
+            return
         code = code_with_inputs(self._example.code, edited_inputs(self._example, self.explorer))
         if code != self._shown_code:
             self._shown_code = code

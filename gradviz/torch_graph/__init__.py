@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from .arrays import grad_array, set_grad, to_numpy
 from .export import to_networkx
-from .names import caller_names
+from .names import CallerNames, caller_names
 from .record import RecordedPass
 from .trace import trace
 
 __all__ = ["to_networkx", "RecordedPass", "trace", "grad_array", "set_grad", "to_numpy",
-           "caller_names"]
+           "caller_names", "CallerNames"]

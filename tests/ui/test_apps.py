@@ -195,6 +195,7 @@ PLAYGROUND_MARKERS = {
     "mlp": "nn.Linear(4, 3)",
     "broadcast": "s = a + b",
     "nan": "torch.log(p)",
+    "torch": "TransformerEncoderLayer(d_model=4",
 }
 
 
