@@ -187,8 +187,10 @@ async ([want]) => {
     return null;
   };
   const counter = (COUNTER);  // re-found every frame: Panel may replace the element on update
-  window.__gvStep = window.__gvStep ||
-      find(document, el => el.tagName === 'BUTTON' && el.textContent.trim() === 'Step');
+  // Found again once detached: Bokeh re-creates a button's element when it is disabled and
+  // enabled again (Step at the end of a pass, then Reset).
+  if (!window.__gvStep || !window.__gvStep.isConnected)
+    window.__gvStep = find(document, el => el.tagName === 'BUTTON' && el.textContent.trim() === 'Step');
   const frame = () => new Promise(r => requestAnimationFrame(() => r(performance.now())));
   const nWs = window.__gvWs.length;
   const t0 = performance.now();
