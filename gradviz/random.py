@@ -34,7 +34,7 @@ class Generator:
             # PyTorch takes a negative seed modulo 2**64.
             seed += 1 << 64
         if not 0 <= seed < (1 << 64):
-            raise RuntimeError("Overflow when unpacking long long")
+            raise ValueError("Overflow when unpacking long long")
         self._seed = seed
         self._rng = np.random.Generator(np.random.PCG64(seed))
         return self

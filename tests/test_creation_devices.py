@@ -231,6 +231,9 @@ def test_generator_surface_matches_torch(torch):
         assert isinstance(mod.manual_seed(3), mod.Generator)
         assert mod.initial_seed() == 3
     assert _error("torch.Generator('cuda')", torch)[0] == _error("torch.Generator('cuda')", gv)[0]
+    assert _error("torch.Generator().manual_seed(2 ** 64)", gv) == _error(
+        "torch.Generator().manual_seed(2 ** 64)", torch)
+    assert gv.Generator().manual_seed(-1).initial_seed() == torch.Generator().manual_seed(-1).initial_seed()
 
 
 # --- devices ----------------------------------------------------------------------------------------
