@@ -571,7 +571,8 @@ class Explorer(pn.viewable.Viewer):
             self.timeline.set_retain_graph(self.retain_graph)
         except RuntimeError as e:  # a torch pass already freed its graph: it cannot be re-planned
             self.retain_graph = self.timeline.retain_graph
-            self._error(str(e))
+            self._error("retain_graph stays False: PyTorch freed this graph's saved tensors when "
+                        f"the pass ran without it, so the pass cannot be re-planned. {e}")
             return
         self._show()
         p = self.stepper

@@ -160,3 +160,64 @@ def test_reset_after_two_backward_again_is_the_start_of_pass_3(server, open_page
     p.wait_text(f"pass 2 · step {n} of {n}")
     _wait_for(lambda: np.array_equal(inspected_grad(p), 2 * EYE_ONE_PASS))
     assert not p.errors, p.errors
+
+
+# --- the same history driven from Python (no browser needed) -------------------------------------
+def test_back_undoes_an_input_edit_and_the_editor_shows_the_old_value_again():
+    view = seed_app()
+    for _ in range(4):
+        view.step()
+    G, b_before = view.G, view.leaf_grads()["b"].copy()
+    x_editor = view._editor("x")
+    literal = x_editor.literal.value
+    assert view.set_input("x", [2, 2, 2, 2, 2]) is None
+    assert view.counter == "step 0 of 8" and view.leaf_grads()["b"] is None
+    assert view.sentence.startswith("x is now [2.0000, 2.0000, 2.0000, 2.0000, 2.0000]")
+    assert view.back()
+    assert view.G is G and view.counter == "step 4 of 8"
+    np.testing.assert_array_equal(view.leaf_grads()["b"], b_before)
+    assert view._editor("x").literal.value == literal
+    assert view.step() and view.counter == "step 0 of 8"  # Step redoes the edit
+    assert view.sentence.startswith("x is now")
+
+
+def test_zero_grads_then_back_from_python_agrees_everywhere():
+    view = eye_app()
+    view.run()
+    assert view.backward_again()
+    two = view.leaf_grads()["inp"].copy()
+    np.testing.assert_array_equal(two, 2 * EYE_ONE_PASS)
+    assert view.zero_grads() == ["inp"]
+    assert view.sentence.startswith("Zeroed .grad of inp")
+    assert view.back()
+    assert view.sentence.startswith("Backward is done (pass 2)")
+    np.testing.assert_array_equal(view.leaf_grads()["inp"], two)
+    # the panel reads the user's tensor itself
+    leaf = next(n for n, a in view.G.nodes(data=True) if a["label"] == "inp")
+    np.testing.assert_array_equal(view.G.graph["objects"][leaf].grad.numpy(), two)
+    assert view.stepper is view.timeline.current_pass
+
+
+@pytest.mark.torch
+def test_a_torch_graph_is_explored_through_the_same_timeline(torch):
+    from gradviz.viz import Explorer
+
+    def build():
+        torch.manual_seed(0)
+        x = torch.ones(5)
+        w = torch.randn(5, 3, requires_grad=True)
+        b = torch.randn(3, requires_grad=True)
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(x @ w + b, torch.zeros(3))
+        return loss, {"x": x, "w": w, "b": b, "loss": loss}
+
+    loss, names = build()
+    view = Explorer(loss, names=names, retain_graph=True)
+    view.run()
+    assert view.backward_again() and view.counter == "pass 2 · step 8 of 8"
+    twin, twin_names = build()
+    twin.backward(retain_graph=True)
+    twin.backward()
+    np.testing.assert_allclose(view.leaf_grads()["b"], twin_names["b"].grad.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(names["w"].grad.numpy(), twin_names["w"].grad.numpy(), rtol=1e-6)
+    view.reset()
+    np.testing.assert_allclose(names["b"].grad.numpy(), twin_names["b"].grad.numpy() / 2, rtol=1e-6)
