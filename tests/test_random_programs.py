@@ -44,7 +44,7 @@ UNARY = ["tanh", "sigmoid", "exp_small", "neg", "relu", "abs", "square", "sqrt1"
          "log10_log2", "rsqrt1", "square_fn", "sign_mul", "floor_mix", "round_mix",
          "clone_inplace_math", "norm_keep", "norm_p1_keep", "var_keep", "std_keep",
          "logsumexp_keep", "prod_keep", "cumsum", "norm_all", "cumprod_small", "sort_values",
-         "clamp_min_max", "std_mean_keep",
+         "clamp_min_max", "std_mean_keep", "flip_mul", "roll_mul",
          # indexing, and writes into a tensor of the graph (CopySlices, IndexPutBackward0)
          "index_reverse", "masked_fill", "setitem_select", "view_inplace", "mask_assign",
          "select_iadd",
@@ -60,7 +60,8 @@ DIM_KEEP = ("sum_keep", "mean_keep", "amax_keep", "norm_keep", "norm_p1_keep", "
 INDEXING = ("index_reverse", "setitem_select", "view_inplace", "mask_assign", "select_iadd",
             "layer_norm_last", "pad_crop")
 # Unary ops that draw a dim but keep the shape.
-DIM_SAME = ("softmax", "log_softmax", "cumsum", "cumprod_small", "sort_values")
+DIM_SAME = ("softmax", "log_softmax", "cumsum", "cumprod_small", "sort_values", "flip_mul",
+            "roll_mul")
 
 
 def make_program(seed: int):
@@ -240,6 +241,10 @@ def apply_unary(mod, op, x, extra):
         ramp = mod.linspace(0.0, 1e-3, x.shape[extra], dtype=f64).reshape(
             [-1 if d == extra % x.dim() else 1 for d in range(x.dim())])
         return mod.sort(x + ramp, dim=extra, descending=bool(x.dim() % 2)).values
+    if op == "flip_mul":
+        return x.flip(extra) * x
+    if op == "roll_mul":
+        return mod.roll(x, 1, extra) * x + x.roll(-2) * 0.5
     if op == "clamp_min_max":
         return x.clamp_min(-0.3) + mod.clamp_max(x, 0.4)
     if op == "std_mean_keep":
