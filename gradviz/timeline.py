@@ -288,6 +288,11 @@ class Timeline:
         entry = self.last_entry
         return entry.fresh if isinstance(entry, EventEntry) else ()
 
+    def edits(self) -> list:
+        """What the input edits in effect say (``EditEntry.what``), oldest first: empty while
+        the first graph is shown."""
+        return [e.what for e in self.entries[:self.position] if isinstance(e, EditEntry)]
+
     def grad_of(self, nid):
         """The gradient shown on node ``nid``: a leaf's (or any leaf tensor's) real ``.grad``;
         for a non-leaf tensor what reached it in the current pass; None for functions."""

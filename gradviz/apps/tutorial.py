@@ -79,6 +79,28 @@ def _jacobian_explorer():
                            height=graphs.TUTORIAL_HEIGHT)
 
 
+def _edits_note(figure) -> pn.viewable.Viewable:
+    """Under the code and its output: once an input is edited in the section's explorer, say
+    that they are the notebook's own numbers while the graph shows the edited ones (and go
+    away when Back undoes the edit)."""
+    from ..viz.explorer import Explorer
+
+    try:
+        view = Explorer.find(figure)
+    except LookupError:
+        return pn.Spacer(height=0)
+    alert = page.note("", visible=False, margin=(0, 10), css_classes=["gv-edited-note"])
+
+    def show(*_):
+        alert.object = (f"You edited the inputs in the explorer ({view.edited}): the graph shows "
+                        "your values, the code and its output above are the notebook's. Back in "
+                        "the explorer undoes an edit." if view.edited else "")
+        alert.visible = bool(view.edited)
+
+    view.param.watch(show, "edited")
+    return alert
+
+
 # --- the sections --------------------------------------------------------------------------
 SECTIONS = (
     Section("forward", nb.FORWARD, "Forward: the graph is recorded", "Forward", """
@@ -198,14 +220,17 @@ class TutorialApp(pn.viewable.Viewer):
         parts = [page.prose(f"## {s.title}", margin=(0, 10)),
                  page.prose(s.explanation.strip(), styles={"max-width": "900px"},
                             margin=(0, 10))]
-        if s.graph is not None:
-            parts += [page.label("Graph"), s.graph()]
+        figure = s.graph() if s.graph is not None else None
+        if figure is not None:
+            parts += [page.label("Graph"), figure]
         code = pn.Column(page.label(_cell_label(i, s)), page.code_block(s.cell.code),
                          styles={"flex": "1 1 560px", "min-width": "0"}, sizing_mode="stretch_width")
         output = pn.Column(page.label("Output  ·  computed live by gradviz"),
                            page.output_block(printed or "(nothing printed)"),
                            styles={"flex": "1 1 420px", "min-width": "0"}, sizing_mode="stretch_width")
         parts.append(pn.FlexBox(code, output, flex_wrap="wrap", sizing_mode="stretch_width"))
+        if figure is not None:
+            parts.append(_edits_note(figure))
         return pn.Column(*parts, sizing_mode="stretch_width", css_classes=[f"gv-section-{s.key}"])
 
     def __panel__(self):

@@ -88,6 +88,8 @@ class Explorer(pn.viewable.Viewer):
     sentence = param.String(default="")
     message = param.String(default="")
     selected = param.String(default="", doc="Node id shown in the inspector.")
+    edited = param.String(default="", doc="The input edits in effect ('x is now [2, 2]; ...'), "
+                          "'' while the graph is the one the explorer was given.")
 
     def __init__(self, root, names=None, gradient=None, retain_graph=False, height=None,
                  function=None, **params):
@@ -491,6 +493,7 @@ class Explorer(pn.viewable.Viewer):
         else:
             self._build_editors()
         self._note_text(self._root_note())
+        self.edited = "; ".join(self.timeline.edits())
 
     def _patch(self, nodes, edges) -> None:
         t = self.timeline

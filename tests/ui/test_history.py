@@ -221,3 +221,18 @@ def test_a_torch_graph_is_explored_through_the_same_timeline(torch):
     np.testing.assert_allclose(names["w"].grad.numpy(), twin_names["w"].grad.numpy(), rtol=1e-6)
     view.reset()
     np.testing.assert_allclose(names["b"].grad.numpy(), twin_names["b"].grad.numpy() / 2, rtol=1e-6)
+
+
+def test_the_tutorial_says_when_its_code_and_the_edited_graph_differ():
+    from gradviz.apps import tutorial
+    from gradviz.viz import Explorer
+
+    app = tutorial.TutorialApp(section="forward")
+    section = app._built["forward"]
+    view = Explorer.find(section)
+    note = next(o for o in section.objects if "gv-edited-note" in (o.css_classes or []))
+    assert not note.visible and view.edited == ""
+    assert view.set_input("x", [2, 2, 2, 2, 2]) is None
+    assert note.visible and "x is now [2.0000" in note.object
+    view.back()
+    assert not note.visible and view.edited == ""
