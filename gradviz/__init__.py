@@ -42,7 +42,8 @@ from .ops.statistics import (all, any, argmax, argmin, cumprod, cumsum, logsumex
 from .ops.selection import argsort, sort, topk  # noqa: F401
 from .ops.rearrange import (atleast_1d, atleast_2d, atleast_3d, column_stack, diag,  # noqa: F401
                             diag_embed, diagonal, dstack, flip, fliplr, flipud, ger, hstack,
-                            meshgrid, outer, roll, row_stack, tile, vstack)
+                            meshgrid, outer, repeat_interleave, roll, row_stack, tile,
+                            vstack)
 from .ops.comparison import (argwhere, bincount, count_nonzero, eq, ge, greater,  # noqa: F401
                              greater_equal, gt, is_floating_point, isclose, isfinite, isinf,
                              isnan, le, less, less_equal, logical_and, logical_not, logical_or,

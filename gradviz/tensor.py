@@ -772,6 +772,9 @@ class Tensor:
         return _RA.tile(self, dims)
 
     def diag(self, diagonal=0):
+    def repeat_interleave(self, repeats, dim=None, *, output_size=None):
+        return _RA.repeat_interleave(self, repeats, dim)
+
         return _RA.diag(self, diagonal)
 
     def diagonal(self, offset=0, dim1=0, dim2=1):

@@ -216,7 +216,9 @@ PROGRAMS = {
                  "+ torch.trace(b) + b.trace() + torch.hstack([a, a]).sum() + torch.vstack([c4, c4]).sum(0) "
                  "+ torch.column_stack([a, a]).sum(1, keepdim=True) + torch.dstack([b, b]).sum(-1) "
                  "+ sum(torch.meshgrid(a, c4, indexing='ij')) + torch.fliplr(b) + torch.flipud(b) "
-                 "+ b.repeat(2, 1)[:3] + c4.outer(a).T",
+                 "+ b.repeat(2, 1)[:3] + c4.outer(a).T + b.repeat_interleave(2, dim=0)[::2] "
+                 "+ torch.repeat_interleave(b, 2)[::2].reshape(3, 4) "
+                 "+ b.repeat_interleave(torch.tensor([2, 1, 1]), dim=0)[1:]",
     "inplace_math": "h = b * 1.0; h.sin_(); h.add_(2.0); h.log_(); h.mul_(3.0); h.floor_(); h.add_(b); "
                     "h.abs_(); h.add_(0.5); h.sqrt_(); "
                     "k = p * 1.0; k.log1p_(); k.erf_(); k.square_(); k.cos_(); k.round_(decimals=2); "

@@ -286,3 +286,28 @@ def meshgrid(*tensors, indexing=None):
         shape[p] = -1
         grids.append(expand(view(t, *shape), *sizes))
     return tuple(grids)
+
+
+def repeat_interleave(input, repeats, dim=None, *, output_size=None):
+    """Each element repeated ``repeats`` times in place (along ``dim``, or of the flattened
+    tensor). An int ``repeats`` is recorded as PyTorch records it (unsqueeze, expand, clone,
+    view); a tensor of counts per element as an index_select."""
+    from ..tensor import Tensor
+    from .shape import clone, expand, reshape, unsqueeze, view
+
+    tensor_argument(input, "repeat_interleave")
+    if dim is None:
+        input, dim = reshape(input, -1), 0
+    arr = input._array
+    d = normalize_dim(dim, arr.ndim)
+    if isinstance(repeats, Tensor):
+        from .gather import index_select
+
+        counts = np.broadcast_to(repeats._array.reshape(-1), (arr.shape[d],))
+        index = np.repeat(np.arange(arr.shape[d]), counts)
+        return index_select(input, d, Tensor._make(index.astype(np.int64)))
+    sizes = list(arr.shape)
+    sizes.insert(d + 1, int(repeats))
+    out_shape = list(arr.shape)
+    out_shape[d] *= int(repeats)
+    return view(clone(expand(unsqueeze(input, d + 1), *sizes)), *out_shape)
