@@ -153,10 +153,12 @@ class ScopedLayout:
         sizes = {it: self._size_of(it, path, open_set) for it in g.nodes}
         # Most levels are a handful of items (a Linear: its ports, an op, a weight): a few
         # sweeps and rounds settle them, and there are hundreds of them in a big model.
-        small = g.number_of_nodes() <= SMALL_LEVEL
+        # The top level is laid out as a graph without scopes always was.
+        small = bool(path) and g.number_of_nodes() <= SMALL_LEVEL
         lay = layered_layout(g, "LR", node_size=lambda v, a: sizes[v], first=ins, last=outs,
                              order_memo=self._orders.setdefault(path, {}),
-                             reroute_up_to=REROUTE_UP_TO, sweeps=1 if small else None,
+                             reroute_up_to=REROUTE_UP_TO if path else None,
+                             sweeps=1 if small else None,
                              rounds=4 if small else None, **self.kwargs)
         x0, y0, x1, y1 = lay.bounds
         hit = (lay, (max(x1 - x0, 0.0), max(y1 - y0, 0.0)))

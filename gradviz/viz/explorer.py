@@ -35,7 +35,14 @@ State you can read or drive from Python (tests and snapshots do):
 - ``view.set_input(name, value)`` / ``view.set_requires_grad(name, flag)`` as the editors do,
   returning None or the error message; Back undoes an accepted edit;
 - ``view.select(node_id)`` shows a node in the inspector; ``view.colour_mode`` is "role" or
-  "gradient".
+  "gradient";
+- scopes (the modules and ``gradviz.scope`` blocks the ops were recorded in): closed ones are
+  boxes, open ones frames. ``scopes=`` chooses what is open first: "auto" (as many whole levels
+  as fit in about 80 items), "all", "none" or a depth. ``view.expand(scope)``,
+  ``view.collapse(scope)``, ``view.open_to_depth(d)``, ``view.shown()`` (ids of the nodes and
+  scope boxes drawn now), ``view.search(text)`` (matching node ids, best first);
+  ``view.graph_view`` is the ``ScopeView``, ``view.scope_controls`` the search box, depth
+  control, "open the scope of the current step" option and minimap.
 
 A root with no ``grad_fn`` (computed under ``no_grad`` or detached) shows one node and a note
 that no graph was recorded; its ``stepper`` is then a ``NoPass`` (total 0, ``step()`` is None).
@@ -56,14 +63,36 @@ from ..timeline import NoPass, Timeline
 from . import fonts, style
 from .controls import Controls
 from .editors import TensorEditor
-from .graph_view import GraphView, compute_layout, plot_and_side
+from .graph_view import plot_and_side
 from .inspector import Inspector
+from .scope_controls import ScopeControls
+from .scope_view import ScopeView
 
 __all__ = ["Explorer", "NoPass"]
 
 # Above this many touched nodes (Run, Reset, a new pass on a big graph), rewriting every column
 # at once costs less than patching row by row.
 PATCH_LIMIT = 400
+
+# Graphs with scopes, or with more nodes than this, get the search box, depth control and minimap.
+BIG_GRAPH = 300
+
+
+def _open_set(G, scopes):
+    """The scopes open at first: ``"auto"`` (as many whole levels as fit in ~80 items),
+    ``"all"``, ``"none"``, or a depth."""
+    from ..layout import collapse
+
+    if scopes == "auto":
+        return None
+    tree = collapse.scope_tree(G)
+    if scopes == "all":
+        return frozenset(tree.scopes)
+    if scopes == "none":
+        return frozenset()
+    if isinstance(scopes, int) and not isinstance(scopes, bool) and scopes >= 0:
+        return collapse.open_to_depth(tree, scopes)
+    raise ValueError(f"scopes must be 'auto', 'all', 'none' or a depth >= 0, not {scopes!r}")
 
 
 def _array(gradient):
@@ -92,7 +121,7 @@ class Explorer(pn.viewable.Viewer):
                           "'' while the graph is the one the explorer was given.")
 
     def __init__(self, root, names=None, gradient=None, retain_graph=False, height=None,
-                 function=None, **params):
+                 scopes="auto", function=None, **params):
         self._source = sources.source_of(root)  # a TypeError for anything but a tensor
         super().__init__(retain_graph=bool(retain_graph), **params)
         if self._source == "gradviz":
@@ -101,15 +130,18 @@ class Explorer(pn.viewable.Viewer):
             names = names or {}
         self._user_gradient = _array(gradient)
         G = sources.to_networkx(root, names)
-        layout = compute_layout(G)
         # function: a gradviz.function_form.FunctionForm (gradviz.explore(fn, x=x, ...)):
         # an input edit calls it again instead of replaying the graph.
         self.timeline = Timeline(G, root, self._user_gradient, retain_graph=bool(retain_graph),
-                                 extra={"names": names, "layout": layout, "function": function})
+                                 extra={"names": names, "layout": None, "function": function})
         self._drawn = self.timeline.scene  # the scene (graph) the picture shows
-        self.graph_view = GraphView(G, layout, grads=self.timeline.grads, edge_grads={},
+        # Drawn with its scopes: closed ones as boxes (a big model first shows at most ~80
+        # items), open ones framed; a graph without scopes is drawn whole as before.
+        self.graph_view = ScopeView(G, grads=self.timeline.grads, edge_grads={},
                                     mode=self.colour_mode, current=None, on_tap=self.select,
-                                    height=height)
+                                    height=height, open_set=_open_set(G, scopes))
+        self.timeline.scene.extra["layout"] = self.graph_view.drawing
+        self.scope_controls = ScopeControls(self.graph_view, on_select=self.select)
         height = self.graph_view.figure.height
         # The figure brings the bundled fonts into the <head> of any page that shows it.
         fonts.install(self.graph_view.figure)
@@ -127,9 +159,13 @@ class Explorer(pn.viewable.Viewer):
                                                   sizing_mode="stretch_both")),
                             ("Inputs", self.editors_column),
                             dynamic=True)
+        big = bool(self.graph_view.tree.scopes) or G.number_of_nodes() > BIG_GRAPH
+        finding = [pn.Row(self.scope_controls, self.scope_controls.minimap_pane,
+                          sizing_mode="stretch_width", margin=(0, 10))] if big else []
         self._layout = pn.Column(
             self.controls,
             self.note,
+            *finding,
             plot_and_side(self.legend, self.graph_pane, self.side, height),
             sizing_mode="stretch_width", stylesheets=[style.CSS], css_classes=["gv-explorer"],
             styles={"font-family": style.FONT})
@@ -392,7 +428,7 @@ class Explorer(pn.viewable.Viewer):
                         f"{attrs['label']}; the value was not applied.")
         self.controls.stop()
         same = gv_graph.same_structure(self.G, G)
-        layout = self.layout if same else compute_layout(G)
+        layout = self.layout if same else object()  # a new graph: the view lays it out
         label = editor.name_label
         what = (f"{label} is now {short(value)}" if value is not None else
                 f"{label}.requires_grad is now {bool(requires_grad)}")
@@ -503,6 +539,7 @@ class Explorer(pn.viewable.Viewer):
             self.graph_view.update_nodes(self.G, nodes, grads, self.colour_mode, current)
             self.graph_view.update_edges(edges, t.edge_grads, t.fresh_edges)
             self.graph_view.follow(current)
+            self.scope_controls.stepped()
             if (self.selected in nodes if self.selected else
                     any(self.G.nodes[n].get("role") == "leaf" for n in nodes)):
                 self.inspector.refresh(self.G, grads)
@@ -519,9 +556,37 @@ class Explorer(pn.viewable.Viewer):
                 self.graph_view.follow(current if current is not None else
                                        self.G.graph["roots"][0] if self.stepper.position == 0
                                        else None)
+            self.scope_controls.redrawn()
             self.inspector.refresh(self.G, t.grads)
             self._sync_text()
         self._push_notebook(self.graph_pane)
+
+    # --- scopes (big graphs) -----------------------------------------------------------------
+    def expand(self, scope) -> None:
+        """Open a scope box in place: ``scope`` is its name (``"blocks.3"``), its path tuple or
+        its box id; the scopes around it open too."""
+        self.graph_view.expand(scope)
+        self._push_notebook(self.graph_pane)
+
+    def collapse(self, scope) -> None:
+        """Close a scope (and every scope inside it) back into one box."""
+        self.graph_view.collapse(scope)
+        self._push_notebook(self.graph_pane)
+
+    def open_to_depth(self, depth: int) -> None:
+        """Open every scope at most ``depth`` deep and close the others (0: all closed)."""
+        self.graph_view.open_to_depth(depth)
+        self._push_notebook(self.graph_pane)
+
+    def shown(self) -> list:
+        """The ids of the nodes and scope boxes drawn now."""
+        return self.graph_view.shown()
+
+    def search(self, text: str) -> list:
+        """Ids of the nodes matching ``text`` (a name, an op such as ``MmBackward0``, a shape
+        such as ``3x4``, a scope such as ``blocks.3``; several words must all match), best
+        first. ``view.scope_controls.jump(node_id)`` shows one as the search box does."""
+        return self.graph_view.search(text)
 
     def _sync_text(self) -> None:
         t = self.timeline

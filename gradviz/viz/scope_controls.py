@@ -33,11 +33,11 @@ class ScopeControls(pn.viewable.Viewer):
         self.search_box = SearchBox(view.search, self.jump, self._describe)
         levels = list(range(0, tree.max_depth + 1))
         self.depth_select = pn.widgets.Select(
-            name="", options={("all closed" if d == 0 else f"open {d} level" + ("s" if d > 1 else "")): d
+            options={("all closed" if d == 0 else f"open {d} level" + ("s" if d > 1 else "")): d
                               for d in levels}, value=max((len(p) for p in view.open), default=0),
             width=130, margin=(4, 4), disabled=not self.has_scopes)
         self.depth_select.param.watch(lambda e: self.open_to_depth(e.new), "value")
-        self.follow_box = pn.widgets.Checkbox(name="open the scope of the current step",
+        self.follow_box = pn.widgets.Checkbox(label="open the scope of the current step",
                                               value=False, margin=(10, 8), disabled=not self.has_scopes)
         self.follow_box.param.watch(self._follow_changed, "value")
         self.status = style.html(describe_shown(view), margin=(10, 8), css_classes=["gv-muted"])

@@ -27,10 +27,12 @@ class SearchBox(pn.viewable.Viewer):
         self._describe = describe or (lambda nid: nid)
         self.input = pn.widgets.TextInput(placeholder="Find: name, op (MmBackward0), shape (3x4), "
                                           "scope (blocks.3)", width=300, margin=(4, 4),
-                                          name="", css_classes=["gv-search"])
-        self.find_button = pn.widgets.Button(name="Find", width=56, margin=(4, 2))
-        self.prev_button = pn.widgets.Button(name="◀", width=36, margin=(4, 2), disabled=True)
-        self.next_button = pn.widgets.Button(name="▶", width=36, margin=(4, 2), disabled=True)
+                                          css_classes=["gv-search"])
+        self.find_button = pn.widgets.Button(label="Find", width=56, margin=(4, 2))
+        self.prev_button = pn.widgets.Button(label="◀", width=36, margin=(4, 2), disabled=True,
+                                             description="previous match")
+        self.next_button = pn.widgets.Button(label="▶", width=36, margin=(4, 2), disabled=True,
+                                             description="next match")
         self.status_pane = style.html("", margin=(10, 6), css_classes=["gv-search-status"])
         self.input.param.watch(self._entered, "enter_pressed")
         self.find_button.on_click(lambda e: self.find(self.input.value_input or self.input.value))
@@ -43,7 +45,14 @@ class SearchBox(pn.viewable.Viewer):
         return self._layout
 
     def _entered(self, event) -> None:
-        self.find(self.input.value_input or self.input.value)
+        text = self.input.value_input or self.input.value
+        # Enter arrives as an event processed outside the document's lock; the jump changes
+        # Bokeh sources, so it runs as a document callback (with the lock) when served.
+        doc = pn.state.curdoc
+        if doc is not None and doc.session_context is not None:
+            doc.add_next_tick_callback(lambda: self.find(text))
+        else:
+            self.find(text)
 
     def find(self, text: str) -> list:
         """Search for ``text`` and jump to the best match; returns the matches."""
