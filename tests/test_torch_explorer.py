@@ -138,3 +138,30 @@ def test_playground_offers_the_pytorch_example_and_says_how_to_get_torch(torch, 
                         lambda name, *a: None if name == "torch" else find_spec(name, *a))
     app = PlaygroundApp(example="torch")
     assert "pip install torch" in app.description.object and app.graph.objects == []
+
+
+def test_values_pytorch_does_not_keep_are_said_so_and_freed_graphs_open(torch):
+    class Double(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, a):
+            ctx.save_for_backward(a)
+            return a * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            (a,) = ctx.saved_tensors
+            return g * 2 + 0 * a
+
+    a = torch.randn(3, requires_grad=True)
+    y = (Double.apply(a) * 3).sum()
+    y.backward()  # frees the graph before it is shown
+    view = gradviz.explore(y)
+    unknown = [n for n, d in view.G.nodes(data=True) if d["kind"] == "tensor" and d["value"] is None]
+    assert unknown  # Double's output: nothing holds it
+    view.select(unknown[0])
+    assert "not kept" in view.inspector.body.object
+    fn = next(n for n, d in view.G.nodes(data=True) if d.get("name") == "DoubleBackward")
+    view.select(fn)
+    assert "shape unknown, freed" in view.inspector.body.object
+    assert not view.backward_again()  # PyTorch's own error: Double's saved tensor is gone
+    assert "second time" in view.message

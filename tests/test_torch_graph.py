@@ -308,7 +308,7 @@ def test_a_pass_that_cannot_run_raises_pytorchs_error_and_changes_nothing(torch)
     RecordedPass(loss).run()
     before = (w.grad.clone(), b.grad.clone(), w.grad, b.grad)
     with pytest.raises(RuntimeError) as ours:
-        RecordedPass(loss)
+        RecordedPass(loss).step()
     w2, b2, loss2 = program()
     loss2.backward()
     b_after_one = b2.grad.clone()
@@ -344,7 +344,7 @@ def test_retain_graph_off_frees_the_graph_only_once_the_pass_stood_at_its_end(to
     r.back()
     r.step()  # standing at its end again
     with pytest.raises(RuntimeError, match="second time"):
-        RecordedPass(loss)
+        RecordedPass(loss).step()
     assert torch.equal(w.grad, kept * 2)  # freeing ran PyTorch once more and put .grad back
     with pytest.raises(RuntimeError, match="second time"):
         loss.backward()  # freed for real

@@ -33,7 +33,8 @@ class RecordedPass:
     those which called ``retain_grad()`` get their ``RetainEvent`` and their ``.grad`` restored.
 
     A pass that PyTorch cannot run (a graph already freed, a root that needs no gradient, a
-    non-scalar root without ``gradient``) raises PyTorch's own ``RuntimeError`` here, and every
+    non-scalar root without ``gradient``) raises PyTorch's own ``RuntimeError`` at its first
+    ``step()`` (``error`` holds it from the start), as gradviz's ``Stepper`` does, and every
     ``.grad`` is left as it was.
 
     ``retain_graph=False``: the graph counts as freed while the pass stands at its end, as in
@@ -61,10 +62,18 @@ class RecordedPass:
         gc.disable()
         try:
             self.events, touched = _record(self.roots, seeds, self.retain_graph, tensors)
+            self.error = None
+            self.total = len(self.events)
+        except RuntimeError as e:
+            # As gradviz's Stepper: a pass that cannot run says so at its first step (so a view
+            # of a freed graph still opens), with nothing changed. Its length is what it would
+            # have been without hooks or retained tensors: seeds, one event per node, done.
+            self.error = e
+            self.events, touched = [], []
+            self.total = len(self.roots) + len(reachable([gradient_edge(r)[0] for r in self.roots])) + 1
         finally:
             if gc_was_enabled:
                 gc.enable()
-        self.total = len(self.events)
         self.position = 0
         self._freeing = _Freeing(self.roots, seeds, touched)
         # A pass dropped while it stands at its end (``RecordedPass(loss).run()``) frees the
@@ -83,6 +92,8 @@ class RecordedPass:
         return self.events[self.position - 1] if self.position else None
 
     def step(self):
+        if self.error is not None:
+            raise self.error
         if self.position >= self.total:
             return None
         event = self.events[self.position]

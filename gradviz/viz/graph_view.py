@@ -126,7 +126,7 @@ def node_look(role: str, grad, health, mode: str, current: bool) -> tuple[str, s
 def tensor_hover(attrs: dict, grad) -> dict:
     return {
         "shape_text": str(tuple(attrs["shape"])) + f" {attrs['dtype']}",
-        "value_text": format_array(attrs["value"]),
+        "value_text": format_array(attrs["value"]) if attrs["value"] is not None else "not kept by PyTorch",
         "grad_text": format_array(grad) if grad is not None else "none yet",
     }
 
@@ -228,7 +228,8 @@ def saved_text(saved) -> str:
         return "nothing saved"
     parts = []
     for s in saved:
-        shape = "×".join(map(str, s["shape"])) or "scalar"
+        # (A PyTorch graph freed before it was exported may not tell a saved tensor's shape.)
+        shape = ("×".join(map(str, s["shape"])) or "scalar") if s["shape"] is not None else "shape unknown"
         parts.append(f"{s['name']} ({shape}{', freed' if s['freed'] else ''})")
     return ", ".join(parts)
 

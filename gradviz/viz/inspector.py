@@ -40,6 +40,13 @@ def heatmap_columns(a) -> dict:
             "v": a.ravel(), "fill": style.cell_fills(a), "text": [f"{v:.4g}" for v in a.ravel()]}
 
 
+def _value_text(a) -> str:
+    if a is None:  # an intermediate of a PyTorch graph: PyTorch keeps no link to it
+        return ("not kept: PyTorch's graph does not link a node to the tensor it made (a tensor "
+                "you name, or a module output under gradviz.trace(model), shows its value)")
+    return array_text(a)
+
+
 def array_text(a) -> str:
     if a is None:
         return "None (no gradient yet)"
@@ -138,7 +145,7 @@ class Inspector(pn.viewable.Viewer):
                 f'<div class="gv-title">{escape(attrs["label"])}</div>'
                 f'<div class="gv-muted">{shape} · {attrs["dtype"]} · {kind}</div>'
                 f'<div class="gv-muted" style="margin-top:6px">value</div>'
-                f'<div class="gv-array" data-field="value">{escape(array_text(attrs["value"]))}</div>'
+                f'<div class="gv-array" data-field="value">{escape(_value_text(attrs["value"]))}</div>'
                 f'<div class="gv-muted" style="margin-top:6px">{grad_title}</div>'
                 f'<div class="gv-array" data-field="grad">{escape(array_text(grad))}</div>')
             self.value_map.show(attrs["value"])
