@@ -49,14 +49,18 @@ def test_unknown_app_is_an_error():
 
 
 def _get(url: str, deadline: float) -> tuple[int, str]:
+    # Wait for the port first, then ask once with a generous timeout: every request for the
+    # page builds an app, so short timeouts and retries on a busy machine only pile up work.
+    host, port = url.split("//")[1].split("/")[0].split(":")
     while True:
-        try:
-            with urllib.request.urlopen(url, timeout=5) as r:
-                return r.status, r.read().decode("utf-8", "replace")
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
+        with socket.socket() as s:
+            if s.connect_ex((host, int(port))) == 0:
+                break
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"nothing listens on {host}:{port}")
+        time.sleep(0.2)
+    with urllib.request.urlopen(url, timeout=max(30.0, deadline - time.monotonic())) as r:
+        return r.status, r.read().decode("utf-8", "replace")
 
 
 @pytest.mark.parametrize("app, stop", [("playground", signal.SIGINT),
