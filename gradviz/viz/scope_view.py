@@ -61,7 +61,7 @@ def box_columns(V, drawing, current_item=None) -> dict:
 
 def frame_columns(tree, drawing) -> dict:
     cols = {k: [] for k in ("path", "x", "y", "w", "h", "title_x", "title_y", "title_w",
-                            "title", "box")}
+                            "text_x", "title", "box")}
     for path, (x0, y0, x1, y1) in sorted(drawing.frames.items(), key=lambda kv: len(kv[0])):
         info = tree.scopes[path]
         cols["path"].append(" / ".join(path))
@@ -73,6 +73,7 @@ def frame_columns(tree, drawing) -> dict:
         cols["title_x"].append((x0 + x1) / 2)
         cols["title_y"].append(y1 - TITLE / 2)
         cols["title_w"].append(x1 - x0)
+        cols["text_x"].append(x0 + 10)  # at the left: a wide frame's middle may be off screen
         cols["title"].append(f"▾ {info.name}" + (f"  ({info.module})" if info.module else ""))
     return cols
 
@@ -197,8 +198,8 @@ class ScopeView(GraphView):
         titles = fig.rect("title_x", "title_y", "title_w", TITLE, source=self.frame_source,
                           fill_color=TITLE_FILL, line_color=FRAME_LINE, border_radius=6,
                           name="gv_scope_titles", level="underlay")
-        frame_text = fig.text("title_x", "title_y", text="title", source=self.frame_source,
-                              text_font_size=f"{style.LABEL_FONT_PX}px", text_align="center",
+        frame_text = fig.text("text_x", "title_y", text="title", source=self.frame_source,
+                              text_font_size=f"{style.LABEL_FONT_PX}px", text_align="left",
                               text_baseline="middle", text_color="#3e4c59",
                               text_font=value(style.FONT_FAMILY), name="gv_scope_title_text")
         boxes = fig.rect("x", "y", "w", "h", source=self.box_source, fill_color="fill",
