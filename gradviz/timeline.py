@@ -469,7 +469,8 @@ class Timeline:
 
     def set_retain_graph(self, flag: bool) -> None:
         """Re-plan the current pass with ``retain_graph=flag`` at the same step (see the module
-        docstring). Drops the redo future."""
+        docstring). Drops the redo future. A pass that cannot be re-planned (a PyTorch graph
+        freed for good) raises its ``RuntimeError`` with nothing changed."""
         flag = bool(flag)
         if flag == self.retain_graph:
             return
@@ -478,21 +479,21 @@ class Timeline:
             return
         target = self.position
         redo = self.entries[self.pass_start:target]
-        old = self.current_pass
         self._before_move()
-        while self.position > self.pass_start:
-            self.back()
-        self._truncate()
         try:
-            self.scene.passes[self.pass_index] = make_pass(self.roots, self.scene.gradient, flag)
-            self._perform(redo)
-        except RuntimeError:  # cannot happen for a pass that ran before; restore it regardless
             while self.position > self.pass_start:
                 self.back()
+            try:
+                fresh = make_pass(self.roots, self.scene.gradient, flag)
+                if fresh.step() is not None:  # where a pass that cannot run says so
+                    fresh.back()
+            except RuntimeError:
+                while self.position < target:  # the entries are still there: redo them
+                    self.step()
+                raise
             self._truncate()
-            self.scene.passes[self.pass_index] = old
+            self.scene.passes[self.pass_index] = fresh
             self._perform(redo)
-            raise
         finally:
             self._after_move()
 

@@ -105,6 +105,7 @@ class Model:
         self.scenes = [self._scene(values)]
         self.hist, self.pos = [], 0
         self.retain = {(0, 1): retain}
+        self.freed = set()  # scenes whose (PyTorch) graph was freed for good
 
     def _scene(self, values):
         root, _ = self.program(self.lib, values)
@@ -201,6 +202,8 @@ class Model:
         self._finish()
         s = self.state()
         if not self.retain[(s["scene"], s["p"])]:
+            if self.lib is not gv:  # PyTorch really freed it, to give its own error
+                self.freed.add(s["scene"])
             self.pos = start
             return False
         del self.hist[self.pos:]
@@ -210,10 +213,15 @@ class Model:
         return True
 
     def set_retain(self, flag):
+        """False when the toggle cannot take effect: a PyTorch graph that a refused Backward
+        again freed for good (gradviz's passes restore what they freed when stepped back)."""
         s = self.state()
+        if flag and s["scene"] in self.freed:
+            return False
         if self.retain[(s["scene"], s["p"])] != flag:
             del self.hist[self.pos:]
             self.retain[(s["scene"], s["p"])] = flag
+        return True
 
     def edit(self, values):
         s = self.state()
@@ -321,8 +329,11 @@ def play(lib, program, retain, actions):
                 with pytest.raises(RuntimeError, match=SECOND_TIME):
                     t.backward_again()
         elif action[0] == "retain":
-            t.set_retain_graph(action[1])
-            model.set_retain(action[1])
+            if model.set_retain(action[1]):
+                t.set_retain_graph(action[1])
+            else:
+                with pytest.raises(RuntimeError):
+                    t.set_retain_graph(action[1])
         else:
             rng = np.random.default_rng(action[1])
             new = {k: rng.standard_normal(np.shape(v)).round(3).astype(np.float32)
@@ -337,6 +348,15 @@ def play(lib, program, retain, actions):
        actions=st.lists(ACTIONS, max_size=25))
 def test_random_histories_match_plain_backward_calls(program, retain, actions):
     play(gv, program, retain, actions)
+
+
+@pytest.mark.torch
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(program=st.sampled_from(PROGRAMS), retain=st.booleans(),
+       actions=st.lists(ACTIONS, max_size=15))
+def test_random_histories_of_torch_graphs_match_plain_backward_calls(torch, program, retain,
+                                                                    actions):
+    play(torch, program, retain, actions)
 
 
 # --- the documented semantics, one by one --------------------------------------------------------
