@@ -10,5 +10,6 @@ from .containers import ModuleDict, ModuleList, Sequential  # noqa: F401
 from .conv import AvgPool1d, AvgPool2d, Conv1d, Conv2d, MaxPool1d, MaxPool2d  # noqa: F401
 from .layers import (BatchNorm1d, BatchNorm2d, Dropout, Embedding, Flatten,  # noqa: F401
                      LayerNorm, Unflatten)
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell  # noqa: F401
 from .loss import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss,  # noqa: F401
                    MSELoss, NLLLoss, SmoothL1Loss)

@@ -103,3 +103,19 @@ def triu(input, diagonal: int = 0):
     if input._array.ndim < 2:
         raise RuntimeError("triu: input tensor must have at least 2 dimensions")
     return record(TriuBackward0, np.triu(input._array, diagonal), (input,), diagonal=diagonal)
+
+
+class UnsafeSplitBackward0(SplitBackward0):
+    __slots__ = ()
+
+
+def unsafe_chunk(input, chunks: int, dim: int = 0):
+    """``chunk`` as PyTorch's RNN cells split their gates (UnsafeSplitBackward0)."""
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    arr = input._array
+    d = normalize_dim(dim, arr.ndim)
+    n = arr.shape[d]
+    size = max(-(-n // chunks), 1) if n else 0
+    sizes = [size] * (n // size) + ([n % size] if n % size else []) if size else [0]
+    return _pieces(input, sizes, d, UnsafeSplitBackward0)
