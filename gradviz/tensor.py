@@ -43,7 +43,8 @@ class Size(tuple):
 
 class Tensor:
     __slots__ = ("_array", "_requires_grad", "_grad", "grad_fn", "_version_counter", "_hooks",
-                 "_acc", "_base", "_retains_grad", "_recipe", "_views", "__weakref__")
+                 "_acc", "_base", "_retains_grad", "_recipe", "_views", "_no_grad_view",
+                 "__weakref__")
 
     # ndarray <op> Tensor defers to Tensor's reflected operators.
     __array_priority__ = 1000
@@ -771,10 +772,10 @@ class Tensor:
     def tile(self, dims):
         return _RA.tile(self, dims)
 
-    def diag(self, diagonal=0):
     def repeat_interleave(self, repeats, dim=None, *, output_size=None):
         return _RA.repeat_interleave(self, repeats, dim)
 
+    def diag(self, diagonal=0):
         return _RA.diag(self, diagonal)
 
     def diagonal(self, offset=0, dim1=0, dim2=1):

@@ -173,6 +173,14 @@ SET_CASES = {
     "assign_bad_shape": "x = a * 2; x[0] = v[:2]",
     "assign_bad_shape_advanced": "x = a * 2; x[[0, 1]] = torch.ones(3, 2, dtype=torch.float64)",
     "inplace_on_expanded": "x = (a * 2)[0].expand(2, 3); x.add_(1)",
+    "no_grad_view_of_leaf": "with torch.no_grad():\n    y = a[0:2]\ny.add_(1); x = a",
+    "no_grad_view_of_nonleaf": "x = a * 2\nwith torch.no_grad():\n    y = x[0:2]\ny.add_(1)",
+    "no_grad_view_of_constant_tracked": ("x = torch.zeros(3, dtype=torch.float64)\nwith torch.no_grad():\n"
+                                         "    y = x[0:2]\ny.add_(v[:2])"),
+    "no_grad_view_written_in_no_grad": ("x = a * 2\nwith torch.no_grad():\n    y = x[0:2]\n"
+                                        "    y.add_(1)\nx = x * 1"),
+    "no_grad_view_of_constant_untracked": ("x = torch.zeros(3, dtype=torch.float64)\nwith torch.no_grad():\n"
+                                           "    y = x[0:2]\ny.add_(1.0); x = x * v"),
     "saved_base_modified_through_view": "h = a.exp(); h[0] = 0; x = h",
     "saved_view_modified": "h = a.exp(); y = h[1:]; y.mul_(2); x = h",
     "saved_twice_modified": "h = a.exp(); h.mul_(2); h.mul_(3); x = h",
@@ -233,7 +241,8 @@ def _finite_difference_grads(src, eps=1e-6):
 # differences would step across it; the parity test covers them).
 DIFFERENTIABLE = [n for n, src in sorted(SET_CASES.items())
                   if not n.startswith(("leaf_", "assign_", "inplace_on", "saved_", "inplace_result",
-                                       "view_result"))
+                                       "view_result", "no_grad_view_of_leaf", "no_grad_view_of_nonleaf",
+                                       "no_grad_view_of_constant_tracked"))
                   and not any(k in src for k in ("x > 0", "a > 0.5", "a < 0", "relu"))]
 
 

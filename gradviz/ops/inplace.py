@@ -23,6 +23,11 @@ from ..autograd.node import Node, SavedTensor
 from .base import INPLACE_RECIPE, as_tensor, record
 
 LEAF_INPLACE_MESSAGE = "a leaf Variable that requires grad is being used in an in-place operation."
+NO_GRAD_VIEW_MESSAGE = (
+    "A view was created in no_grad mode and is being modified inplace with grad mode enabled. "
+    "Given that this use case is ambiguous and error-prone, it is forbidden. You can clarify your "
+    "code by moving both the view and the inplace either both inside the no_grad block (if you "
+    "don't want the inplace to be tracked) or both outside (if you want the inplace to be tracked).")
 OVERLAP_MESSAGE = (
     "unsupported operation: more than one element of the written-to tensor refers to a single "
     "memory location. Please clone() the tensor before performing the operation.")
@@ -244,14 +249,16 @@ def apply(self, op, args=()):
     changes when the op raises."""
     from ..tensor import Tensor
 
-    check_leaf(self)
     base = self._base
     root = base if base is not None else self
+    tracking = is_grad_enabled() and (self._requires_grad or root._requires_grad
+                                      or any(_requires(a) for a in args))
+    if tracking and base is not None and getattr(self, "_no_grad_view", False):
+        raise RuntimeError(NO_GRAD_VIEW_MESSAGE)
+    check_leaf(self)
     arr = self._array
     if base is not None and arr.size > 1 and any(st == 0 and n > 1 for st, n in zip(arr.strides, arr.shape)):
         raise RuntimeError(OVERLAP_MESSAGE)
-    tracking = is_grad_enabled() and (self._requires_grad or root._requires_grad
-                                      or any(_requires(a) for a in args))
     if tracking:
         old = Tensor._make(arr.copy(), self._requires_grad)
         old.grad_fn = self.grad_fn

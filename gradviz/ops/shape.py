@@ -11,14 +11,19 @@ import numpy as np
 from ..autograd.node import Node
 from .base import as_tensor, normalize_dim, record
 from .inplace import register_view
+from ..autograd.grad_mode import is_grad_enabled
 
 
 def _view_of(out, base):
     out._version_counter = base._version_counter
     root = out._base = base._base if base._base is not None else base
-    if root.grad_fn is not None and out.grad_fn is not None:
-        # An in-place change of root (through any view) gives this view a new grad_fn later.
-        register_view(out, root)
+    if out.grad_fn is not None:
+        if root.grad_fn is not None:
+            # An in-place change of root (through any view) gives this view a new grad_fn later.
+            register_view(out, root)
+    elif not is_grad_enabled() or getattr(base, "_no_grad_view", False):
+        # PyTorch forbids changing it in place with grad mode on (see inplace.check_leaf).
+        out._no_grad_view = True
     return out
 
 
