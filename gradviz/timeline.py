@@ -674,6 +674,7 @@ class Timeline:
         only: the new ``G``)}]}``. Position ``i + 1`` is the start patched by entries 0..i.
         The timeline returns to where it was."""
         here = self.position
+        touched = self.take_touched()  # what a view has yet to repaint stays owed to it
         self.seek(0)
         start = {"counter": self.counter, "sentence": self.sentence,
                  "node": dict(self.node_grads), "edge": dict(self.edge_grads),
@@ -692,6 +693,7 @@ class Timeline:
             frames.append(frame)
         self.seek(here)
         self.take_touched()
+        self._touched_nodes, self._touched_edges, self._scene_changed = touched
         return {"start": start, "entries": frames}
 
     def __repr__(self) -> str:
