@@ -157,7 +157,7 @@ def first_render(page, url: str) -> dict:
     answered, the largest websocket message (the document) arrived, then Bokeh built and
     drew it."""
     t0 = time.perf_counter()
-    page.goto(url)
+    page.goto(url, timeout=180_000)
     page.wait_for_selector("canvas", state="attached", timeout=120_000)
     page.wait_for_function(f"() => !!({FIND_COUNTER})()", polling="raf", timeout=120_000)
     page.wait_for_function(IDLE, polling="raf", timeout=120_000)
@@ -470,15 +470,21 @@ def run_models(keys, args, browser_path) -> int:
         row["key"] = key
         rows.append(row)
         print(row, flush=True)
+        if args.write:  # after each graph: a slow one later does not lose the others
+            write_models(rows, keys, args)
     print(models_table(rows))
-    if args.write:
-        import bokeh
-        import panel
-        try:
-            load = os.getloadavg()[0]
-        except OSError:
-            load = float("nan")
-        write_section(f"""{SCOPES_SECTION}
+    return 0
+
+
+def write_models(rows, keys, args) -> None:
+    """Write the scopes section of RESULTS.md with the rows measured so far."""
+    import bokeh
+    import panel
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        load = float("nan")
+    write_section(f"""{SCOPES_SECTION}
 
 Model-shaped graphs from `benchmarks/graphs.py`, recorded through gradviz.nn modules, so their
 ops carry scopes and the explorer opens on closed scope boxes (at most ~80 items; "every scope
@@ -496,7 +502,6 @@ median of {args.opens}. Headless Chromium, viewport 1400×900, served in-process
   {load:.1f} when measured; Python {platform.python_version()}, panel {panel.__version__},
   bokeh {bokeh.__version__}
 """, SCOPES_SECTION)
-    return 0
 
 
 def main(argv=None) -> int:
