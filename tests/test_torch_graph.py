@@ -346,6 +346,11 @@ def test_retain_graph_off_frees_the_graph_only_once_the_pass_stood_at_its_end(to
     with pytest.raises(RuntimeError, match="second time"):
         RecordedPass(loss).step()
     assert torch.equal(w.grad, kept * 2)  # freeing ran PyTorch once more and put .grad back
+    # What each node freed was read before the graph went: ExpBackward0 its result, MmBackward0
+    # its saved input x (w needs its gradient, x does not: only x is kept).
+    freed = {e.node.name(): set(e.freed or ()) for e in r.events if e.kind == "call"}
+    assert freed["ExpBackward0"] == {"result"} and freed["MmBackward0"] == {"self"}
+    assert all(e.freed is None for e in q.events if e.kind == "call")  # retain_graph=True
     with pytest.raises(RuntimeError, match="second time"):
         loss.backward()  # freed for real
 

@@ -75,7 +75,7 @@ class RecordedPass:
             if gc_was_enabled:
                 gc.enable()
         self.position = 0
-        self._freeing = _Freeing(self.roots, seeds, touched)
+        self._freeing = _Freeing(self.roots, seeds, touched, self.events)
         # A pass dropped while it stands at its end (``RecordedPass(loss).run()``) frees the
         # graph then, as ``loss.backward()`` would have.
         weakref.finalize(self, self._freeing.free_if_owed).atexit = False
@@ -202,8 +202,7 @@ def _record(roots, seeds, retain_graph: bool, tensors) -> list:
                 var = node.variable
                 handles.append(node.register_hook(rec.leaf_hook(node, var, before.get(id(var)))))
             else:
-                freed = None if retain_graph else saved_tensor_names(node)
-                handles.append(node.register_hook(rec.node_hook(node, freed)))
+                handles.append(node.register_hook(rec.node_hook(node, not retain_graph)))
         for t in retained:
             handles.append(t.register_hook(rec.retain_hook(t)))
         grads = None if all(s is None for s in seeds) else seeds
@@ -222,10 +221,10 @@ class _Freeing:
     """What freeing a pass's graph takes, apart from the pass (so that it can still run when the
     pass is dropped): the roots, their seeds and the tensors whose ``.grad`` to put back."""
 
-    __slots__ = ("roots", "seeds", "touched", "owed", "done")
+    __slots__ = ("roots", "seeds", "touched", "events", "owed", "done")
 
-    def __init__(self, roots, seeds, touched):
-        self.roots, self.seeds, self.touched = roots, seeds, touched
+    def __init__(self, roots, seeds, touched, events):
+        self.roots, self.seeds, self.touched, self.events = roots, seeds, touched, events
         self.owed = False  # retain_graph=False and the pass stands at its end
         self.done = False
 
@@ -233,6 +232,9 @@ class _Freeing:
         if self.done:
             return
         self.done = True
+        for e in self.events:  # what each node frees, read while it is still there
+            if e.kind == "call":
+                e.freed  # noqa: B018
         kept = _keep(self.touched)
         try:
             grads = None if all(s is None for s in self.seeds) else self.seeds
@@ -302,14 +304,23 @@ class TorchCallEvent(CallEvent):
     shows them as numpy when first asked (``grad_in``, ``grads_out``), without copying: the
     hook has nothing to do but keep them, and a pass nobody steps through never converts."""
 
-    __slots__ = ("_received", "_sent", "_grad_in", "_grads_out")
+    __slots__ = ("_received", "_sent", "_grad_in", "_grads_out", "_freed")
 
-    def __init__(self, node, received: tuple, sent: tuple, freed):
+    def __init__(self, node, received: tuple, sent: tuple, frees: bool):
         self.node = node
-        self.freed = freed
         self._received = received
         self._sent = sent
         self._grad_in = self._grads_out = _UNSET
+        # The recording keeps the graph, so which saved tensors this node frees (without
+        # retain_graph) is read when first asked, or just before the graph is freed.
+        self._freed = _UNSET if frees else None
+
+    @property
+    def freed(self):
+        if self._freed is _UNSET:
+            names = saved_tensor_names(self.node)
+            self._freed = {name: _FREED for name in names} if names else None
+        return self._freed
 
     @property
     def grad_in(self):
@@ -358,15 +369,14 @@ class _Recorder:
         self.events: list = []
         self.pending_retain: dict = {}  # id(node) -> [RetainEvent waiting for its "after"]
 
-    def node_hook(self, node, freed):
+    def node_hook(self, node, frees: bool):
         events, pending = self.events, self.pending_retain
-        freed = {name: _FREED for name in freed} if freed else None
 
         def hook(grad_inputs, grad_outputs):
             if pending:
                 for ev in pending.pop(id(node), ()):
                     ev.after = to_numpy(ev.tensor.grad, copy=True)
-            events.append(TorchCallEvent(node, grad_outputs, grad_inputs, freed))
+            events.append(TorchCallEvent(node, grad_outputs, grad_inputs, frees))
         return hook
 
     def leaf_hook(self, node, var, before):
