@@ -165,3 +165,23 @@ def test_values_pytorch_does_not_keep_are_said_so_and_freed_graphs_open(torch):
     assert "shape unknown, freed" in view.inspector.body.object
     assert not view.backward_again()  # PyTorch's own error: Double's saved tensor is gone
     assert "second time" in view.message
+
+
+def test_retained_intermediates_are_stepped_too(torch):
+    torch.manual_seed(0)
+    w = torch.randn(3, requires_grad=True)
+    h = w * 2
+    h.retain_grad()
+    loss = (h * h).sum()
+    view = gradviz.explore(loss)
+    assert h.grad is None and w.grad is None  # the recording put both back
+    kinds = [e.kind for e in view.stepper.events]
+    assert "retain" in kinds
+    view.run()
+    w2 = w.detach().clone().requires_grad_()
+    h2 = w2 * 2
+    h2.retain_grad()
+    (h2 * h2).sum().backward()
+    assert torch.equal(h.grad, h2.grad) and torch.equal(w.grad, w2.grad)
+    view.reset()
+    assert h.grad is None and w.grad is None

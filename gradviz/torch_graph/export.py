@@ -15,6 +15,9 @@ node saved it and it fills the node's only gradient-free input slots unambiguous
 from __future__ import annotations
 
 import gc
+import weakref
+
+import torch
 
 
 from ..health import Thresholds, gradient_health, magnitude
@@ -23,6 +26,8 @@ from .arrays import dtype_name, to_numpy
 from .names import CallerNames, caller_names, resolve
 from .saved import read_saved
 from .trace import OUTPUTS_KEY, SCOPE_KEY, SCOPES_KEY
+
+RETAINED_KEY = "gradviz_retained"  # node.metadata: weak references to retain_grad() tensors
 from .walk import as_root_list, gradient_edge, is_accumulate, next_functions, reachable
 
 
@@ -143,12 +148,14 @@ class _Exporter:
         self.learn(roots)
         root_ids = []
         stack = []
+        self.root_nodes = []
         for r in roots:
             tid = self.tensor(r, role="root")
             root_ids.append(tid)
             node, nr = gradient_edge(r)
             if node is None:
                 continue
+            self.root_nodes.append(node)
             if is_accumulate(node):
                 self.ids.setdefault(id(node), tid)
                 self.accumulators.append(node)
@@ -342,7 +349,24 @@ class _Exporter:
         G.graph.update(roots=root_ids, ids=self.ids, objects=self.objects, inputs=self.inputs,
                        source="torch", accumulators=self.accumulators)
         G.graph["scopes"] = self.scopes(node)
+        self.remember_retained()
         return G
+
+    def remember_retained(self) -> None:
+        """Leave the tensors of this graph that called ``retain_grad()`` where a pass over it
+        finds them (its roots' first node), so that ``RecordedPass`` records their RetainEvents
+        and puts their ``.grad`` back without being told about them."""
+        retained = [t for t in self.objects.values()
+                    if isinstance(t, torch.Tensor) and t.grad_fn is not None and t.retains_grad]
+        if not retained or not self.root_nodes:
+            return
+        try:
+            meta = self.root_nodes[0].metadata
+        except Exception:  # noqa: BLE001 - a node without metadata
+            return
+        known = meta.setdefault(RETAINED_KEY, [])
+        ids = {id(r()) for r in known}
+        known.extend(weakref.ref(t) for t in retained if id(t) not in ids)
 
     def scopes(self, node: dict) -> dict:
         """Give every tensor its ``scope`` as gradviz's export does (a function's output shares

@@ -20,6 +20,7 @@ import torch
 
 from ..autograd.events import AccumulateEvent, CallEvent, DoneEvent, RetainEvent, SeedEvent
 from .arrays import set_grad, to_numpy
+from .export import RETAINED_KEY
 from .saved import saved_tensor_names
 from .walk import as_root_list, gradient_edge, is_accumulate, reachable
 
@@ -175,7 +176,10 @@ def _record(roots, seeds, retain_graph: bool, tensors) -> list:
     in_graph = {id(n) for n in nodes}
     retained: list = []
     seen: set = set()
-    for t in list(roots) + list(tensors):
+    # Besides the roots and the tensors given, those an export of this graph found.
+    meta = _root_metadata(roots)
+    exported = [r() for r in meta.get(RETAINED_KEY, ())] if meta is not None else []
+    for t in list(roots) + list(tensors) + exported:
         if id(t) in seen or not isinstance(t, torch.Tensor):
             continue
         seen.add(id(t))
