@@ -11,11 +11,49 @@ import panel as pn
 from ..viz import style
 
 
+#: Plot width (px) the apps plan an example's first view for: a 1024 px window, where the side
+#: panel wraps below the plot. Wider windows show the same graph, larger.
+NARROW_PLOT_PX = 990
+
+
 def explorer(root, names=None, **kwargs):
-    """A fresh ``Explorer`` of ``root``'s graph (one per call: never share it across sessions)."""
+    """A fresh ``Explorer`` of ``root``'s graph (one per call: never share it across sessions).
+
+    Unless ``scopes`` is given, the module scopes open as deep as the graph can still be read
+    whole on a laptop (``readable_depth``): the MLP opens with its two Linear layers as boxes
+    (click one to open it) rather than open and too wide to read."""
     from ..viz.explorer import Explorer
 
+    if "scopes" not in kwargs:
+        depth = readable_depth(root, names or {})
+        if depth is not None:
+            kwargs["scopes"] = depth
     return Explorer(root, names=names or {}, **kwargs)
+
+
+def readable_depth(root, names, width_px: float = NARROW_PLOT_PX, height_px: float = 400):
+    """The deepest level of scopes that, opened, leaves the graph readable whole in a plot of
+    ``width_px`` x ``height_px`` (``graph_view.plan_view`` says "fit"); None when the graph has
+    no scopes, or when even all of them closed does not fit (the explorer's own choice then)."""
+    try:
+        from .. import graph as gv_graph, sources
+        from ..layout import collapse
+        from ..viz.graph_view import plan_view
+        from ..viz.scope_view import shared_layout
+
+        G = sources.to_networkx(root, gv_graph._names_by_id(names))
+        tree = collapse.scope_tree(G)
+        if not tree.scopes:
+            return None
+        layout = shared_layout(G, tree)
+        for depth in range(tree.max_depth, -1, -1):
+            open_set = collapse.open_to_depth(tree, depth)
+            drawing = layout.drawing(open_set, collapse.visible_graph(G, tree, open_set))
+            if plan_view(drawing.bounds, None, width_px, height_px)["mode"] == "fit":
+                return depth
+    except Exception:  # noqa: BLE001 - only a choice of first view: the explorer's default stands
+        return None
+    return None
 
 
 #: Plot height of the explorers embedded in the tutorial: its graphs are small and flat, and

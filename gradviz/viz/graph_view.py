@@ -788,7 +788,6 @@ class GraphView:
 
     # --- indexing --------------------------------------------------------------------------
     def _reindex(self):
-        self._boxes = None  # positions may have changed
         self.tensor_row = {n: i for i, n in enumerate(self.tensor_source.data["id"])}
         self.function_row = {n: i for i, n in enumerate(self.function_source.data["id"])}
         self.edge_row = {(u, v): i for i, (u, v) in
@@ -872,12 +871,15 @@ class GraphView:
             "text": [e["grad_label"][i] for i, _ in shown]})
 
     _edge_label_weight: dict = {}
-    _boxes = None
 
     def _node_boxes(self) -> np.ndarray:
-        if self._boxes is None:
-            self._boxes = node_boxes(self.tensor_source.data, self.function_source.data)
-        return self._boxes
+        """Every drawn box a label must keep off: nodes, and a subclass's own boxes (the closed
+        scopes of ``ScopeView``, in its ``box_source``)."""
+        sources = [self.tensor_source, self.function_source]
+        extra = getattr(self, "box_source", None)
+        if extra is not None and all(k in extra.data for k in ("x", "y", "w", "h")):
+            sources.append(extra)
+        return node_boxes(*(src.data for src in sources))
 
     def update_edges(self, edges, edge_grads, fresh=()) -> None:
         """Restyle ``edges``; label the ``fresh`` ones and unlabel those labelled before."""

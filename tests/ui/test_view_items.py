@@ -62,10 +62,13 @@ const pv = Bokeh.index.find_one_by_id(fig.id);
 const canvasRect = pv.canvas_view.el.getBoundingClientRect();
 const toScreen = (x, y) => [canvasRect.left + pv.frame.x_scale.compute(x),
                             canvasRect.top + pv.frame.y_scale.compute(y)];
-const sources = ['gv_tensors', 'gv_functions'].map(n => doc.get_model_by_name(n));
+// Tensors, functions and (where scopes are drawn) the boxes of closed scopes.
+const sources = ['gv_tensors', 'gv_functions', 'gv_scope_boxes'].map(n => doc.get_model_by_name(n))
+  .filter(s => s !== null);
 const boxes = [];
 for (const s of sources) for (let i = 0; i < s.data.x.length; i++)
-  boxes.push({label: s.data.label[i], role: s.data.role ? s.data.role[i] : 'function',
+  boxes.push({label: (s.data.label ?? s.data.name)[i],
+              role: s.data.role ? s.data.role[i] : s.name === 'gv_scope_boxes' ? 'scope' : 'function',
               x0: s.data.x[i] - s.data.w[i] / 2, x1: s.data.x[i] + s.data.w[i] / 2,
               y0: s.data.y[i] - s.data.h[i] / 2, y1: s.data.y[i] + s.data.h[i] / 2});
 const textGlyph = (source) => fig.renderers.find(r => r.data_source.name === source).glyph;
