@@ -205,3 +205,18 @@ def test_environment_difference_names_only_the_keys_that_differ():
     text = environment_difference(ENV_A, dict(ENV_A, gradviz="0.2.0", panel="1.9.4"))
     assert text == ("baseline made with gradviz 0.1.0, panel (not recorded); "
                     "this run: gradviz 0.2.0, panel 1.9.4")
+
+
+def test_compare_structure_names_what_was_drawn_differently():
+    from gradviz.testing import compare_structure
+
+    drawn = [{"renderer": "gv_tensor_boxes", "glyph": "Rect",
+              "fields": {"x": [1.0, 2.0], "fill_color": ["#fdd9a8", "#e4e7eb"]}},
+             {"renderer": "gv_labels", "glyph": "Text", "fields": {"text": ["w", "x"]}}]
+    same = [dict(d, fields=dict(d["fields"])) for d in drawn]
+    assert compare_structure(same, drawn) == []
+    recoloured = [dict(drawn[0], fields=dict(drawn[0]["fields"], fill_color=["#fdd9a8", "#000000"])),
+                  drawn[1]]
+    assert compare_structure(recoloured, drawn) == [
+        'gv_tensor_boxes (Rect).fill_color: ["#fdd9a8", "#000000"] (baseline ["#fdd9a8", "#e4e7eb"])']
+    assert compare_structure(drawn[:1], drawn) == ["gv_labels (Text): 0 drawn, 1 in the baseline"]

@@ -106,7 +106,27 @@ def test_baseline_lifecycle(pytester, monkeypatch):
     result.stdout.fnmatch_lines([f"*baseline made with browser Chromium 1.0; this run: browser "
                                  f"Chromium {browser_version}*"])
     assert result.stdout.str().count("actual image:") == 1
-    assert default_session().launches == launches  # five runs, one browser
+    # What was drawn is recorded beside the picture too, and the recoloured circle is named.
+    result.stdout.fnmatch_lines(["*What was drawn differs too (test_view.structure.json)*"
+                                 "fill_color*d62728*ff7f0e*"])
+
+    # 6. A browser that rasterises the same drawing differently (simulated: another picture as
+    # the PNG baseline): the pixels fail, saying the drawing matches; the structure passes.
+    write_user_project(pytester)
+    from PIL import Image, ImageOps
+    Image.open(baseline).convert("RGB").save(baseline)
+    ImageOps.invert(Image.open(baseline)).save(baseline)
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*What was drawn matches test_view.structure.json*"])
+    result = pytester.runpytest("-p", "no:cacheprovider", "--snapshot-structure-only")
+    result.assert_outcomes(passed=1)
+    write_user_project(pytester, colour="#d62728")
+    result = pytester.runpytest("-p", "no:cacheprovider", "--snapshot-structure-only")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*what was drawn differs from*test_view.structure.json*"
+                                 "fill_color*"])
+    assert default_session().launches == launches  # nine runs, one browser
 
 
 def test_without_a_browser_the_test_skips_with_install_instructions(pytester, monkeypatch):

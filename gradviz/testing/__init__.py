@@ -16,7 +16,8 @@ from __future__ import annotations
 from .browser import (BROWSER_ENV, INSTALL_HINT, LAUNCH_ARGS, REQUIRE_ENV,  # noqa: F401
                       BrowserInfo, BrowserNotFound, browser_required, find_browser)
 from .compare import (DEFAULT_MAX_FRACTION, DEFAULT_TOLERANCE, ImageComparison,  # noqa: F401
-                      assert_matches_baseline, compare_images, environment_difference,
+                      assert_matches_baseline, compare_images, compare_structure,
+                      environment_difference, structure_path,
                       environment_path, failure_paths, load_image, read_environment,
                       write_environment)
 # The submodules `snapshot` and `serve` share their names with their main functions: these
@@ -30,7 +31,8 @@ __all__ = [
     "assert_matches_baseline", "compare_images", "ImageComparison", "load_image",
     "failure_paths", "find_browser", "BrowserInfo", "BrowserNotFound", "browser_required",
     "require_browser", "DEFAULT_TOLERANCE", "DEFAULT_MAX_FRACTION", "environment_path",
-    "read_environment", "write_environment", "environment_difference",
+    "read_environment", "write_environment", "environment_difference", "compare_structure",
+    "structure_path",
 ]
 
 

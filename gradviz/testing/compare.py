@@ -214,6 +214,50 @@ def environment_difference(recorded: dict | None, current: dict | None) -> str:
             f"{_describe(current, keys)}")
 
 
+def structure_path(baseline: str | os.PathLike) -> Path:
+    """Where a baseline's structure record lives: ``<name>.structure.json``."""
+    baseline = Path(baseline)
+    stem = baseline.name[: -len(baseline.suffix)] if baseline.suffix else baseline.name
+    return baseline.with_name(stem + ".structure.json")
+
+
+def compare_structure(actual: list, expected: list, limit: int = 5) -> list[str]:
+    """The differences between two records of what was drawn (each a list of
+    ``{"renderer", "glyph", "fields"}``), as at most ``limit`` sentences; ``[]`` when equal.
+
+    Unlike pixels, this record does not depend on the browser or its fonts: the same boxes,
+    labels and colours make the same record everywhere."""
+    problems: list[str] = []
+
+    def key(item):
+        return f"{item.get('renderer') or '(unnamed)'} ({item.get('glyph')})"
+
+    exp = {}
+    for item in expected:
+        exp.setdefault(key(item), []).append(item)
+    act = {}
+    for item in actual:
+        act.setdefault(key(item), []).append(item)
+    for k in sorted(set(exp) | set(act)):
+        e, a = exp.get(k, []), act.get(k, [])
+        if len(e) != len(a):
+            problems.append(f"{k}: {len(a)} drawn, {len(e)} in the baseline")
+            continue
+        for ei, ai in zip(e, a):
+            ef, af = ei.get("fields", {}), ai.get("fields", {})
+            for field in sorted(set(ef) | set(af)):
+                if ef.get(field) != af.get(field):
+                    problems.append(f"{k}.{field}: {_short(af.get(field))} "
+                                    f"(baseline {_short(ef.get(field))})")
+    return problems[:limit] + ([f"... and {len(problems) - limit} more"]
+                               if len(problems) > limit else [])
+
+
+def _short(value, width: int = 80) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
 def _save_png(arr_or_bytes, path: Path) -> None:
     from PIL import Image
 

@@ -24,6 +24,10 @@ def pytest_addoption(parser):
     group.addoption("--update-baselines", action="store_true", default=False,
                     help="gradviz_snapshot: write screenshots as the new baselines instead of "
                          "comparing against them.")
+    group.addoption("--snapshot-structure-only", action="store_true", default=False,
+                    help="gradviz_snapshot: compare only what was drawn (<name>.structure.json: "
+                         "glyphs, positions, labels, colours), not the pixels; for a browser "
+                         "other than the one the baselines were made with.")
     parser.addini("gradviz_snapshot_tolerance", default=None,
                   help="gradviz_snapshot: per-channel pixel tolerance, 0-255 (default 16).")
     parser.addini("gradviz_snapshot_max_fraction", default=None,
@@ -69,6 +73,7 @@ class SnapshotFixture:
         self._request = request
         self._count = 0
         self.update_baselines = bool(request.config.getoption("--update-baselines"))
+        self.structure_only = bool(request.config.getoption("--snapshot-structure-only"))
         self.directory = Path(request.node.path).parent
         self._tolerance = self._ini_number("gradviz_snapshot_tolerance", int)
         self._max_fraction = self._ini_number("gradviz_snapshot_max_fraction", float)
@@ -95,7 +100,10 @@ class SnapshotFixture:
         return path if path.is_absolute() else self.directory / path
 
     def __call__(self, view, name_or_path=None, *, tolerance=None, max_fraction=None, **kw):
-        from .compare import DEFAULT_MAX_FRACTION, DEFAULT_TOLERANCE, assert_matches_baseline
+        import json
+
+        from .compare import (DEFAULT_MAX_FRACTION, DEFAULT_TOLERANCE, assert_matches_baseline,
+                              compare_structure, structure_path)
         from .snapshot import snapshot
 
         baseline = self.baseline_path(name_or_path)
@@ -106,14 +114,41 @@ class SnapshotFixture:
                             else DEFAULT_MAX_FRACTION)
         session = self.session
         png = snapshot(view, session=session, **kw)
+        structure = session.last_structure
+        spath = structure_path(baseline)
+        if self.update_baselines:
+            assert_matches_baseline(png, baseline, update=True, environment=session.environment())
+            if structure is not None:
+                spath.write_text(json.dumps(structure, indent=0, sort_keys=True) + "\n")
+            return png
+        recorded = json.loads(spath.read_text()) if spath.exists() else None
+        differences = (compare_structure(structure, recorded)
+                       if recorded is not None and structure is not None else None)
+        drawn = ("; ".join(differences) if differences else "")
+        if self.structure_only:
+            if differences is None:
+                pytest.fail(f"no structure baseline {spath} to compare with; create it with "
+                            "--update-baselines", pytrace=False)
+            if differences:
+                pytest.fail(f"what was drawn differs from {spath}: {drawn}", pytrace=False)
+            return png
         try:
             assert_matches_baseline(png, baseline, tolerance=tolerance,
-                                    max_fraction=max_fraction, update=self.update_baselines,
+                                    max_fraction=max_fraction,
                                     environment=session.environment())
         except AssertionError as exc:
             message = str(exc)
         else:
+            if differences:
+                pytest.fail(f"the pixels match {baseline.name}, but what was drawn differs from "
+                            f"{spath}: {drawn}", pytrace=False)
             return png
+        if differences:
+            message += f"\nWhat was drawn differs too ({spath.name}): {drawn}"
+        elif differences is not None:
+            message += (f"\nWhat was drawn matches {spath.name} (the same glyphs, positions, "
+                        "labels and colours): the pixels differ in how they were rendered. "
+                        "--snapshot-structure-only compares only that.")
         # Outside the except block: failing inside it would print the message twice (as the
         # exception and as the one raised "during handling" of it).
         pytest.fail(message, pytrace=False)

@@ -36,6 +36,37 @@ _HAS_PLOT_JS = """() => Bokeh.documents.some(d => [...d.all_models].some(m => {
     return false;
 }))"""
 
+# What the page's Bokeh plots draw, independent of how a browser rasterises it: for every
+# visible glyph renderer, its glyph type and the values of every property that reads a column
+# (positions, sizes, colours, texts), numbers rounded to 2 decimals.
+_STRUCTURE_JS = """() => {
+    const round = v => typeof v === 'number' ? Math.round(v * 100) / 100 : v;
+    const plain = v => ArrayBuffer.isView(v) ? Array.from(v, round)
+        : Array.isArray(v) ? v.map(x => Array.isArray(x) || ArrayBuffer.isView(x) ? plain(x) : round(x))
+        : round(v);
+    const out = [];
+    for (const doc of Bokeh.documents) {
+        for (const m of doc.all_models) {
+            if (m.constructor.__name__ !== 'GlyphRenderer' || !m.visible) continue;
+            const glyph = m.glyph, data = m.data_source && m.data_source.data;
+            if (glyph == null || data == null) continue;
+            const fields = {};
+            for (const prop of glyph) {
+                const spec = prop.get_value ? prop.get_value() : null;
+                if (spec != null && typeof spec === 'object' && 'field' in spec) {
+                    const column = data instanceof Map ? data.get(spec.field) : data[spec.field];
+                    if (column != null) fields[prop.attr] = plain(column);
+                } else if (spec != null && typeof spec === 'object' && 'value' in spec) {
+                    fields[prop.attr] = round(spec.value);
+                }
+            }
+            out.push({renderer: m.name || '', glyph: glyph.constructor.__name__, fields});
+        }
+    }
+    out.sort((a, b) => (a.renderer + a.glyph).localeCompare(b.renderer + b.glyph));
+    return out;
+}"""
+
 # Resolves after two animation frames have been painted.
 _FRAMES_JS = """async () => {
     await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
@@ -210,6 +241,8 @@ class SnapshotSession:
         self._browser = None
         self._lock = threading.Lock()
         self._environment: dict | None = None
+        #: What the last snapshot's Bokeh plots drew (see :func:`gradviz.testing.compare_structure`).
+        self.last_structure: list | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
     def _run(self, fn, *args, **kwargs):
@@ -388,6 +421,7 @@ class SnapshotSession:
                 page.wait_for_timeout(100)
             if builder.error is not None:
                 raise builder.error
+            self.last_structure = page.evaluate(_STRUCTURE_JS)
             if selector:
                 return page.locator(selector).first.screenshot(animations="disabled",
                                                                caret="hide")
