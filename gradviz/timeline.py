@@ -558,11 +558,19 @@ class Timeline:
             fid = ids.get(id(event.node))
             if fid is not None:
                 entry.current = fid
-                # (A node with several outputs receives a tuple, one gradient per output: the
-                # gradients reaching its outputs were shown as they arrived.)
-                if event.grad_in is not None and not isinstance(event.grad_in, tuple):
+                # A node with several outputs (a PyTorch graph's) receives a tuple, one gradient
+                # per output: the edge to each output tensor carries its own (the export puts
+                # the output's index in the edge's input_nr).
+                grad_in = event.grad_in
+                if grad_in is not None:
                     for out in G.successors(fid):
-                        cross((fid, out), np.asarray(event.grad_in))
+                        if isinstance(grad_in, tuple):
+                            k = G.edges[fid, out].get("input_nr", 0)
+                            g = grad_in[k] if k < len(grad_in) else None
+                        else:
+                            g = grad_in
+                        if g is not None:
+                            cross((fid, out), np.asarray(g))
                 feeding = G.graph["inputs"].get(fid, [])
                 crossed: dict = {}
                 for i, g in enumerate(event.grads_out):

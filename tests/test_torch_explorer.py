@@ -185,3 +185,19 @@ def test_retained_intermediates_are_stepped_too(torch):
     assert torch.equal(h.grad, h2.grad) and torch.equal(w.grad, w2.grad)
     view.reset()
     assert h.grad is None and w.grad is None
+
+
+def test_a_node_with_several_outputs_shows_each_outputs_gradient(torch):
+    torch.manual_seed(0)
+    a = torch.randn(6, requires_grad=True)
+    p, q, r = (a * 1).chunk(3)
+    loss = (p * 2).sum() + (q * 3).sum() + (r * 5).sum()
+    view = gradviz.explore(loss)
+    view.run()
+    G = view.G
+    (split,) = [n for n, d in G.nodes(data=True) if d.get("name") == "SplitBackward0"]
+    shown = {G.edges[split, out]["input_nr"]: view.timeline.edge_grads.get((split, out))
+             for out in G.successors(split)}
+    assert sorted(shown) == [0, 1, 2]
+    for k, factor in enumerate((2.0, 3.0, 5.0)):  # d loss / d output k, by hand
+        np.testing.assert_array_equal(shown[k], np.full(2, factor, dtype=np.float32))
