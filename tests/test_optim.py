@@ -241,3 +241,25 @@ def test_scheduler_state_dict_resumes():
     opt2.step()
     sched2.step()
     assert sched.get_last_lr() == sched2.get_last_lr() == [0.25]
+
+
+@pytest.mark.parametrize("name, options", [("SGD", dict(lr=0.1, momentum=0.9, weight_decay=0.1)),
+                                           ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True)),
+                                           ("Adam", dict(lr=0.1, amsgrad=True)),
+                                           ("RMSprop", dict(lr=0.1, momentum=0.5, centered=True))])
+def test_zero_dim_parameters(torch, name, options):
+    """Scalar parameters (a, b, c, d of the polynomial examples) update as in PyTorch."""
+    runs = []
+    for lib in (gradviz, torch):
+        a = lib.tensor(0.5, requires_grad=True)
+        b = lib.tensor(-1.0, requires_grad=True)
+        opt = getattr(lib.optim, name)([a, b], **options)
+        for _ in range(5):
+            opt.zero_grad()
+            ((a * 3.0 + b - 1.0) ** 2).backward()
+            opt.step()
+        state = opt.state_dict()["state"][0]
+        runs.append((a.item(), b.item(), {k: float(v) for k, v in state.items()}))
+    assert runs[0][0] == pytest.approx(runs[1][0], rel=1e-6)
+    assert runs[0][1] == pytest.approx(runs[1][1], rel=1e-6)
+    assert runs[0][2] == pytest.approx(runs[1][2], rel=1e-6)

@@ -43,8 +43,8 @@ class Adam(Optimizer):
                 else:
                     g = g + f32(wd, a) * a
             m, v = state["exp_avg"], state["exp_avg_sq"]
-            m._array = lerp(m._array, g, 1 - beta1)
-            v._array = v._array * f32(beta2, a) + f32(1 - beta2, a) * g * g
+            m._array = np.asarray(lerp(m._array, g, 1 - beta1))
+            v._array = np.asarray(v._array * f32(beta2, a) + f32(1 - beta2, a) * g * g)
             bias_correction1 = 1 - beta1 ** step
             bias_correction2 = 1 - beta2 ** step
             step_size = lr / bias_correction1
@@ -52,7 +52,7 @@ class Adam(Optimizer):
             second = v._array
             if amsgrad:
                 mx = state["max_exp_avg_sq"]
-                mx._array = np.maximum(mx._array, v._array)
+                mx._array = np.asarray(np.maximum(mx._array, v._array))
                 second = mx._array
             denom = np.sqrt(second) / f32(bias_correction2_sqrt, a) + f32(eps, a)
             # addcdiv: p + value·m / denom, evaluated left to right as PyTorch's kernel does.

@@ -183,7 +183,7 @@ def lerp(start: np.ndarray, end: np.ndarray, weight: float) -> np.ndarray:
 def step_tensor(state: dict) -> float:
     """Advance the float32 ``step`` count PyTorch keeps per parameter; return its value."""
     step = state["step"]
-    step._array = step._array + np.float32(1)
+    step._array = np.asarray(step._array + np.float32(1))
     return float(step._array)
 
 

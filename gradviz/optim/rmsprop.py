@@ -47,17 +47,17 @@ class RMSprop(Optimizer):
             if wd != 0:
                 g = g + f32(wd, a) * a
             s = state["square_avg"]
-            s._array = s._array * f32(alpha, a) + f32(1 - alpha, a) * g * g
+            s._array = np.asarray(s._array * f32(alpha, a) + f32(1 - alpha, a) * g * g)
             if centered:
                 ga = state["grad_avg"]
-                ga._array = lerp(ga._array, g, 1 - alpha)
+                ga._array = np.asarray(lerp(ga._array, g, 1 - alpha))
                 avg = np.sqrt(s._array + f32(-1, a) * ga._array * ga._array)
             else:
                 avg = np.sqrt(s._array)
             avg = avg + f32(eps, a)
             if momentum > 0:
                 buf = state["momentum_buffer"]
-                buf._array = buf._array * f32(momentum, a) + g / avg
+                buf._array = np.asarray(buf._array * f32(momentum, a) + g / avg)
                 self._write(p, a + f32(-lr, a) * buf._array)
             else:
                 self._write(p, a + f32(-lr, a) * g / avg)

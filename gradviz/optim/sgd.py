@@ -57,7 +57,8 @@ class SGD(Optimizer):
                     state = self.state[p] = {}
                 buf = state.get("momentum_buffer")
                 if buf is None:
-                    buf = state["momentum_buffer"] = Tensor._make(g.copy())
+                    # (np.array, not .copy(): arithmetic on 0-d arrays gives numpy scalars.)
+                    buf = state["momentum_buffer"] = Tensor._make(np.array(g, dtype=a.dtype))
                 else:
                     # b·μ + (1 − dampening)·g, in place as PyTorch's mul_().add_() does.
                     b = buf._array
