@@ -71,10 +71,10 @@ class device:
     def __reduce__(self):
         return (device, (self.type, self.index))
 
-    # ``with gradviz.device("cpu"):`` sets the default device for the block, as in PyTorch.
+    # ``with gradviz.device("cpu"):`` sets the default device for the block, as in PyTorch
+    # (an unavailable device raises when the block creates a tensor, not here).
     def __enter__(self):
         global _default_device
-        check_available(self)
         _restore_stack.append(_default_device)
         _default_device = self
         return self

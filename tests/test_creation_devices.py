@@ -329,6 +329,7 @@ DEVICE_ERRORS = {
     "linspace_cuda": "torch.linspace(0, 1, 3, device=torch.device('cuda'))",
     "default_device_cuda": "torch.set_default_device('cuda')\ntry:\n    torch.zeros(1)\n"
                            "finally:\n    torch.set_default_device('cpu')",
+    "device_block_cuda": "with torch.device('cuda'):\n    torch.ones(1)",
     "device_int": "torch.device(0)",
     "device_bogus": "torch.device('bogus')",
     "device_upper": "torch.device('CPU')",
