@@ -329,8 +329,10 @@ class Timeline:
             return "Nothing to step through: no graph was recorded."
         edited = entry.what if isinstance(entry, EditEntry) else None
         labels = self.G.nodes
-        holding = [labels[n]["label"] for n, g in self.leaf_grads().items() if g is not None]
-        return words.describe_start(words.root_name(self.G), self.pass_number, holding, edited)
+        grads = {labels[n]["label"]: g for n, g in self.leaf_grads().items() if g is not None}
+        zeros = bool(grads) and not any(np.any(g) for g in grads.values())
+        return words.describe_start(words.root_name(self.G), self.pass_number, list(grads),
+                                    edited, zeros)
 
     # --- moving -----------------------------------------------------------------------------
     def can_step(self) -> bool:

@@ -276,13 +276,18 @@ def _and(items) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def describe_start(root: str, pass_number: int, holding=(), edited=None) -> str:
-    """Step 0 of a pass (after Reset, Backward again, or an input edit)."""
+def describe_start(root: str, pass_number: int, holding=(), edited=None, zeros=False) -> str:
+    """Step 0 of a pass (after Reset, Backward again, or an input edit). ``holding``: the
+    leaves whose ``.grad`` is set; ``zeros``: all of them are zero (Zero grads came before)."""
     if edited:
         return (f"{edited}: the forward pass was replayed with it. Press Step to start backward "
                 f"from {root}, one node at a time.")
     if pass_number == 1:
         return f"Start of the pass: press Step to start backward from {root}, one node at a time."
+    if holding and zeros:
+        return (f"Start of pass {pass_number} (Backward again): {_and([f'{h}.grad' for h in holding])} "
+                f"{'is' if len(holding) == 1 else 'are'} zero (Zero grads), so this pass starts "
+                "them afresh. Press Step to go on.")
     if holding:
         kept = _and([f"{h}.grad" for h in holding])
         one = len(holding) == 1
