@@ -38,9 +38,30 @@ def transformer_app():
     return view
 
 
+def traced_app():
+    """Two layers built inside gradviz.trace: drawn as module boxes."""
+    import torch
+
+    import gradviz
+    from gradviz.torch_graph import CallerNames
+    from gradviz.viz import Explorer
+
+    torch.manual_seed(0)
+    model = torch.nn.TransformerEncoder(
+        torch.nn.TransformerEncoderLayer(d_model=4, nhead=2, dim_feedforward=8, dropout=0.0,
+                                         batch_first=True), num_layers=2, enable_nested_tensor=False)
+    x = torch.randn(1, 3, 4)
+    with gradviz.trace(model):
+        loss = model(x).pow(2).mean()
+    twin_loss = None
+    view = Explorer(loss, names=CallerNames({"model": model, "x": x, "loss": loss}))
+    SESSIONS.append((model, None, twin_loss, view))
+    return view
+
+
 @pytest.fixture(scope="module")
 def server(ui_browser, explorer_server_class, torch):
-    s = explorer_server_class({"transformer": transformer_app})
+    s = explorer_server_class({"transformer": transformer_app, "traced": traced_app})
     yield s
     s.stop()
     assert not s.log.records, "server logged tracebacks:\n" + "\n".join(s.log.records)
@@ -108,4 +129,18 @@ def test_transformer_layer_steps_through_pytorchs_own_pass(server, open_page, to
     p.click("Back")
     p.page.wait_for_timeout(500)
     assert same(torch, grads(torch, layer), before)
+    assert not p.errors, p.errors
+
+
+def test_a_traced_model_opens_as_module_boxes_and_runs(server, open_page, torch):
+    p = open_page(server.url("traced"))
+    model, _, _, view = SESSIONS[-1]
+    n = view.stepper.total
+    p.wait_text(f"step 0 of {n}")
+    assert view.graph_view.tree.scopes  # the module calls gradviz.trace recorded
+    shot(p, "6-traced-start")
+    p.click("Run")
+    p.wait_text(f"step {n} of {n}")
+    assert all(q.grad is not None for q in model.parameters())
+    shot(p, "7-traced-after-run")
     assert not p.errors, p.errors
