@@ -649,3 +649,34 @@ def test_module_to_dtype_and_device(torch):
     assert seen[0] == seen[1]
     for src in ("nn.Linear(2, 2).cuda()", "nn.Linear(2, 2).to('cuda')"):
         assert error_of(gradviz, src) == error_of(torch, src) is not None
+
+
+def test_stepper_and_graph_export_handle_the_new_nodes():
+    """The explorer's path: the graph of a CNN + LSTM model exports, and stepping backward
+    event by event leaves the same gradients as backward()."""
+    def build():
+        gradviz.manual_seed(4)
+        nn, F = gradviz.nn, gradviz.nn.functional
+        conv = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.BatchNorm2d(2), nn.LeakyReLU(0.1),
+                             nn.MaxPool2d(2), nn.Flatten(), nn.Linear(8, 4), nn.LayerNorm(4), nn.GELU())
+        lstm = nn.LSTM(4, 3)
+        x = gradviz.randn(3, 1, 4, 4)
+        feats = conv(x)
+        out, _ = lstm(feats.unsqueeze(1))
+        loss = F.cross_entropy(out[:, 0], gradviz.tensor([0, 2, 1]), label_smoothing=0.1) \
+            + F.huber_loss(F.pad(feats, (1, 0))[:, 1:], feats.detach() * 0.5)
+        return loss, list(conv.parameters()) + list(lstm.parameters())
+
+    loss, params = build()
+    G = gradviz.to_networkx(loss)
+    names = {d["label"] for _, d in G.nodes(data=True) if d.get("kind") == "function"}
+    assert {"ConvolutionBackward0", "NativeBatchNormBackward0", "MaxPool2DWithIndicesBackward0",
+            "NativeLayerNormBackward0", "GeluBackward0", "UnsafeSplitBackward0", "MaskedFillBackward0",
+            "HuberLossBackward0", "ConstantPadNdBackward0", "LeakyReluBackward0"} <= names
+    stepper = gradviz.Stepper(loss)
+    stepper.run()
+    stepped = [p.grad.numpy().copy() for p in params]
+    twin_loss, twin_params = build()
+    twin_loss.backward()
+    for a, p in zip(stepped, twin_params):
+        np.testing.assert_allclose(a, p.grad.numpy(), rtol=1e-6, atol=1e-7)

@@ -77,6 +77,10 @@ PATCH_LIMIT = 400
 # Graphs with scopes, or with more nodes than this, get the search box, depth control and minimap.
 BIG_GRAPH = 300
 
+# Up to this many inputs, the Inputs tab lists an editor for each; above, one for the input
+# chosen in a list.
+EDITORS_SHOWN = 24
+
 
 def _open_set(G, scopes):
     """The scopes open at first: ``"auto"`` (as many whole levels as fit in ~80 items),
@@ -283,17 +287,38 @@ class Explorer(pn.viewable.Viewer):
                 'place (an assignment or an in-place op), and gradviz re-runs only out-of-place '
                 'operations.</div>')]
             return
+        self._editable = {}  # node id -> (label, tensor): every input, edited or not yet
         for t in inputs:
             nid = ids.get(id(t))
             if nid is None or self.G.nodes[nid]["kind"] != "tensor":
                 continue
-            label = self.G.nodes[nid]["label"]
-            ed = TensorEditor(nid, label, t._array, t._requires_grad, self._propose)
-            self.editors[nid] = ed
-            widgets.append(ed)
+            self._editable[nid] = (self.G.nodes[nid]["label"], t)
+        if len(self._editable) > EDITORS_SHOWN:
+            # A model has hundreds of parameters, and an editor is a dozen widgets: build the
+            # editor of the input chosen in a list, when it is chosen.
+            chooser = pn.widgets.Select(
+                options={label: nid for nid, (label, _) in self._editable.items()},
+                value=next(iter(self._editable)), sizing_mode="stretch_width", margin=(4, 6),
+                description=f"{len(self._editable)} inputs: choose one to edit")
+            holder = pn.Column(sizing_mode="stretch_width", margin=0)
+            holder.objects = [self._make_editor(chooser.value)]
+            chooser.param.watch(lambda e: setattr(holder, "objects", [self._make_editor(e.new)]),
+                                "value")
+            self.editors_column.objects = [chooser, holder]
+            return
+        for nid in self._editable:
+            widgets.append(self._make_editor(nid))
         if not widgets:
             widgets = [style.html('<div class="gv-muted">This graph has no inputs to edit.</div>')]
         self.editors_column.objects = widgets
+
+    def _make_editor(self, nid) -> TensorEditor:
+        ed = self.editors.get(nid)
+        if ed is None:
+            label, t = self._editable[nid]
+            ed = TensorEditor(nid, label, t._array, t._requires_grad, self._propose)
+            self.editors[nid] = ed
+        return ed
 
     # --- actions: each changes the timeline, then the picture is drawn from it -------------
     def step(self) -> bool:
@@ -391,6 +416,9 @@ class Explorer(pn.viewable.Viewer):
         for nid, ed in self.editors.items():
             if name in (nid, ed.name_label):
                 return ed
+        for nid, (label, _) in getattr(self, "_editable", {}).items():
+            if name in (nid, label):
+                return self._make_editor(nid)
         raise KeyError(f"no input called {name!r}; inputs: {[e.name_label for e in self.editors.values()]}")
 
     def _propose(self, editor, value=None, requires_grad=None):
