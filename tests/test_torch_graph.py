@@ -623,3 +623,14 @@ def test_trace_numbers_repeated_calls_and_nests_the_transformer(torch):
     out2 = layer(torch.randn(2, 3, 8))
     G2 = to_networkx(out2.sum(), names={})
     assert all(d["scope"] == () for _, d in G2.nodes(data=True) if d["kind"] == "function")
+
+
+def test_trace_of_a_gradviz_module_does_nothing_and_other_objects_are_refused(torch):
+    lin = gradviz.nn.Linear(2, 3)
+    with gradviz.trace(lin) as traced:
+        out = lin(gradviz.ones(1, 2))
+    assert traced is lin and out.shape == (1, 3)
+    with pytest.raises(TypeError):
+        gradviz.torch_graph.trace("model")
+    with pytest.raises(TypeError):
+        gradviz.to_networkx([torch.ones(1), "not a tensor"])
