@@ -564,8 +564,9 @@ class Explorer(pn.viewable.Viewer):
         grads, current = t.grads, t.current_node
         nodes = [n for n in nodes if n in self.G]
         with pn.io.hold():
-            self.graph_view.update_nodes(self.G, nodes, grads, self.colour_mode, current)
-            self.graph_view.update_edges(edges, t.edge_grads, t.fresh_edges)
+            with self.graph_view.batch():  # one text sync (edge-label placement) for both
+                self.graph_view.update_nodes(self.G, nodes, grads, self.colour_mode, current)
+                self.graph_view.update_edges(edges, t.edge_grads, t.fresh_edges)
             self.graph_view.follow(current)
             self.scope_controls.stepped()
             if (self.selected in nodes if self.selected else

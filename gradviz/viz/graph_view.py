@@ -847,8 +847,32 @@ class GraphView:
             self.function_source.patch(fp)
         self._sync_text_sources()
 
+    def batch(self):
+        """``with view.batch(): view.update_nodes(...); view.update_edges(...)``: the text
+        sources are brought in line once, at the end, instead of after each update (that sync
+        places the edge labels, most of what a Step costs)."""
+        view = self
+
+        class _Batch:
+            def __enter__(self):
+                view._batching = True
+
+            def __exit__(self, *exc):
+                view._batching = False
+                if view._batch_dirty:
+                    view._batch_dirty = False
+                    view._sync_text_sources()
+
+        return _Batch()
+
+    _batching = False
+    _batch_dirty = False
+
     def _sync_text_sources(self) -> None:
         """Bring the text sources in line with the main ones, sending only what changed."""
+        if self._batching:
+            self._batch_dirty = True
+            return
         t, f, e = self.tensor_source.data, self.function_source.data, self.edge_source.data
         badged = [i for i, b in enumerate(t["badge"]) if b]
         labelled = [i for i, text in enumerate(e["grad_label"]) if text]
