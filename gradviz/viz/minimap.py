@@ -112,8 +112,10 @@ class Minimap:
         xr, yr = self.main.x_range, self.main.y_range
         if None in (xr.start, xr.end, yr.start, yr.end):
             return
-        self.window.data = {"x": [(xr.start + xr.end) / 2], "y": [(yr.start + yr.end) / 2],
-                            "w": [xr.end - xr.start], "h": [yr.end - yr.start]}
+        data = {"x": [(xr.start + xr.end) / 2], "y": [(yr.start + yr.end) / 2],
+                "w": [xr.end - xr.start], "h": [yr.end - yr.start]}
+        if any(list(self.window.data.get(k, ())) != v for k, v in data.items()):
+            self.window.data = data  # (only when the view moved: a step rarely moves it)
 
     def mark(self, xy) -> None:
         """Move the current-step dot (None: hide it)."""
