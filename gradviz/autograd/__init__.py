@@ -8,6 +8,11 @@ from .grad_mode import (enable_grad, inference_mode, is_grad_enabled,
                         is_inference_mode_enabled, no_grad, set_grad_enabled)
 from .node import AccumulateGrad, Node
 
+# The engine's own run_backward, kept in a tuple so that the profiler's patching (which swaps
+# module attributes equal to it) leaves this reference alone. While ``run_backward`` is still
+# this function, nobody watches the events of a pass, and backward() runs it without events.
+_PLAIN_RUN_BACKWARD = (run_backward,)
+
 __all__ = ["backward", "grad", "Node", "AccumulateGrad", "no_grad", "enable_grad",
            "set_grad_enabled", "inference_mode", "is_grad_enabled", "is_inference_mode_enabled",
            "prepare_roots"]
@@ -61,8 +66,12 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         raise NotImplementedError("backward(inputs=...) is not supported; use gradviz.autograd.grad")
     roots, arrays = prepare_roots(tensors, grad_tensors)
     retain = bool(retain_graph) if retain_graph is not None else create_graph
-    for _ in run_backward(roots, arrays, retain_graph=retain):
-        pass
+    if run_backward is _PLAIN_RUN_BACKWARD[0]:
+        for _ in run_backward(roots, arrays, retain_graph=retain, emit=False):
+            pass
+    else:  # anomaly detection or the profiler looks at the events
+        for _ in run_backward(roots, arrays, retain_graph=retain):
+            pass
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
@@ -83,7 +92,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     for i, t in enumerate(ins):
         capture[gradient_edge(t)] = i
     retain = bool(retain_graph) if retain_graph is not None else create_graph
-    for _ in run_backward(roots, arrays, retain_graph=retain, capture=capture):
+    emit = run_backward is not _PLAIN_RUN_BACKWARD[0]
+    for _ in run_backward(roots, arrays, retain_graph=retain, capture=capture, emit=emit):
         pass
     results = capture["results"]
     out = []

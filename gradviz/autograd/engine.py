@@ -154,13 +154,15 @@ def _sum_to_shape(g: np.ndarray, shape: tuple) -> np.ndarray:
 
 
 def run_backward(roots, grads, retain_graph: bool = False, record: bool = False,
-                 capture: dict | None = None, order=None):
+                 capture: dict | None = None, order=None, emit: bool = True):
     """Yield the events of one backward pass.
 
     roots: tensors; grads: one ndarray per root (already checked and shaped).
     record: keep copies of what each event overwrites, for undo.
     capture: {node: slot} for ``autograd.grad``; the gradient reaching such a node is stored
     in ``capture["results"][slot]`` and leaves are not accumulated.
+    emit: False runs the same pass without making or yielding any event (``backward()`` and
+    ``autograd.grad``, when nobody watches the events, drain it in one ``next``).
     """
     root_nodes = [gradient_edge(t) for t in roots]
     if order is None:
@@ -174,7 +176,8 @@ def run_backward(roots, grads, retain_graph: bool = False, record: bool = False,
     buffers: dict = {}
     for t, node, g in zip(roots, root_nodes, grads):
         _add_to_buffer(buffers, node, g, owned=False)
-        yield SeedEvent(node, t, g)
+        if emit:
+            yield SeedEvent(node, t, g)
 
     results = capture["results"] if capture is not None else None
     pop = buffers.pop
@@ -190,22 +193,28 @@ def run_backward(roots, grads, retain_graph: bool = False, record: bool = False,
             if var._hooks and g is not None:
                 for hook in list(var._hooks.values()):
                     g, owned, event = _run_hook(hook, fn, var, g, owned)
-                    yield event
+                    if emit:
+                        yield event
             if capture is not None:
                 if fn in capture:
                     results[capture[fn]] = g
                 continue
-            yield _accumulate(fn, var, g, owned, record)
+            event = _accumulate(fn, var, g, owned, record, emit)
+            if emit:
+                yield event
             continue
 
         if fn._pre_hooks and g is not None:
             for hook in list(fn._pre_hooks.values()):
                 g, owned, event = _run_hook(hook, fn, fn.output_tensor(), g, owned)
-                yield event
+                if emit:
+                    yield event
         if fn._retains is not None:
             t = fn._retains()
             if t is not None:
-                yield _retain(fn, t, g, record)
+                event = _retain(fn, t, g, record)
+                if emit:
+                    yield event
         if capture is not None and fn in capture:
             results[capture[fn]] = g
 
@@ -233,8 +242,10 @@ def run_backward(roots, grads, retain_graph: bool = False, record: bool = False,
                     is_owned = True
                 _add_to_buffer(buffers, nxt, gi, is_owned)
         freed = None if retain_graph else fn.release_saved()
-        yield CallEvent(fn, g, grads_out, freed)
-    yield DoneEvent()
+        if emit:
+            yield CallEvent(fn, g, grads_out, freed)
+    if emit:
+        yield DoneEvent()
 
 
 def _sent_once(gi, grads_out) -> bool:
@@ -284,9 +295,11 @@ def _run_hook(hook, fn, tensor, g, owned):
     return new, False, HookEvent(fn, tensor, g, new)
 
 
-def _accumulate(fn, var, g, owned, record):
+def _accumulate(fn, var, g, owned, record, emit=True):
     Tensor = _Tensor or _load_tensor()
     if g is None:
+        if not emit:
+            return None
         current = var._grad._array.copy() if (record and var._grad is not None) else None
         return AccumulateEvent(fn, var, None, current, current)
     before = None
@@ -301,6 +314,8 @@ def _accumulate(fn, var, g, owned, record):
         else:
             var._grad._array = target + g
         var._grad._version_counter[0] += 1
+    if not emit:
+        return None
     after = var._grad._array.copy() if record else None
     return AccumulateEvent(fn, var, g, before, after)
 

@@ -8,11 +8,19 @@ from __future__ import annotations
 import functools
 import threading
 
-_state = threading.local()
+class _ModeState(threading.local):
+    # Class-level defaults: a thread that never set a mode reads these without the failed
+    # instance lookup that getattr(local, name, default) pays (is_grad_enabled runs twice per
+    # recorded op).
+    enabled = True
+    inference = False
+
+
+_state = _ModeState()
 
 
 def is_grad_enabled() -> bool:
-    return getattr(_state, "enabled", True)
+    return _state.enabled
 
 
 def _set_enabled(enabled: bool) -> None:
@@ -20,7 +28,7 @@ def _set_enabled(enabled: bool) -> None:
 
 
 def is_inference_mode_enabled() -> bool:
-    return getattr(_state, "inference", False)
+    return _state.inference
 
 
 class _GradModeContext:
