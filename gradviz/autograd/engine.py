@@ -240,7 +240,13 @@ def run_backward(roots, grads, retain_graph: bool = False, record: bool = False,
                                 and (base is g or (base is g.base)))
                 if single and owned and gi is g:
                     is_owned = True
-                _add_to_buffer(buffers, nxt, gi, is_owned)
+                # (_add_to_buffer inlined: this runs for every edge of the pass)
+                entry = buffers.get(nxt)
+                if entry is None:
+                    buffers[nxt] = [gi, is_owned]
+                else:
+                    entry[0] = entry[0] + gi
+                    entry[1] = True
         freed = None if retain_graph else fn.release_saved()
         if emit:
             yield CallEvent(fn, g, grads_out, freed)
@@ -258,6 +264,14 @@ def _sent_once(gi, grads_out) -> bool:
 
 def _reduce(fn, raw) -> tuple:
     """Bring each raw gradient to its input's shape and dtype (broadcast reduction)."""
+    metas = fn._input_meta
+    if type(raw) is tuple and len(raw) == len(metas):
+        # Most gradients already have their input's shape and dtype: check, build nothing.
+        for gi, meta in zip(raw, metas):
+            if gi is not None and (meta is None or gi.shape != meta[0] or gi.dtype != meta[1]):
+                break
+        else:
+            return raw
     out = []
     for gi, meta in zip(raw, fn._input_meta):
         if gi is None or meta is None:

@@ -99,6 +99,7 @@ class Node:
     )
 
     def __init__(self):
+        # ops.base.record sets these same attributes inline (keep the two in step).
         self._seq = next(_sequence)
         self._saved = None
         self._freed = False

@@ -10,8 +10,9 @@ import weakref
 
 import numpy as np
 
-from ..autograd.grad_mode import is_grad_enabled
-from ..autograd.node import Node, SavedTensor
+from ..autograd import scope as _scopes
+from ..autograd.grad_mode import _state, is_grad_enabled
+from ..autograd.node import Node, SavedTensor, _sequence
 from ..dtypes import result_type
 
 # Marks "save the op's own result" in ``record(..., name=OUTPUT)``.
@@ -21,16 +22,33 @@ OUTPUT = object()
 def record(node_cls, out_array: np.ndarray, inputs: tuple, **saved):
     """Wrap ``out_array`` in a Tensor and, when needed, attach a ``node_cls`` grad_fn."""
     Tensor = _Tensor or _load_tensor()
-    out = Tensor._make(out_array)
-    if not _grad_enabled():
+    # Tensor._make and Node.__init__ inlined (they must stay in step with those two): this
+    # runs for every op, and the two calls cost as much as the attribute stores themselves.
+    out = _new_object(Tensor)
+    out._array = out_array
+    out._requires_grad = False
+    out._grad = None
+    out.grad_fn = None
+    out._version_counter = [0]
+    out._hooks = None
+    out._acc = None
+    out._base = None
+    out._retains_grad = False
+    out._recipe = None
+    if not _state.enabled:
         return out
     for t in inputs:
         if t is not None and t._requires_grad:
             break
     else:
         return out
-    node = node_cls.__new__(node_cls)
-    Node.__init__(node)
+    node = _new_object(node_cls)
+    node._seq = next(_sequence)
+    node._saved = None
+    node._freed = False
+    node._pre_hooks = None
+    node._retains = None
+    node._scope = _scopes.current
     # Edges and input metadata in one plain loop: this runs for every recorded op.
     edges = []
     meta = []
@@ -82,6 +100,7 @@ def _load_tensor():
 
 
 _grad_enabled = is_grad_enabled
+_new_object = object.__new__
 
 _NO_EDGE = (None, 0)
 
