@@ -51,6 +51,9 @@ from .ops.comparison import (argwhere, bincount, count_nonzero, eq, ge, greater,
 from .ops.shape import (cat, clone, flatten, permute, reshape, squeeze, stack,  # noqa: F401
                         t, transpose, unsqueeze)
 from .ops.split import chunk, split, tril, triu  # noqa: F401
+from .ops.bitwise import bitwise_and, bitwise_not, bitwise_or, bitwise_xor  # noqa: F401
+from .ops.views import movedim, narrow, swapaxes, unbind  # noqa: F401
+from .ops.cross_svd import cross, svd  # noqa: F401
 from .serialization import load, save  # noqa: F401
 from .random import (Generator, get_rng_state, initial_seed, manual_seed, seed,  # noqa: F401
                      set_rng_state)
@@ -59,6 +62,38 @@ from .autograd.stepper import Stepper  # noqa: F401,E402
 from .autograd.scope import current_scope, scope  # noqa: F401,E402
 from .graph import replay, to_networkx as _to_networkx  # noqa: F401,E402
 from .health import gradient_health  # noqa: F401,E402
+from .out_argument import accepts_out as _accepts_out  # noqa: E402
+from .ops import bitwise as _bitwise, cross_svd as _cross_svd, views as _views  # noqa: E402
+
+_bitwise.install_methods(Tensor)
+_views.install_methods(Tensor)
+_cross_svd.install_methods(Tensor)
+
+
+def _inplace_function(name):
+    def fn(input, *args, **kwargs):
+        return getattr(input, name)(*args, **kwargs)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"``torch.{name}(x, ...)``: the in-place method ``x.{name}(...)``."
+    return fn
+
+
+# PyTorch's module-level forms of in-place methods (``torch.sin_(x)`` changes x).
+for _name in ("sin_", "cos_", "tan_", "exp_", "log_", "sqrt_", "rsqrt_", "abs_", "neg_",
+              "tanh_", "sigmoid_", "relu_", "clamp_", "zero_", "fill_", "floor_", "ceil_",
+              "round_", "trunc_", "reciprocal_"):
+    if hasattr(Tensor, _name):
+        globals()[_name] = _inplace_function(_name)
+del _name
+# ``out=``: the functional forms tutorials call with it; creation functions took it but ignored it.
+(matmul, mm, bmm, mul, add, sub, div, cat, stack, sin, cos, exp, log, sqrt, abs, neg,
+ bitwise_and, bitwise_or, bitwise_xor, bitwise_not) = (
+    _accepts_out(f) for f in (matmul, mm, bmm, mul, add, sub, div, cat, stack, sin, cos, exp, log,
+                              sqrt, abs, neg, bitwise_and, bitwise_or, bitwise_xor, bitwise_not))
+(zeros, ones, empty, full, eye, arange, linspace, logspace, rand, randn, randint) = (
+    _accepts_out(f, creation=True)
+    for f in (zeros, ones, empty, full, eye, arange, linspace, logspace, rand, randn, randint))
 
 clip = clamp
 concat = concatenate = cat

@@ -20,3 +20,6 @@ def norm(A, ord=None, dim=None, keepdim=False, *, out=None, dtype=None):
 
 
 __all__ = ["norm", "vector_norm"]
+
+
+from .ops.cross_svd import linalg_cross as cross  # noqa: E402,F401
