@@ -49,7 +49,8 @@ def record(node_cls, out_array: np.ndarray, inputs: tuple, **saved):
     node._pre_hooks = None
     node._retains = None
     node._scope = _scopes.current
-    # Edges and input metadata in one plain loop: this runs for every recorded op.
+    # Edges and input metadata in one plain loop: this runs for every recorded op (a loop of
+    # appends beats two list comprehensions on Python 3.11 for one to three inputs).
     edges = []
     meta = []
     for t in inputs:

@@ -24,7 +24,10 @@ def _same_dtype(a, b, m1="m1", m2="m2"):
 def _strides(arr: np.ndarray) -> tuple:
     """Strides in elements, as PyTorch's ``_saved_mat2_sym_strides`` gives them."""
     n = arr.itemsize
-    return tuple(s // n for s in arr.strides)
+    st = arr.strides
+    if len(st) == 2:  # mm/addmm's matrices, once per op: no generator
+        return (st[0] // n, st[1] // n)
+    return tuple(s // n for s in st)
 
 
 def _mat2_grad(mat1: np.ndarray, g: np.ndarray, strides, shape) -> np.ndarray:
