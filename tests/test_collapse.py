@@ -243,3 +243,22 @@ def test_items_do_not_overlap_and_sit_inside_their_frames(seed):
         (xb, _), (wb, _) = d.positions[b], d.sizes[b]
         assert route[0][0] == pytest.approx(xa + wa / 2, abs=1e-6)
         assert route[-1][0] == pytest.approx(xb - wb / 2, abs=1e-6)
+
+
+def test_a_drawing_kept_for_an_open_set_is_what_a_fresh_layout_draws():
+    """Drawings are kept per open set: one asked for again (kept, or evicted and redrawn
+    after more open sets than are kept) must equal a fresh layout's drawing of that set."""
+    from gradviz.layout.scoped import DRAWINGS_KEPT
+
+    G = _graph(3)
+    tree = collapse.scope_tree(G)
+    SL = ScopedLayout(G, tree, node_size)
+    sets = [frozenset()] + [collapse.open_to_depth(tree, d) for d in (1, 2, 3)]
+    sets += [frozenset(tree.ancestors(p)) for p in list(tree.scopes)[:DRAWINGS_KEPT + 2]]
+    first = {s: SL.drawing(s, collapse.visible_graph(G, tree, s)) for s in sets}
+    for s in sets:
+        kept = SL.drawing(s, collapse.visible_graph(G, tree, s))
+        fresh = ScopedLayout(G, tree, node_size).drawing(s, collapse.visible_graph(G, tree, s))
+        assert kept.positions == fresh.positions and kept.routes == fresh.routes
+        assert kept.frames == fresh.frames and kept.bounds == fresh.bounds
+        assert first[s].positions == fresh.positions
