@@ -22,6 +22,7 @@ PyTorch and on gradviz, and the first error gradviz raised; then "N of M run to 
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import pathlib
 import subprocess
 import sys
@@ -132,6 +133,8 @@ def main(argv=None) -> int:
                         help="which sides to run, comma separated (default: torch,gradviz)")
     parser.add_argument("--timeout", type=float, default=900,
                         help="seconds one run may take (default 900)")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="programs run at the same time (default 1)")
     parser.add_argument("--one", nargs=2, metavar=("MODE", "PROGRAM"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
@@ -140,7 +143,7 @@ def main(argv=None) -> int:
     roots = dict(r.split("=", 1) for r in args.root)
     modes = args.modes.split(",")
     ran = dict.fromkeys(modes, 0)
-    count = 0
+    todo = []
     for root, rel in PROGRAMS:
         if root not in roots:
             continue
@@ -148,13 +151,20 @@ def main(argv=None) -> int:
         if not path.exists():
             print(f"{root}:{rel}: not in that checkout, skipped")
             continue
-        count += 1
-        row = [f"{root}:{rel}"]
-        for mode in modes:
-            ok, error = run(mode, path, args.timeout)
-            ran[mode] += ok
-            row.append(f"{mode}: {'ran to the end' if ok else 'FAILED: ' + error}")
-        print(" | ".join(row), flush=True)
+        todo.append((f"{root}:{rel}", path))
+
+    def measure(item):
+        label, path = item
+        return label, [(mode, *run(mode, path, args.timeout)) for mode in modes]
+
+    with concurrent.futures.ThreadPoolExecutor(max(args.jobs, 1)) as pool:
+        for label, outcomes in pool.map(measure, todo):  # printed in the list's order
+            row = [label]
+            for mode, ok, error in outcomes:
+                ran[mode] += ok
+                row.append(f"{mode}: {'ran to the end' if ok else 'FAILED: ' + error}")
+            print(" | ".join(row), flush=True)
+    count = len(todo)
     print()
     for mode in modes:
         print(f"{mode}: {ran[mode]} of {count} run to the end")

@@ -64,10 +64,13 @@ from .graph import replay, to_networkx as _to_networkx  # noqa: F401,E402
 from .health import gradient_health  # noqa: F401,E402
 from .out_argument import accepts_out as _accepts_out  # noqa: E402
 from .ops import bitwise as _bitwise, cross_svd as _cross_svd, views as _views  # noqa: E402
+from .ops import tensor_info as _tensor_info  # noqa: E402
+from .ops.tensor_info import true_divide  # noqa: E402,F401
 
 _bitwise.install_methods(Tensor)
 _views.install_methods(Tensor)
 _cross_svd.install_methods(Tensor)
+_tensor_info.install_methods(Tensor)
 
 
 def _inplace_function(name):

@@ -330,3 +330,26 @@ def test_import_torch_functional_gives_the_same_functions():
 
     assert functional.split is gradviz.split and functional.norm is gradviz.norm
     assert functional.unique is gradviz.unique and functional.meshgrid is gradviz.meshgrid
+
+
+# --- byte/char/short, is_complex, nbytes/itemsize, true_divide --------------------------------
+def test_small_tensor_conveniences_match_pytorch(torch):
+    src = """
+x = torch.tensor([[1.7, -2.2, 300.0], [0.0, 5.5, -1.0]], requires_grad=True)
+casts = [x.byte(), x.char(), x.short()]
+info = (x.is_complex(), x.nbytes, x.itemsize, x.double().nbytes, x.short().itemsize)
+q = torch.true_divide(torch.tensor([3, 4]), 2)
+y = x.true_divide(2.0)
+y.sum().backward()
+"""
+    t, g = both(torch, src)
+    for ct, cg in zip(t["casts"], g["casts"]):
+        assert str(cg.dtype).split(".")[-1] == str(ct.dtype).split(".")[-1]
+        assert cg.grad_fn is None and ct.grad_fn is None
+    np.testing.assert_array_equal(arr(g["casts"][1]), arr(t["casts"][1]))
+    np.testing.assert_array_equal(arr(g["casts"][2]), arr(t["casts"][2]))
+    assert g["info"] == t["info"]
+    np.testing.assert_array_equal(arr(g["q"]), arr(t["q"]))
+    assert str(g["q"].dtype).split(".")[-1] == str(t["q"].dtype).split(".")[-1]
+    assert grad_chain(g["y"].grad_fn) == grad_chain(t["y"].grad_fn)
+    np.testing.assert_allclose(arr(g["x"].grad), np.full((2, 3), 0.5))
