@@ -47,8 +47,9 @@ State you can read or drive from Python (tests and snapshots do):
 A root with no ``grad_fn`` (computed under ``no_grad`` or detached) shows one node and a note
 that no graph was recorded; its ``stepper`` is then a ``NoPass`` (total 0, ``step()`` is None).
 
-Static HTML (``save``): the graph, hover tooltips, pan/zoom and the legend work; buttons,
-editors and the inspector need Python and do nothing there.
+Static HTML (``save``): a page whose toolbar replays passes recorded when saving (see
+``gradviz.viz.static_page``); hover, pan/zoom and the legend work; editing inputs needs Python
+and is shown disabled there.
 """
 from __future__ import annotations
 
@@ -221,16 +222,15 @@ class Explorer(pn.viewable.Viewer):
             stack.extend(getattr(v, "objects", None) or [])
         raise LookupError("no gradviz explorer in this view")
 
-    def save(self, filename, **kwargs):
-        """Write a standalone HTML file (the graph, hovers and zoom work without Python)."""
-        from bokeh.resources import INLINE
-        kwargs.setdefault("resources", INLINE)
-        kwargs.setdefault("title", "gradviz explorer")
-        result = self._layout.save(filename, **kwargs)
-        if kwargs["resources"] is INLINE or str(kwargs["resources"]).lower() == "inline":
-            from .offline import inline_saved_file
-            inline_saved_file(filename)  # Panel still links some of its CSS from its CDN
-        return result
+    def save(self, filename, resources="inline", title="gradviz explorer", max_passes=None):
+        """Write one HTML file that steps without Python: Reset, Back, Step, Run, Play,
+        Backward again and Zero grads replay passes computed now (this pass, then a few more
+        with Backward again and Zero grads; one pass for a graph of over 1,000 nodes, or
+        ``max_passes``). ``resources``: "inline" (the default: opens offline) or "cdn".
+        See ``gradviz.viz.static_page``."""
+        from .static_page import save_static
+        return save_static(self, filename, resources=resources, title=title,
+                           max_passes=max_passes)
 
     # --- set-up helpers --------------------------------------------------------------------
     def _actions(self) -> dict:

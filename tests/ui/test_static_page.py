@@ -1,0 +1,143 @@
+"""A saved explorer steps in the browser without Python: opened from file:// with every request
+that is not file: or data: refused, its toolbar replays the passes computed when it was saved.
+The gradients are checked against the seed tutorial's numbers (PyTorch 2.13, ../shared/seed)."""
+from __future__ import annotations
+
+import re
+import time
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.browser
+
+SEED_GRAD = np.array([0.1503, 0.0698, 0.1336])  # the seed README's b.grad (PyTorch 2.13)
+
+
+def numbers(text: str) -> np.ndarray:
+    return np.array([float(v) for v in re.findall(r"-?\d+\.?\d*(?:e-?\d+)?", text)])
+
+
+class OfflinePage:
+    """A file:// page with the network refused; collects console errors and refused URLs."""
+
+    def __init__(self, browser, url: str):
+        self.context = browser.new_context(viewport={"width": 1400, "height": 900})
+        self.asked: list = []
+        self.errors: list = []
+
+        def route(r):
+            if r.request.url.startswith(("file:", "data:", "blob:", "about:")):
+                return r.continue_()
+            self.asked.append(r.request.url)
+            return r.abort()
+
+        self.context.route("**/*", route)
+        self.page = self.context.new_page()
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.goto(url)
+        self.page.wait_for_selector("canvas", timeout=60_000)
+        self.page.wait_for_function("window.Bokeh && Bokeh.documents.length > 0 && "
+                                    "Bokeh.documents.every(d => d.is_idle)", timeout=60_000)
+
+    def click(self, label: str):
+        self.page.get_by_role("button", name=label, exact=True).click()
+        # Away from the toolbar: a button's tooltip would cover its neighbours.
+        self.page.mouse.move(5, 880)
+
+    def wait_text(self, text: str, timeout: float = 10_000):
+        self.page.get_by_text(text, exact=True).first.wait_for(timeout=timeout)
+
+    def tensor(self, label: str, column: str):
+        return self.page.evaluate(
+            """([label, c]) => { const s = Bokeh.documents[0].get_model_by_name('gv_tensors');
+                 return s.data[c][Array.from(s.data.label).indexOf(label)]; }""", [label, column])
+
+    def wait_grad(self, label: str, want, timeout: float = 10.0):
+        deadline = time.time() + timeout
+        text = None
+        while time.time() < deadline:
+            text = self.tensor(label, "grad_text")
+            got = numbers(text)
+            if got.shape == np.shape(want) and np.allclose(got, want, atol=2e-4):
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"{label}.grad shows {text!r}, expected {want}")
+
+
+def _seed_view():
+    from gradviz import examples
+    from gradviz.viz.explorer import Explorer
+
+    ex = examples.build("seed")
+    return Explorer(ex.root, names=ex.names, **ex.kwargs)
+
+
+@pytest.fixture
+def saved_seed(tmp_path):
+    path = tmp_path / "graph.html"
+    _seed_view().save(str(path))
+    return path
+
+
+def test_a_saved_seed_page_steps_runs_and_accumulates_offline(ui_browser, saved_seed, tmp_path):
+    p = OfflinePage(ui_browser, saved_seed.as_uri())
+    try:
+        p.wait_text("step 0 of 8")
+        for _ in range(3):
+            p.click("Step")
+        p.wait_text("step 3 of 8")
+        assert p.tensor("b", "grad_text") == "none yet"
+        p.click("Run")
+        p.wait_text("step 8 of 8")
+        p.wait_grad("b", SEED_GRAD)
+        p.click("Back")
+        p.wait_text("step 7 of 8")
+        p.click("Backward again")  # finishes pass 1, then runs pass 2: b.grad doubles
+        p.wait_text("pass 2 · step 8 of 8")
+        p.wait_grad("b", 2 * SEED_GRAD)
+        p.click("Zero grads")
+        p.wait_grad("b", np.zeros(3))
+        # Back undoes Zero grads; Reset goes to step 0 of pass 2, Back into pass 1's end.
+        p.click("Back")
+        p.wait_grad("b", 2 * SEED_GRAD)
+        p.click("Reset")
+        p.wait_text("pass 2 · step 0 of 8")
+        p.click("Back")
+        p.wait_text("pass 1 · step 8 of 8")
+        p.wait_grad("b", SEED_GRAD)
+        p.click("Reset")
+        # (the live view says "pass 1 · step 0 of 8" here, a saved page may say "step 0 of 8")
+        p.page.get_by_text(re.compile(r"^(pass 1 · )?step 0 of 8$")).first.wait_for(timeout=10_000)
+        assert p.tensor("b", "grad_text") == "none yet"
+        p.page.screenshot(path=str(tmp_path / "static.png"))
+        assert not p.errors, p.errors
+        assert p.asked == []
+    finally:
+        p.context.close()
+
+
+def test_play_on_a_saved_page_steps_to_the_end(ui_browser, saved_seed):
+    p = OfflinePage(ui_browser, saved_seed.as_uri())
+    try:
+        p.click("Play")
+        p.page.get_by_role("button", name="Pause", exact=True).wait_for(timeout=5000)
+        p.wait_text("step 8 of 8", timeout=20_000)
+        p.page.get_by_role("button", name="Play", exact=True).wait_for(timeout=5000)
+        assert p.page.get_by_role("button", name="Step", exact=True).is_disabled()
+        assert not p.errors, p.errors
+        assert p.asked == []
+    finally:
+        p.context.close()
+
+
+def test_what_needs_python_is_disabled_with_a_reason(ui_browser, saved_seed):
+    p = OfflinePage(ui_browser, saved_seed.as_uri())
+    try:
+        p.page.get_by_text("Saved page:").first.wait_for(timeout=5000)
+        assert p.page.locator(".gv-retain-graph input").is_disabled()
+        p.page.get_by_text("Inputs", exact=True).first.click()
+        p.page.get_by_text("Editing inputs needs Python").first.wait_for(timeout=5000)
+    finally:
+        p.context.close()
