@@ -188,16 +188,10 @@ def view(browser_for_items):
 
 
 @pytest.fixture(scope="module")
-def browser_for_items():
-    from gradviz.testing import LAUNCH_ARGS, require_browser
-
-    path = require_browser().path
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=path, headless=True, args=list(LAUNCH_ARGS))
-        yield b
-        b.close()
+def browser_for_items(ui_browser):
+    # The session's browser (tests/ui/conftest.py): a second sync_playwright() in the same
+    # thread while that one runs fails ("Sync API inside the asyncio loop") in a full run.
+    return ui_browser
 
 
 @contextlib.contextmanager
