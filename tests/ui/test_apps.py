@@ -195,6 +195,7 @@ PLAYGROUND_MARKERS = {
     "mlp": "nn.Linear(4, 3)",
     "broadcast": "s = a + b",
     "nan": "torch.log(p)",
+    "custom": "LegendreP3.apply(c + d * x)",
     "torch": "TransformerEncoderLayer(d_model=4",
 }
 
@@ -206,7 +207,7 @@ def test_playground_switches_between_all_examples(browser):
     assert list(EXAMPLES) == list(PLAYGROUND_MARKERS)
     with serve(create_app) as (url, _), open_page(browser, url) as page:
         page.wait_for_text(PLAYGROUND_MARKERS["seed"])
-        for name in ["eye", "mlp", "broadcast", "nan", "seed"]:
+        for name in ["eye", "mlp", "broadcast", "nan", "custom", "torch", "seed"]:
             page.page.locator("select").first.select_option(label=TITLES[name])
             page.wait_for_text(PLAYGROUND_MARKERS[name])
             page.wait_idle()
