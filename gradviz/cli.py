@@ -2,6 +2,7 @@
 
     gradviz serve [tutorial|playground] [--port N] [--address A] [--allow-websocket-origin H]
                   [--num-procs N] [--no-show]
+    gradviz export tutorial|playground DIR [--resources inline|cdn]
     gradviz snapshot [example-or-app] [--step K] [--out file.png] [--width W] [--height H]
     gradviz --version | --help
 
@@ -326,7 +327,32 @@ def build_parser() -> argparse.ArgumentParser:
     snap.add_argument("--width", type=int, default=None)
     snap.add_argument("--height", type=int, default=None)
     snap.set_defaults(run=_snapshot)
+
+    export = sub.add_parser("export", help="write an app as static pages that step without "
+                            "Python", description="Write an app as static HTML pages (an "
+                            "index and one page per section or example) whose explorers step "
+                            "in the browser without Python; serve the folder with any static "
+                            "file server (python -m http.server) or open the files.")
+    export.add_argument("app", choices=APPS, help="which app")
+    export.add_argument("folder", help="folder to write into (made if missing)")
+    export.add_argument("--resources", choices=("inline", "cdn"), default="inline",
+                        help="inline: pages work offline (about 3.5 MB each; the default); "
+                             "cdn: small pages that load Bokeh and Panel from their CDN")
+    export.set_defaults(run=_export)
     return parser
+
+
+def _export(args) -> int:
+    from .viz.static_page import export_app
+
+    try:
+        files = export_app(args.app, args.folder, resources=args.resources,
+                           log=lambda text: print(f"gradviz: {text}", flush=True))
+    except OSError as exc:
+        raise CommandError(f"cannot write {exc.filename or args.folder}: {exc.strerror}") from None
+    print(f"gradviz: {len(files)} files in {args.folder}; serve them with "
+          f"python -m http.server --directory {args.folder}")
+    return 0
 
 
 def main(argv=None) -> int:

@@ -22,7 +22,8 @@ import json
 import uuid
 from pathlib import Path
 
-__all__ = ["record_states", "save_static", "PLAYER_JS", "STATIC_NOTE"]
+__all__ = ["record_states", "save_static", "PLAYER_JS", "STATIC_NOTE", "save_layout",
+           "explorers_in", "build_document", "export_app"]
 
 PLAYER_JS = (Path(__file__).with_name("static_player.js")).read_text(encoding="utf-8")
 
@@ -64,7 +65,7 @@ def _children(t, max_passes: int, max_zeros: int) -> list:
     last_zero = bool(done) and isinstance(done[-1], ZeroEntry)
     if zeros < max_zeros and not last_zero and any(g is not None for g in t.leaf_grads().values()):
         kinds.append("z")
-    if t.pass_number < max_passes:
+    if t.pass_number < max_passes and t.retain_graph:
         kinds.append("a")
     return kinds
 
@@ -137,11 +138,57 @@ def _mark_static(view) -> None:
     view._note_text(" ".join(x for x in (view._root_note(), STATIC_NOTE) if x))
 
 
+def prepare(view) -> None:
+    """Make a fresh explorer (at step 0, not yet rendered) ready to be recorded for a page:
+    its passes keep the graph (so Backward again can be shown), and what needs Python is
+    shown disabled."""
+    view._push_notebook = lambda *panes: None  # the document records; nothing to push to
+    if not view.retain_graph:
+        try:
+            view.timeline.set_retain_graph(True)
+            view._syncing_retain = True
+            view.retain_graph = True
+        except RuntimeError:  # a PyTorch pass that cannot be re-planned: one pass it is
+            pass
+        finally:
+            view._syncing_retain = False
+    view._message("")
+    _mark_static(view)
+
+
+def attach_player(view, doc, root, max_passes=None, max_zeros: int = 2) -> list:
+    """Record ``view`` (prepared, rendered into ``doc`` under ``root``, at step 0) and attach
+    the player to its toolbar; returns the recorded tree. The view ends at step 0."""
+    from bokeh.models import CustomJS
+
+    if max_passes is None:
+        max_passes = 3 if view.G.number_of_nodes() <= BIG_GRAPH_NODES else 1
+    if max_passes <= 1:
+        max_zeros = 0
+    try:
+        nodes = record_states(view, doc, max_passes, max_zeros)
+    finally:
+        view.timeline.seek(0)  # the leaves get their .grad back
+    # The page opens as a fresh view does: no recorded future ("step 0 of 8", not
+    # "pass 1 · step 0 of 8"); the player keeps the future in its tree instead.
+    view.timeline._truncate()
+    view._sync_text()
+    doc.callbacks._held_events = []
+    buttons = {label: _model(b, root) for label, b in view.controls.buttons.items()}
+    args = {"data": _pack(nodes), "speed": _model(view.controls.speed, root),
+            "message": _model(view.controls.message, root), "player_key": uuid.uuid4().hex}
+    args.update({"btn_" + label.replace(" ", "_"): m for label, m in buttons.items()})
+    player = CustomJS(args=args, code=PLAYER_JS)
+    for m in buttons.values():
+        m.js_on_event("button_click", player)
+    return nodes
+
+
 def build_document(view, max_passes=None, max_zeros: int = 2):
     """A Bokeh ``Document`` holding a fresh explorer of ``view``'s graph whose toolbar plays
-    the recorded states; returns ``(doc, explorer, nodes)``."""
+    the recorded states; returns ``(doc, explorer, nodes)``. ``view`` and the user's tensors
+    end as they were."""
     from bokeh.document import Document
-    from bokeh.models import CustomJS
     from panel.io.model import add_to_doc
 
     from .explorer import Explorer
@@ -152,36 +199,53 @@ def build_document(view, max_passes=None, max_zeros: int = 2):
     try:
         rec = Explorer(source.roots[0], names=view._names, gradient=view._user_gradient,
                        retain_graph=True, height=view.graph_view.figure.height)
-        rec._push_notebook = lambda *panes: None  # the document records; nothing to push to
-        if max_passes is None:
-            max_passes = 3 if rec.G.number_of_nodes() <= BIG_GRAPH_NODES else 1
-        if max_passes <= 1:
-            max_zeros = 0
-        _mark_static(rec)
+        prepare(rec)
         doc = Document()
         root = rec._layout.get_root(doc, None)
         add_to_doc(root, doc, True)
-        try:
-            nodes = record_states(rec, doc, max_passes, max_zeros)
-        finally:
-            rec.timeline.seek(0)  # the user's leaves get their .grad back
-        # The page opens as a fresh view does: no recorded future ("step 0 of 8", not
-        # "pass 1 · step 0 of 8"); the player keeps the future in its tree instead.
-        rec.timeline._truncate()
-        rec._sync_text()
-        doc.callbacks._held_events = []
+        nodes = attach_player(rec, doc, root, max_passes, max_zeros)
     finally:
         source.seek(here)
-    buttons = {label: _model(b, root) for label, b in rec.controls.buttons.items()}
-    args = {"data": _pack(nodes), "speed": _model(rec.controls.speed, root),
-            "message": _model(rec.controls.message, root), "player_key": uuid.uuid4().hex}
-    args.update({"btn_" + label.replace(" ", "_"): m for label, m in buttons.items()})
-    player = CustomJS(args=args, code=PLAYER_JS)
-    for m in buttons.values():
-        m.js_on_event("button_click", player)
-    # The buttons start as the first state allows: Step, Run, Play (and nothing to undo).
     doc.validate()
     return doc, rec, nodes
+
+
+def explorers_in(viewable) -> list:
+    """Every explorer inside a Panel layout (an app's section), in order."""
+    found, stack = [], [viewable]
+    while stack:
+        v = stack.pop(0)
+        ex = getattr(v, "gradviz_explorer", None)
+        if ex is not None and ex not in found:
+            found.append(ex)
+        stack.extend(getattr(v, "objects", None) or [])
+        inner = getattr(v, "_layout", None)
+        if inner is not None and inner is not v and ex is None:
+            stack.append(inner)
+    return found
+
+
+def save_layout(layout, filename, resources="inline", title="gradviz", max_passes=None):
+    """Save a Panel layout whose explorers (fresh, at step 0) step without Python: an app's
+    section with its explanation, code and graphs."""
+    from bokeh.document import Document
+    from panel.io.model import add_to_doc
+    from panel.io.save import save
+
+    mode = str(getattr(resources, "mode", resources)).lower()
+    views = explorers_in(layout)
+    for v in views:
+        prepare(v)
+    doc = Document()
+    root = layout.get_root(doc, None)
+    add_to_doc(root, doc, True)
+    for v in views:
+        attach_player(v, doc, root, max_passes)
+    save(doc, filename, resources=mode, title=title)
+    if mode == "inline":
+        from .offline import inline_saved_file
+        inline_saved_file(filename)
+    return views
 
 
 def save_static(view, filename, resources="inline", title="gradviz explorer", max_passes=None):
@@ -198,3 +262,82 @@ def save_static(view, filename, resources="inline", title="gradviz explorer", ma
         from .offline import inline_saved_file
         inline_saved_file(filename)  # Panel still links some of its CSS from its CDN
     return filename
+
+
+# --- a whole app as static pages ---------------------------------------------------------------
+def _nav(pages, current: str, title: str):
+    import panel as pn
+    from html import escape
+
+    links = " · ".join(
+        f"<b>{escape(label)}</b>" if file == current else
+        f'<a href="{escape(file)}">{escape(label)}</a>' for file, label in pages)
+    return pn.pane.HTML(f'<div style="font-size:15px"><a href="index.html">{escape(title)}</a>'
+                        f"<br>{links}</div>", sizing_mode="stretch_width", margin=(10, 10))
+
+
+def _app_pages(app: str) -> tuple[str, list]:
+    """``(title, [(file, label, build)])``: each page of an app, ``build()`` making its
+    content (with fresh explorers)."""
+    import panel as pn
+
+    if app == "tutorial":
+        from ..apps import tutorial
+
+        def section(s):
+            return lambda: tutorial.TutorialApp(section=s.key)._build(s)
+
+        return ("The autograd tutorial, step by step",
+                [(f"{s.key}.html", f"{i + 1}. {s.nav}", section(s))
+                 for i, s in enumerate(tutorial.SECTIONS)])
+    if app == "playground":
+        from .. import examples
+        from ..apps import graphs, page
+
+        def example(name):
+            def build():
+                ex = examples.build(name)
+                return pn.Column(page.prose(f"## {examples.TITLES[name]}\n\n{ex.description}"),
+                                 graphs.explorer(ex.root, ex.names, **ex.kwargs),
+                                 page.label("Code"), page.code_block(ex.code),
+                                 sizing_mode="stretch_width")
+            return build
+
+        return ("Playground", [(f"{name}.html", examples.TITLES[name], example(name))
+                               for name in examples.EXAMPLES])
+    raise KeyError(f"no app named {app!r}; choose tutorial or playground")
+
+
+def export_app(app: str, folder, resources="inline", log=print) -> list:
+    """Write ``app`` ("tutorial" or "playground") as static pages into ``folder``: an
+    ``index.html`` and one page per section or example, each explorer stepping without Python
+    (any static file server, or the files themselves, will do). Returns the files written.
+    Pages that cannot be built here (the PyTorch example without torch) are left out, said
+    through ``log``."""
+    import panel as pn
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    title, pages = _app_pages(app)
+    listed = [(file, label) for file, label, _ in pages]
+    written, made = [], []
+    for file, label, build in pages:
+        try:
+            content = build()
+        except ImportError as e:
+            log(f"skipped {file}: {e}")
+            continue
+        layout = pn.Column(_nav(listed, file, title), content, sizing_mode="stretch_width",
+                           styles={"max-width": "1400px"})
+        save_layout(layout, str(folder / file), resources=resources, title=f"{label} · {title}")
+        written.append(folder / file)
+        made.append((file, label))
+        log(f"wrote {folder / file}")
+    items = "".join(f'<li><a href="{f}">{lbl}</a></li>' for f, lbl in made)
+    (folder / "index.html").write_text(
+        f'<!doctype html><html><head><meta charset="utf-8"><title>{title}</title></head>'
+        f'<body style="font-family: sans-serif; max-width: 720px; margin: 40px auto">'
+        f"<h1>{title}</h1><p>Static pages made by gradviz: each graph steps in the browser "
+        f"without Python.</p><ul>{items}</ul></body></html>", encoding="utf-8")
+    written.insert(0, folder / "index.html")
+    return written

@@ -141,3 +141,102 @@ def test_what_needs_python_is_disabled_with_a_reason(ui_browser, saved_seed):
         p.page.get_by_text("Editing inputs needs Python").first.wait_for(timeout=5000)
     finally:
         p.context.close()
+
+
+@pytest.fixture(scope="module")
+def exported_tutorial(tmp_path_factory):
+    """``gradviz export tutorial DIR``, served by Python's plain static file server."""
+    import subprocess
+    import sys
+    import urllib.request
+
+    from gradviz.cli import main
+    from gradviz.testing.serve import free_port
+
+    folder = tmp_path_factory.mktemp("site")
+    assert main(["export", "tutorial", str(folder)]) == 0
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind",
+                               "127.0.0.1", "--directory", str(folder)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 20
+    while True:
+        try:
+            urllib.request.urlopen(base + "/index.html", timeout=2)
+            break
+        except OSError:
+            if time.time() > deadline:
+                server.kill()
+                raise
+            time.sleep(0.2)
+    yield folder, base
+    server.kill()
+    server.wait()
+
+
+class ServedPage(OfflinePage):
+    """A page of a static server on this machine; any other host is refused."""
+
+    def __init__(self, browser, url: str):
+        self.context = browser.new_context(viewport={"width": 1400, "height": 900})
+        self.asked, self.errors = [], []
+
+        def route(r):
+            if r.request.url.startswith(("http://127.0.0.1", "data:", "blob:", "about:")):
+                return r.continue_()
+            self.asked.append(r.request.url)
+            return r.abort()
+
+        self.context.route("**/*", route)
+        self.page = self.context.new_page()
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.goto(url)
+        self.page.wait_for_selector("canvas", timeout=60_000)
+        self.page.wait_for_function("window.Bokeh && Bokeh.documents.length > 0 && "
+                                    "Bokeh.documents.every(d => d.is_idle)", timeout=60_000)
+
+
+def test_an_exported_tutorial_section_steps_from_a_static_server(ui_browser, exported_tutorial):
+    folder, base = exported_tutorial
+    names = sorted(p.name for p in folder.glob("*.html"))
+    assert names == sorted(["index.html", "forward.html", "grad_fn.html", "backward.html",
+                            "no_grad.html", "detach.html", "jacobian.html"])
+    p = ServedPage(ui_browser, base + "/backward.html")
+    try:
+        p.wait_text("step 0 of 8")
+        for _ in range(3):
+            p.click("Step")
+        p.wait_text("step 3 of 8")
+        p.click("Run")
+        p.wait_text("step 8 of 8")
+        p.wait_grad("b", SEED_GRAD)
+        p.click("Back")
+        p.click("Backward again")
+        p.wait_grad("b", 2 * SEED_GRAD)
+        p.click("Zero grads")
+        p.wait_grad("b", np.zeros(3))
+        assert not p.errors, p.errors
+        assert p.asked == []
+    finally:
+        p.context.close()
+
+
+def test_the_exported_jacobian_section_accumulates(ui_browser, exported_tutorial):
+    """eye(4, 5): (inp + 1)^2 gives 4 on the diagonal, 2 elsewhere; a second pass 8 and 4
+    (the seed README's In [6])."""
+    _, base = exported_tutorial
+    p = ServedPage(ui_browser, base + "/jacobian.html")
+    try:
+        p.click("Run")
+        p.page.get_by_text(re.compile(r"step (\d+) of \1$")).first.wait_for(timeout=10_000)
+        text = p.tensor("inp", "grad_text")
+        p.click("Backward again")
+        p.page.get_by_text(re.compile(r"^pass 2 · step (\d+) of \1$")).first.wait_for(
+            timeout=10_000)
+        assert p.tensor("inp", "grad_text") != text
+        assert not p.errors, p.errors
+        assert p.asked == []
+    finally:
+        p.context.close()
