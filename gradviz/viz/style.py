@@ -228,7 +228,36 @@ CSS = f"""
 
 def html(obj: str = "", **kwargs):
     """An HTML pane that carries the shared CSS (each pane renders in its own shadow root, so
-    a stylesheet on a parent layout would not reach it)."""
-    import panel as pn
+    a stylesheet on a parent layout would not reach it). Changing its ``object`` sends the
+    new text only (see ``_text_pane``)."""
     kwargs.setdefault("stylesheets", [CSS])
-    return pn.pane.HTML(obj, **kwargs)
+    return _text_pane()(obj, **kwargs)
+
+
+_TEXT_PANE = None
+
+
+def _text_pane():
+    """``pn.pane.HTML`` whose ``object`` changes send only what changed.
+
+    Panel answers a new ``object`` with every property of the pane, its ``stylesheets``
+    included, and the page takes a new stylesheets list as a change of layout: BokehJS lays out
+    the whole page again and repaints the graph's canvas (all of it, synchronously). The
+    counter and the sentence change at every Step, so each Step painted the graph twice; with
+    thousands of nodes drawn that was most of a Step's time in the page. The stylesheets of
+    these panes never depend on their object, and changes of their own parameters
+    (``stylesheets``, ``visible``, sizes) still go through Panel's usual path."""
+    global _TEXT_PANE
+    if _TEXT_PANE is None:
+        import panel as pn
+
+        class TextHTML(pn.pane.HTML):
+            def _update(self, ref, model):
+                props = self._get_properties(model.document)
+                props.pop("stylesheets", None)
+                if self.enable_streaming:  # (not used by gradviz: Panel's own path)
+                    return super()._update(ref, model)
+                model.update(**props)
+
+        _TEXT_PANE = TextHTML
+    return _TEXT_PANE
