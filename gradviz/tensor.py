@@ -455,14 +455,28 @@ class Tensor:
     def __ge__(self, other):
         return _compare(np.greater_equal, self, other)
 
+    # &, |, ^ and ~ are PyTorch's bitwise ops: logical on bools, bit by bit on integers.
     def __and__(self, other):
-        return _constant(np.logical_and(self._array, _unwrap(other)))
+        from .ops.bitwise import bitwise_and
+        return bitwise_and(self, other)
+
+    __rand__ = __and__
 
     def __or__(self, other):
-        return _constant(np.logical_or(self._array, _unwrap(other)))
+        from .ops.bitwise import bitwise_or
+        return bitwise_or(self, other)
+
+    __ror__ = __or__
+
+    def __xor__(self, other):
+        from .ops.bitwise import bitwise_xor
+        return bitwise_xor(self, other)
+
+    __rxor__ = __xor__
 
     def __invert__(self):
-        return _constant(~self._array)
+        from .ops.bitwise import bitwise_not
+        return bitwise_not(self)
 
     def eq(self, other):
         return self == other

@@ -353,3 +353,18 @@ y.sum().backward()
     assert str(g["q"].dtype).split(".")[-1] == str(t["q"].dtype).split(".")[-1]
     assert grad_chain(g["y"].grad_fn) == grad_chain(t["y"].grad_fn)
     np.testing.assert_allclose(arr(g["x"].grad), np.full((2, 3), 0.5))
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("op", ["&", "|", "^"])
+@pytest.mark.parametrize("dtype", ["int64", "bool"])
+def test_bitwise_operators_match_pytorch(op, dtype):
+    torch = pytest.importorskip("torch")
+    a = np.array([5, 3, 0, 12]).astype(dtype)
+    b = np.array([3, 6, 7, 10]).astype(dtype)
+    expr = f"x {op} y"
+    ours = eval(expr, {"x": gradviz.tensor(a), "y": gradviz.tensor(b)})
+    theirs = eval(expr, {"x": torch.tensor(a), "y": torch.tensor(b)})
+    assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    np.testing.assert_array_equal((~gradviz.tensor(a)).numpy(), (~torch.tensor(a)).numpy())
