@@ -36,18 +36,74 @@ STATIC_NOTE = ("Saved page: Reset, Back, Step, Run, Play, Backward again and Zer
 BIG_GRAPH_NODES = 1000
 
 
-def _take_patch(doc, known) -> list:
-    """The document changes held since the last call, serialized as a ``PATCH-DOC`` message's
-    events. Models that existed when the page was built are referenced by id; models made
-    later are written out whole each time, so any patch applies on its own."""
-    from bokeh.core.serialization import Serializer
-    from bokeh.document.events import DocumentPatchedEvent
+def _plain(values) -> list:
+    """A column as JSON-ready values (non-finite floats as null)."""
+    import math
 
-    events = [e for e in doc.callbacks._held_events if isinstance(e, DocumentPatchedEvent)]
-    doc.callbacks._held_events = []
-    if not events:
-        return []
-    return Serializer(references=known, deferred=False).encode(events)
+    out = values.tolist() if hasattr(values, "tolist") else list(values)
+    return [None if isinstance(v, float) and not math.isfinite(v) else v for v in out]
+
+
+class _Patches:
+    """Takes the document changes held since the last call as a ``PATCH-DOC`` message's
+    events. Models that existed when the page was built are referenced by id; models made
+    later are written out whole each time, so any patch applies on its own.
+
+    A source whose data is assigned whole (the edge labels, the minimap's marks) is written as
+    a ``gvColumns`` event instead: only the rows that differ from the state before the move,
+    which is the state the player is in when it applies the patch (every move is recorded,
+    forward and back, in the order it was made). Without this a pass over a graph of n nodes
+    would write O(n) labels at each of its O(n) steps."""
+
+    def __init__(self, doc):
+        self.doc = doc
+        self.known = set(doc.models)
+        self.whole: dict = {}  # model id -> {column: list} as the page has it now
+
+    def take(self) -> list:
+        from bokeh.core.serialization import Serializer
+        from bokeh.document.events import ColumnDataChangedEvent, DocumentPatchedEvent
+
+        held = [e for e in self.doc.callbacks._held_events
+                if isinstance(e, DocumentPatchedEvent)]
+        self.doc.callbacks._held_events = []
+        # Every data change of such a source goes into its diff (a row patch applied apart
+        # would leave the remembered rows behind the page's).
+        diffed = set(self.whole) | {e.model.id for e in held
+                                    if isinstance(e, ColumnDataChangedEvent) and e.cols is None}
+        plain, whole = [], {}
+        for e in held:
+            model = getattr(e, "model", None)
+            if model is not None and model.id in diffed and getattr(e, "attr", None) == "data":
+                whole[model.id] = model
+            else:
+                plain.append(e)
+        out = Serializer(references=self.known, deferred=False).encode(plain) if plain else []
+        for mid, model in whole.items():
+            out.append(self._diff(mid, model))
+        return out
+
+    def _diff(self, mid, model) -> dict:
+        new = {col: _plain(v) for col, v in model.data.items()}
+        old = self.whole.get(mid)
+        if old is None:  # the first whole assignment: the page has what the document had
+            old = self._initial.get(mid, {})
+        n = len(next(iter(new.values()), []))
+        cols = {}
+        for col, values in new.items():
+            before = old.get(col, [])
+            cols[col] = [[i, v] for i, v in enumerate(values)
+                         if i >= len(before) or before[i] != v]
+        self.whole[mid] = new
+        return {"kind": "gvColumns", "id": mid, "n": n, "cols": cols,
+                "drop": [c for c in old if c not in new]}
+
+    def remember(self) -> None:
+        """The data of every source as the page will open with it (call before recording)."""
+        from bokeh.models import ColumnDataSource
+
+        self._initial = {m.id: {c: _plain(v) for c, v in m.data.items()}
+                         for m in self.doc.models if isinstance(m, ColumnDataSource)}
 
 
 def _children(t, max_passes: int, max_zeros: int) -> list:
@@ -75,8 +131,9 @@ def record_states(view, doc, max_passes: int = 3, max_zeros: int = 2) -> list:
     state; returns the tree as a list of nodes ``{"p": parent, "k": "start"|"event"|"zero"|
     "pass", "c": counter, "f": forward patch, "b": backward patch, "s"/"z"/"a": children}``.
     The view ends where it started."""
-    known = set(doc.models)
-    _take_patch(doc, known)
+    patches = _Patches(doc)
+    patches.take()
+    patches.remember()
     t = view.timeline
     nodes = [{"p": None, "k": "start", "c": t.counter, "f": [], "b": []}]
 
@@ -101,12 +158,12 @@ def record_states(view, doc, max_passes: int = 3, max_zeros: int = 2) -> list:
                 # says ("step 7 of 8", not "pass 1 · step 7 of 8").
                 t._truncate()
                 view.back()
-                nodes[nid]["b"] = _take_patch(doc, known)
+                nodes[nid]["b"] = patches.take()
             continue
         move(kind)
         entry = t.last_entry
         child = len(nodes)
-        nodes.append({"p": nid, "k": entry.kind, "c": t.counter, "f": _take_patch(doc, known),
+        nodes.append({"p": nid, "k": entry.kind, "c": t.counter, "f": patches.take(),
                       "b": []})
         nodes[nid][kind] = child
         stack.append((child, iter(_children(t, max_passes, max_zeros))))

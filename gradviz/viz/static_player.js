@@ -25,8 +25,31 @@ if (window[key] === undefined) {
   };
   const state = {cur: 0, redo: {}, timer: null, queue: null, nodes: null};
   const node = (i) => state.nodes[i];
+  const columns = (ev) => {  // a gvColumns event: the rows of a source that changed
+    const source = doc.get_model_by_id(ev.id);
+    const data = {};
+    for (const [col, values] of Object.entries(source.data)) {
+      if (!ev.drop.includes(col)) data[col] = Array.from(values);
+    }
+    for (const [col, rows] of Object.entries(ev.cols)) {
+      const column = data[col] !== undefined ? data[col] : [];
+      column.length = ev.n;
+      for (const [i, v] of rows) column[i] = v === null ? NaN : v;
+      data[col] = column;
+    }
+    for (const col of Object.keys(data)) data[col].length = ev.n;
+    source.data = data;
+  };
   const apply = (events) => {
-    if (events.length) doc.apply_json_patch({events: events}, new Map());
+    let run = [];
+    const flush = () => {
+      if (run.length) doc.apply_json_patch({events: run}, new Map());
+      run = [];
+    };
+    for (const ev of events) {
+      if (ev.kind === "gvColumns") { flush(); columns(ev); } else run.push(ev);
+    }
+    flush();
   };
   const next = (i) => (state.redo[i] !== undefined ? state.redo[i] : node(i).s);
   const go = (i) => {  // to a child of the current node
