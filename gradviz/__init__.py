@@ -183,6 +183,9 @@ def explore(root, names=None, **kwargs):
     if form is not None:
         form.names = names  # what names the graph after each edit too
         names = form.all_names()
+    from .viz.offline import notebook_extension
+
+    notebook_extension()  # in a notebook, Panel's code must be loaded before a view shows
     return Explorer(root, names=names, **kwargs)
 
 

@@ -72,3 +72,24 @@ def inline_saved_file(filename) -> None:
     inlined = inline_panel_resources(html)
     if inlined != html:
         path.write_text(inlined, encoding="utf-8")
+
+
+def notebook_extension() -> bool:
+    """In a Jupyter kernel, load Panel's code into the notebook once, inline (so a notebook
+    opened offline, or saved and exported to HTML, carries it), unless the notebook loaded it
+    already with ``pn.extension()``. Outside a kernel (a script, a server) does nothing.
+    Returns whether it loaded it now."""
+    import sys
+
+    ipython = sys.modules.get("IPython")
+    if ipython is None:
+        return False
+    shell = ipython.get_ipython()
+    if shell is None or not hasattr(shell, "kernel"):
+        return False
+    import panel as pn
+
+    if getattr(pn.extension, "_loaded", False):
+        return False
+    pn.extension(inline=True)
+    return True
