@@ -13,7 +13,28 @@ from . import prepare_roots
 from .engine import count_events, gradient_edge, plan, run_backward
 
 
-class Stepper:
+class PassMoves:
+    """``run``, ``reset`` and ``seek`` in terms of ``step`` and ``back``: the same for every kind
+    of pass (gradviz's ``Stepper``, PyTorch's ``RecordedPass``)."""
+
+    def run(self) -> None:
+        while self.position < self.total:
+            self.step()
+
+    def reset(self) -> None:
+        while self.position > 0:
+            self.back()
+
+    def seek(self, position: int) -> None:
+        if not 0 <= position <= self.total:
+            raise IndexError(f"position must be between 0 and {self.total}, got {position}")
+        while self.position < position:
+            self.step()
+        while self.position > position:
+            self.back()
+
+
+class Stepper(PassMoves):
     """``Stepper(root, gradient=None, retain_graph=False)``
 
     ``step()`` performs and returns the next event (None at the end), ``back()`` undoes the last
@@ -82,21 +103,6 @@ class Stepper:
         _undo(event)
         return event
 
-    def run(self) -> None:
-        while self.position < self.total:
-            self.step()
-
-    def reset(self) -> None:
-        while self.position > 0:
-            self.back()
-
-    def seek(self, position: int) -> None:
-        if not 0 <= position <= self.total:
-            raise IndexError(f"position must be between 0 and {self.total}, got {position}")
-        while self.position < position:
-            self.step()
-        while self.position > position:
-            self.back()
 
     def __repr__(self) -> str:
         return f"<Stepper step {self.position} of {self.total}>"

@@ -21,7 +21,7 @@ import torch
 
 
 from ..health import Thresholds, gradient_health, magnitude
-from ..graph import tensor_label
+from ..graph import _common_prefix, tensor_label
 from .arrays import dtype_name, to_numpy
 from .names import CallerNames, caller_names, resolve
 from .saved import read_saved
@@ -396,18 +396,3 @@ class _Exporter:
                     found.setdefault(path, cls)
         return found
 
-
-def _common_prefix(paths) -> tuple:
-    """The longest tuple every path starts with (``()`` for no paths)."""
-    it = iter(paths)
-    first = next(it, ())
-    n = len(first)
-    for p in it:
-        n = min(n, len(p))
-        for i in range(n):
-            if p[i] != first[i]:
-                n = i
-                break
-        if n == 0:
-            break
-    return first[:n]

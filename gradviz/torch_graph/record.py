@@ -18,6 +18,7 @@ import weakref
 
 import torch
 
+from ..autograd.stepper import PassMoves
 from ..autograd.events import AccumulateEvent, CallEvent, DoneEvent, RetainEvent, SeedEvent
 from .arrays import set_grad, to_numpy
 from .export import RETAINED_KEY
@@ -25,7 +26,7 @@ from .saved import saved_tensor_names
 from .walk import as_root_list, gradient_edge, is_accumulate, reachable
 
 
-class RecordedPass:
+class RecordedPass(PassMoves):
     """``RecordedPass(roots, gradient=None, retain_graph=False, tensors=())``
 
     The ``Stepper`` interface over one real PyTorch backward pass: ``position``, ``total``,
@@ -129,21 +130,6 @@ class RecordedPass:
             set_grad(event.tensor, event.before)
         return event
 
-    def run(self) -> None:
-        while self.position < self.total:
-            self.step()
-
-    def reset(self) -> None:
-        while self.position > 0:
-            self.back()
-
-    def seek(self, position: int) -> None:
-        if not 0 <= position <= self.total:
-            raise IndexError(f"position must be between 0 and {self.total}, got {position}")
-        while self.position < position:
-            self.step()
-        while self.position > position:
-            self.back()
 
     def __repr__(self) -> str:
         return f"<RecordedPass of PyTorch's engine, step {self.position} of {self.total}>"
