@@ -23,7 +23,7 @@ import networkx as nx
 
 from .collapse import ScopeTree, box_lines, box_attrs
 from .layered import layered_layout
-from .model import CHAR_WIDTH, LINE_HEIGHT, PADDING
+from .model import CHAR_WIDTH, LINE_HEIGHT, PADDING, Layout
 
 PORT = 4.0  # size of a port: a point on the frame, drawn as nothing
 FRAME_PAD = 14.0  # room between an open box's frame and its contents
@@ -57,6 +57,37 @@ def closed_box_size(attrs: dict) -> tuple:
     return width, len(lines) * LINE_HEIGHT + PADDING
 
 
+@dataclass(frozen=True)
+class _ShapeLayout:
+    """A level's layout with its ids taken out: per item (in the level's order) and per edge
+    (in its edge order), so that another level of the same shape can put its own ids in."""
+
+    positions: list
+    sizes: list
+    routes: list
+    layers: list
+    order: list
+    bounds: tuple
+    direction: str
+    crossings: object
+    stats: dict
+
+    @classmethod
+    def of(cls, lay: Layout) -> "_ShapeLayout":
+        return cls(list(lay.positions.values()), list(lay.sizes.values()),
+                   list(lay.routes.values()), list(lay.layers.values()),
+                   list(lay.order.values()), lay.bounds, lay.direction, lay.crossings, lay.stats)
+
+    def for_items(self, items: list, edges: list) -> Layout:
+        return Layout(positions=dict(zip(items, self.positions)),
+                      sizes=dict(zip(items, self.sizes)),
+                      routes=dict(zip(edges, self.routes)),
+                      layers=dict(zip(items, self.layers)),
+                      order=dict(zip(items, self.order)),
+                      bounds=self.bounds, direction=self.direction, crossings=self.crossings,
+                      stats=self.stats)
+
+
 class ScopedLayout:
     """Layouts of one graph for any open set, each level laid out once per open set inside it.
 
@@ -69,13 +100,21 @@ class ScopedLayout:
         self.node_size = node_size
         self.kwargs = dict(node_sep=18.0, rank_sep=34.0, edge_sep=8.0)
         self.kwargs.update(layout_kwargs or {})
-        self._levels: dict = {}  # path -> (level graph, in-ports, out-ports), built when needed
+        self._levels: dict = {}  # path -> (level graph, in-ports, out-ports, shape id)
         self._node_index = {n: i for i, n in enumerate(G.nodes)}
         self._cache: dict = {}  # (path, open scopes inside it) -> (Layout, size)
         self._sizes: dict = {}
         self._box_size: dict = {}
         self._inside_of: tuple = (None, {})
-        self._orders: dict = {}  # path -> order_memo: a level's layers and orders, found once
+        # Levels of the same shape share their layout. A model repeats itself: the 432 query/
+        # key/value Linears of a 12-layer GPT are one shape, its 12 blocks another. A level's
+        # layout is a function of its shape alone (items in order, edges as index pairs in
+        # order, which items are ports), the sizes of its items and whether it is the top
+        # level (see layered_layout: it never looks at node ids), so a level whose shape and
+        # sizes were laid out before takes that layout with its own ids put in.
+        self._shapes: dict = {}  # shape -> small id
+        self._orders: dict = {}  # (shape id, top level?) -> order_memo: layers and orders
+        self._by_shape: dict = {}  # (shape id, sizes, top level?) -> _ShapeLayout
         # open set -> its ScopedDrawing, the few most recent: a box closed again, a page
         # loaded again on the same graph (the layout is shared) or a redraw gets its drawing
         # back without walking every level and routing every edge again (0.4-0.8 s with
@@ -123,7 +162,11 @@ class ScopedLayout:
                 g.add_edge("in:" + u, self._item(path, v))
             for u, v in info.out_edges:
                 g.add_edge(self._item(path, u), "out:" + u)
-        hit = (g, ins, outs)
+        index = {it: i for i, it in enumerate(g)}
+        shape = (len(index), tuple((index[a], index[b]) for a, b in g.edges()),
+                 tuple(index[p] for p in ins), tuple(index[p] for p in outs))
+        shape_id = self._shapes.setdefault(shape, len(self._shapes))
+        hit = (g, ins, outs, shape_id)
         self._levels[path] = hit
         return hit
 
@@ -156,17 +199,24 @@ class ScopedLayout:
         hit = self._cache.get(key)
         if hit is not None:
             return hit
-        g, ins, outs = self._level_graph(path)
+        g, ins, outs, shape_id = self._level_graph(path)
         sizes = {it: self._size_of(it, path, open_set) for it in g.nodes}
-        # Most levels are a handful of items (a Linear: its ports, an op, a weight): a few
-        # sweeps and rounds settle them, and there are hundreds of them in a big model.
-        # The top level is laid out as a graph without scopes always was.
-        small = bool(path) and g.number_of_nodes() <= SMALL_LEVEL
-        lay = layered_layout(g, "LR", node_size=lambda v, a: sizes[v], first=ins, last=outs,
-                             order_memo=self._orders.setdefault(path, {}),
-                             reroute_up_to=REROUTE_UP_TO if path else None,
-                             sweeps=1 if small else None,
-                             rounds=4 if small else None, **self.kwargs)
+        top = not path
+        shared_key = (shape_id, tuple(sizes.values()), top)
+        shared = self._by_shape.get(shared_key)
+        if shared is None:
+            # Most levels are a handful of items (a Linear: its ports, an op, a weight): a few
+            # sweeps and rounds settle them, and there are hundreds of them in a big model.
+            # The top level is laid out as a graph without scopes always was.
+            small = not top and g.number_of_nodes() <= SMALL_LEVEL
+            lay = layered_layout(g, "LR", node_size=lambda v, a: sizes[v], first=ins, last=outs,
+                                 order_memo=self._orders.setdefault((shape_id, top), {}),
+                                 reroute_up_to=None if top else REROUTE_UP_TO,
+                                 sweeps=1 if small else None,
+                                 rounds=4 if small else None, **self.kwargs)
+            self._by_shape[shared_key] = _ShapeLayout.of(lay)
+        else:
+            lay = shared.for_items(list(g), list(g.edges()))
         x0, y0, x1, y1 = lay.bounds
         hit = (lay, (max(x1 - x0, 0.0), max(y1 - y0, 0.0)))
         self._cache[key] = hit
