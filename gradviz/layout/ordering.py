@@ -259,17 +259,23 @@ def _reroute_one(
     keep = ((es < dummies[0]) | (es > dummies[-1])) & ((ed < dummies[0]) | (ed > dummies[-1]))
     es, ed = es[keep], ed[keep]
     W = int(sizes[lo : hi + 1].max())
-    H = np.zeros((G, W + 2, W + 2), dtype=np.int64)
+    # The G x (W+2)^2 counts dominate (a level with a weight shared by 60 calls: seconds), so
+    # they are int32 (a count is at most the number of edges) and summed in place.
+    H = np.zeros((G, W + 2, W + 2), dtype=np.int32)
     np.add.at(H, (layer[es] - lo, pos[es] + 1, pos[ed] + 1), 1)
-    P = H.cumsum(1).cumsum(2)  # P[g, i, j]: segments with x < i and y < j
-    R, C = P[:, :, W + 1], P[:, W + 1, :]
-    cost = R[:, :, None] + C[:, None, :] - 2 * P
+    P = np.cumsum(H, axis=1, dtype=np.int32, out=H)
+    P = np.cumsum(P, axis=2, dtype=np.int32, out=P)  # P[g, i, j]: segments with x < i and y < j
+    R, C = P[:, :, W + 1].astype(np.int64), P[:, W + 1, :].astype(np.int64)
     ph, pt = int(pos[head]), int(pos[tail])
     big = 1 << 40
     slots = np.arange(W + 2)
     width = sizes[lo + 1 : hi] - 1  # slots 0..width valid in each dummy layer
     first = R[0, ph] - P[0, ph, :] + C[0, :] - P[0, ph + 1, :]  # from the fixed head
     last = R[G - 1, :] - P[G - 1, :, pt + 1] + C[G - 1, pt] - P[G - 1, :, pt]  # into the fixed tail
+    cost = P  # R[g, i] + C[g, j] - 2 P[g, i, j], over P's own memory (P is not needed after)
+    cost *= -2
+    cost += R[:, :, None].astype(np.int32)
+    cost += C[:, None, :].astype(np.int32)
     best = np.where(slots <= width[0], first, big)
     back = []
     for g in range(1, G - 1):
