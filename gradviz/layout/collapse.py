@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from .. import progress
+
 __all__ = ["ScopeTree", "ScopeInfo", "scope_tree", "visible_graph", "visible_item",
            "initial_open", "open_to_depth", "open_around", "box_lines", "MAX_BOXES"]
 
@@ -96,6 +98,7 @@ def scope_tree(G) -> ScopeTree:
 
     One pass over the nodes and one over the edges, with the per-scope work done once per
     distinct scope (a 50,000-node model has ~7,500) rather than once per node and ancestor."""
+    progress.report("Finding the modules")
     node = G._node
     node_scope: dict = {}
     # per distinct scope tuple: [nodes, functions, params, param values, first index, members]

@@ -21,6 +21,7 @@ from typing import Callable, Hashable
 
 import networkx as nx
 
+from .. import progress
 from .collapse import ScopeTree, box_lines, box_attrs
 from .layered import layered_layout
 from .model import CHAR_WIDTH, LINE_HEIGHT, PADDING, Layout
@@ -120,6 +121,7 @@ class ScopedLayout:
         # back without walking every level and routing every edge again (0.4-0.8 s with
         # every scope of a 12-layer model open).
         self._drawings: "OrderedDict" = OrderedDict()
+        self._laid_out = [0, 0]  # levels laid out / to lay out in the drawing under way
 
     # --- the static structure of every level ------------------------------------------------
     def _item(self, path: tuple, nid: str):
@@ -220,6 +222,9 @@ class ScopedLayout:
         x0, y0, x1, y1 = lay.bounds
         hit = (lay, (max(x1 - x0, 0.0), max(y1 - y0, 0.0)))
         self._cache[key] = hit
+        counter = self._laid_out
+        counter[0] += 1
+        progress.report("Laying out boxes", min(counter[0], counter[1]), counter[1])
         return hit
 
     def _inside(self, open_set) -> dict:
@@ -242,7 +247,12 @@ class ScopedLayout:
         if hit is not None:
             self._drawings.move_to_end(open_set)
             return hit
+        # every level drawn: the top one and each open scope whose scopes around it are open
+        shown = sum(1 for p in open_set if all(p[:k] in open_set for k in range(1, len(p))))
+        self._laid_out = [0, 1 + shown]
+        progress.report("Laying out boxes", 0, 1 + shown)
         drawing = self._draw(open_set, visible)
+        progress.report("Drawing")
         self._drawings[open_set] = drawing
         while len(self._drawings) > DRAWINGS_KEPT:
             self._drawings.popitem(last=False)
