@@ -22,8 +22,10 @@ import json
 import uuid
 from pathlib import Path
 
+import numpy as np
+
 __all__ = ["record_states", "save_static", "PLAYER_JS", "STATIC_NOTE", "save_layout",
-           "explorers_in", "build_document", "export_app"]
+           "explorers_in", "build_document", "export_app", "InspectorStates", "player_args"]
 
 PLAYER_JS = (Path(__file__).with_name("static_player.js")).read_text(encoding="utf-8")
 
@@ -38,10 +40,21 @@ BIG_GRAPH_NODES = 1000
 
 def _plain(values) -> list:
     """A column as JSON-ready values (non-finite floats as null)."""
+    out = values.tolist() if hasattr(values, "tolist") else list(values)
+    return [_plain_value(v) for v in out]
+
+
+def _plain_value(v):
+    """One cell as JSON-ready value (numpy scalars as Python ones, non-finite floats as null)."""
     import math
 
-    out = values.tolist() if hasattr(values, "tolist") else list(values)
-    return [None if isinstance(v, float) and not math.isfinite(v) else v for v in out]
+    if hasattr(v, "tolist"):
+        v = v.tolist()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, list):
+        return [_plain_value(x) for x in v]
+    return v
 
 
 class _Patches:
@@ -53,16 +66,20 @@ class _Patches:
     a ``gvColumns`` event instead: only the rows that differ from the state before the move,
     which is the state the player is in when it applies the patch (every move is recorded,
     forward and back, in the order it was made). Without this a pass over a graph of n nodes
-    would write O(n) labels at each of its O(n) steps."""
+    would write O(n) labels at each of its O(n) steps. Such a source is compared only where it
+    changed (the rows of a patch, the columns assigned), so a step costs what it touched, not
+    the size of the graph."""
 
     def __init__(self, doc):
         self.doc = doc
         self.known = set(doc.models)
         self.whole: dict = {}  # model id -> {column: list} as the page has it now
+        self._initial: dict = {}
 
     def take(self) -> list:
         from bokeh.core.serialization import Serializer
-        from bokeh.document.events import ColumnDataChangedEvent, DocumentPatchedEvent
+        from bokeh.document.events import (ColumnDataChangedEvent, ColumnsPatchedEvent,
+                                           DocumentPatchedEvent)
 
         held = [e for e in self.doc.callbacks._held_events
                 if isinstance(e, DocumentPatchedEvent)]
@@ -71,32 +88,63 @@ class _Patches:
         # would leave the remembered rows behind the page's).
         diffed = set(self.whole) | {e.model.id for e in held
                                     if isinstance(e, ColumnDataChangedEvent) and e.cols is None}
-        plain, whole = [], {}
+        plain, touched = [], {}  # model id -> (model, {column: set of rows, or None: all})
         for e in held:
             model = getattr(e, "model", None)
-            if model is not None and model.id in diffed and getattr(e, "attr", None) == "data":
-                whole[model.id] = model
-            else:
+            if model is None or model.id not in diffed or getattr(e, "attr", None) != "data":
                 plain.append(e)
+                continue
+            _, where = touched.setdefault(model.id, (model, {}))
+            if isinstance(e, ColumnsPatchedEvent):
+                for col, changes in e.patches.items():
+                    rows = where.setdefault(col, set())
+                    if rows is not None:
+                        rows.update(i if isinstance(i, int) else None for i, _ in changes)
+                        if None in rows:  # a slice: compare the whole column
+                            where[col] = None
+            elif isinstance(e, ColumnDataChangedEvent) and e.cols:
+                for col in e.cols:
+                    where[col] = None
+            else:
+                where.update({col: None for col in model.data})
+                where[None] = None  # every column, and maybe other rows
         out = Serializer(references=self.known, deferred=False).encode(plain) if plain else []
-        for mid, model in whole.items():
-            out.append(self._diff(mid, model))
+        for mid, (model, where) in touched.items():
+            out.append(self._diff(mid, model, where))
         return out
 
-    def _diff(self, mid, model) -> dict:
-        new = {col: _plain(v) for col, v in model.data.items()}
+    def _diff(self, mid, model, where) -> dict:
         old = self.whole.get(mid)
         if old is None:  # the first whole assignment: the page has what the document had
-            old = self._initial.get(mid, {})
-        n = len(next(iter(new.values()), []))
-        cols = {}
-        for col, values in new.items():
-            before = old.get(col, [])
-            cols[col] = [[i, v] for i, v in enumerate(values)
-                         if i >= len(before) or before[i] != v]
-        self.whole[mid] = new
-        return {"kind": "gvColumns", "id": mid, "n": n, "cols": cols,
-                "drop": [c for c in old if c not in new]}
+            old = {c: list(v) for c, v in self._initial.get(mid, {}).items()}
+            self.whole[mid] = old
+        data = model.data
+        n = len(next(iter(data.values()), []))
+        if any(len(v) != n for v in old.values()) or set(old) - set(data):
+            where = {col: None for col in data}  # other rows: every column as a whole
+        cols, drop = {}, [c for c in old if c not in data]
+        for c in drop:
+            del old[c]
+        for col, rows in where.items():
+            if col is None:
+                continue
+            values = data[col]
+            before = old.get(col)
+            if rows is None or before is None:
+                new = _plain(values)
+                before = before or []
+                cols[col] = [[i, v] for i, v in enumerate(new)
+                             if i >= len(before) or before[i] != v]
+                old[col] = new
+            else:
+                changed = []
+                for i in sorted(rows):
+                    v = _plain_value(values[i])
+                    if before[i] != v:
+                        before[i] = v
+                        changed.append([i, v])
+                cols[col] = changed
+        return {"kind": "gvColumns", "id": mid, "n": n, "cols": cols, "drop": drop}
 
     def remember(self) -> None:
         """The data of every source as the page will open with it (call before recording)."""
@@ -126,16 +174,117 @@ def _children(t, max_passes: int, max_zeros: int) -> list:
     return kinds
 
 
-def record_states(view, doc, max_passes: int = 3, max_zeros: int = 2) -> list:
+class InspectorStates:
+    """What the inspector shows for each node in each state of a recording, drawn by the live
+    inspector's own code (``Inspector.show`` on an inspector of its own, off the page): per node,
+    one *view* per distinct gradient it has in the recorded states (the HTML of the inspector's
+    text, and its value and gradient heatmaps), so a tap on a saved page shows what a tap in the
+    live explorer shows.
+
+    Why rendered content and not arrays drawn in JavaScript: the text is numpy's printing of the
+    arrays and the heatmaps' cells are gradviz's colour scale; a second implementation in the
+    page would drift from the live one. The cost is small: a node has few distinct gradients
+    (none yet, one per pass, zeros), the views of one node are written next to each other so
+    gzip stores the repeated parts (title, shape, value) once, and the page inflates this part
+    only when a node is first tapped.
+
+    ``track(nodes)`` after a move returns ``[node index, view index, ...]`` for the nodes whose
+    view changed (what the player applies when it makes that move)."""
+
+    def __init__(self, timeline):
+        from .inspector import Inspector
+
+        self.t = timeline
+        self.G = timeline.G
+        self.ids = list(self.G.nodes)
+        self.index = {nid: i for i, nid in enumerate(self.ids)}
+        self._inspector = Inspector()
+        self.views: list = []
+        self.maps: list = []
+        self._view_keys: dict = {}
+        self._map_keys: dict = {}
+        self.current = [self._view(nid) for nid in self.ids]
+        self.start = list(self.current)
+
+    def _key(self, nid):
+        g = self.t.grad_of(nid)
+        if g is None:
+            return (nid, None), None
+        g = np.asarray(g)
+        return (nid, g.dtype.str, g.shape, g.tobytes()), g
+
+    def _view(self, nid) -> int:
+        key, grad = self._key(nid)
+        found = self._view_keys.get(key)
+        if found is None:
+            insp = self._inspector
+            insp.show(self.G, nid, {} if grad is None else {nid: grad})
+            view = [insp.body.object, self._map(insp.value_map), self._map(insp.grad_map)]
+            found = self._view_keys[key] = len(self.views)
+            self.views.append(view)
+        return found
+
+    def _map(self, heatmap) -> int:
+        """A heatmap as shown (index into ``maps``; -1 when hidden)."""
+        if not heatmap.pane.visible:
+            return -1
+        entry = [heatmap.figure.title.text,
+                 {col: _plain(v) for col, v in heatmap.source.data.items()}]
+        key = json.dumps(entry, separators=(",", ":"))
+        found = self._map_keys.get(key)
+        if found is None:
+            found = self._map_keys[key] = len(self.maps)
+            self.maps.append(entry)
+        return found
+
+    def track(self, nodes) -> list:
+        out = []
+        for nid in nodes:
+            i = self.index.get(nid)
+            if i is None:
+                continue
+            v = self._view(nid)
+            if v != self.current[i]:
+                self.current[i] = v
+                out += [i, v]
+        return out
+
+    def pack(self) -> str:
+        """The views, gzipped and base64-encoded (the start state rides in the tree)."""
+        return _pack({"ids": self.ids, "views": self.views, "maps": self.maps})
+
+
+def record_states(view, doc, max_passes: int = 3, max_zeros: int = 2, inspector=None) -> list:
     """Walk ``view`` (an ``Explorer`` rendered into ``doc``, at step 0) through every reachable
     state; returns the tree as a list of nodes ``{"p": parent, "k": "start"|"event"|"zero"|
     "pass", "c": counter, "f": forward patch, "b": backward patch, "s"/"z"/"a": children}``.
-    The view ends where it started."""
+    With ``inspector`` (an ``InspectorStates`` of ``view``'s timeline) each node also has
+    ``"i"`` / ``"j"``: the inspector views that change entering it / going back from it
+    (``[node index, view index, ...]``), and the first node ``"at"``: every node's view at
+    the start. The view ends where it started."""
     patches = _Patches(doc)
     patches.take()
     patches.remember()
     t = view.timeline
     nodes = [{"p": None, "k": "start", "c": t.counter, "f": [], "b": []}]
+    touched: list = []
+    if inspector is not None:
+        nodes[0]["at"] = inspector.start
+        take_touched = t.take_touched
+
+        def watch_touched():  # the nodes the explorer repaints after a move are the ones
+            out = take_touched()  # whose gradient (so inspector view) may have changed
+            touched.append(out[0] if not out[2] else set(t.G.nodes))
+            return out
+
+        t.take_touched = watch_touched
+
+    def changed_views() -> list:
+        if inspector is None:
+            return []
+        seen = set().union(*touched) if touched else set()
+        touched.clear()
+        return inspector.track(seen)
 
     def move(kind):
         if kind == "s":
@@ -146,27 +295,35 @@ def record_states(view, doc, max_passes: int = 3, max_zeros: int = 2) -> list:
             t.backward_again()  # the button also runs the pass: the player takes its steps
             view._show()
 
-    stack = [(0, iter(_children(t, max_passes, max_zeros)))]
-    while stack:
-        nid, todo = stack[-1]
-        kind = next(todo, None)
-        if kind is None:
-            stack.pop()
-            if nid:
-                # As a reader arriving here would have it: no future beyond this state (the
-                # subtree just walked is not a redo future), so Back says what the live view
-                # says ("step 7 of 8", not "pass 1 · step 7 of 8").
-                t._truncate()
-                view.back()
-                nodes[nid]["b"] = patches.take()
-            continue
-        move(kind)
-        entry = t.last_entry
-        child = len(nodes)
-        nodes.append({"p": nid, "k": entry.kind, "c": t.counter, "f": patches.take(),
-                      "b": []})
-        nodes[nid][kind] = child
-        stack.append((child, iter(_children(t, max_passes, max_zeros))))
+    try:
+        stack = [(0, iter(_children(t, max_passes, max_zeros)))]
+        while stack:
+            nid, todo = stack[-1]
+            kind = next(todo, None)
+            if kind is None:
+                stack.pop()
+                if nid:
+                    # As a reader arriving here would have it: no future beyond this state (the
+                    # subtree just walked is not a redo future). The player adds the "pass p"
+                    # of a future it holds to the counter itself.
+                    t._truncate()
+                    view.back()
+                    nodes[nid]["b"] = patches.take()
+                    if inspector is not None:
+                        nodes[nid]["j"] = changed_views()
+                continue
+            move(kind)
+            entry = t.last_entry
+            child = len(nodes)
+            nodes.append({"p": nid, "k": entry.kind, "c": t.counter, "f": patches.take(),
+                          "b": []})
+            if inspector is not None:
+                nodes[child]["i"] = changed_views()
+            nodes[nid][kind] = child
+            stack.append((child, iter(_children(t, max_passes, max_zeros))))
+    finally:
+        if inspector is not None:
+            del t.take_touched
     return nodes
 
 
@@ -222,8 +379,9 @@ def attach_player(view, doc, root, max_passes=None, max_zeros: int = 2) -> list:
         max_passes = 3 if view.G.number_of_nodes() <= BIG_GRAPH_NODES else 1
     if max_passes <= 1:
         max_zeros = 0
+    inspector = InspectorStates(view.timeline)
     try:
-        nodes = record_states(view, doc, max_passes, max_zeros)
+        nodes = record_states(view, doc, max_passes, max_zeros, inspector=inspector)
     finally:
         view.timeline.seek(0)  # the leaves get their .grad back
     # The page opens as a fresh view does: no recorded future ("step 0 of 8", not
@@ -231,14 +389,39 @@ def attach_player(view, doc, root, max_passes=None, max_zeros: int = 2) -> list:
     view.timeline._truncate()
     view._sync_text()
     doc.callbacks._held_events = []
-    buttons = {label: _model(b, root) for label, b in view.controls.buttons.items()}
-    args = {"data": _pack(nodes), "speed": _model(view.controls.speed, root),
-            "message": _model(view.controls.message, root), "player_key": uuid.uuid4().hex}
-    args.update({"btn_" + label.replace(" ", "_"): m for label, m in buttons.items()})
-    player = CustomJS(args=args, code=PLAYER_JS)
-    for m in buttons.values():
-        m.js_on_event("button_click", player)
+    player = CustomJS(args=player_args(view, root, nodes, inspector), code=PLAYER_JS)
+    for label in view.controls.buttons:
+        _model(view.controls.buttons[label], root).js_on_event("button_click", player)
+    graph = view.graph_view
+    for source in (graph.tensor_source, graph.function_source):
+        source.selected.js_on_change("indices", player)  # a tap: the inspector shows the node
     return nodes
+
+
+def player_args(view, root, nodes, inspector) -> dict:
+    """The ``CustomJS`` arguments of ``static_player.js`` for ``view`` (rendered under
+    ``root``): the recorded tree and inspector views, and the models they drive."""
+    from html import escape
+
+    c = view.controls
+    # The counter's markup as its model holds it (Panel sends an HTML pane's text escaped once
+    # more), with the counter's text cut out: the player fills it in.
+    counter = _model(c.counter, root)
+    text = escape(escape(view.counter))
+    if text not in counter.text:
+        raise AssertionError(f"the counter {counter.text!r} does not show {view.counter!r}")
+    before, after = counter.text.split(text, 1)
+    insp, graph = view.inspector, view.graph_view
+    args = {"data": _pack(nodes), "inspect": inspector.pack(), "speed": _model(c.speed, root),
+            "message": _model(c.message, root), "counter": counter,
+            "counter_html": [before, after], "player_key": uuid.uuid4().hex,
+            "tensors": graph.tensor_source, "functions": graph.function_source,
+            "body": _model(insp.body, root), "tabs": _model(view.side, root),
+            "heatmaps": [[_model(m.pane, root), m.source, m.figure.title]
+                         for m in (insp.value_map, insp.grad_map)]}
+    args.update({"btn_" + label.replace(" ", "_"): _model(b, root)
+                 for label, b in c.buttons.items()})
+    return args
 
 
 def build_document(view, max_passes=None, max_zeros: int = 2):
@@ -298,6 +481,8 @@ def save_layout(layout, filename, resources="inline", title="gradviz", max_passe
     add_to_doc(root, doc, True)
     for v in views:
         attach_player(v, doc, root, max_passes)
+    from .offline import slim_document
+    slim_document(doc)  # shared stylesheets, no unused glyph copies: smaller, same look
     save(doc, filename, resources=mode, title=title)
     if mode == "inline":
         from .offline import inline_saved_file
@@ -314,6 +499,8 @@ def save_static(view, filename, resources="inline", title="gradviz explorer", ma
     if mode not in ("inline", "cdn"):
         raise ValueError(f"resources must be 'inline' or 'cdn', not {resources!r}")
     doc, _, _ = build_document(view, max_passes=max_passes)
+    from .offline import slim_document
+    slim_document(doc)  # shared stylesheets, no unused glyph copies: smaller, same look
     save(doc, filename, resources=mode, title=title)
     if mode == "inline":
         from .offline import inline_saved_file
