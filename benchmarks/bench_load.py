@@ -26,6 +26,134 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 
+def _docs_json(html: str):
+    """The document JSON of a saved page, and the span of its text in ``html``."""
+    import html as html_lib
+    import json
+
+    m = re.search(r'<script type="application/json" id="[^"]+">\s*(.*?)\s*</script>', html, re.S)
+    return json.loads(html_lib.unescape(m.group(1))), m.span(1)
+
+
+def _text_len(value) -> int:
+    """Bytes ``value`` takes in a saved page: Bokeh writes the document as compact ASCII JSON,
+    HTML-escaped (so a ``<`` in a string costs four bytes)."""
+    import html as html_lib
+    import json
+
+    return len(html_lib.escape(json.dumps(value, separators=(",", ":")), quote=False))
+
+
+def _font_names() -> dict:
+    """base64 of each shipped font file -> its file name (to name the fonts a page carries)."""
+    import base64
+
+    from gradviz.viz import fonts
+
+    return {base64.b64encode(path.read_bytes()).decode("ascii"): path.name
+            for path in sorted(fonts.HERE.glob("*.woff2"))}
+
+
+def breakdown(html: str) -> dict:
+    """Every byte of a saved page, by what it is: ``{(part, detail): [bytes, count]}``. Parts:
+    "page" (the HTML around the document: Bokeh's and Panel's code), "fonts" (each face's
+    ``data:`` URL, by file; "css" the rest of the font stylesheet), "stylesheets" (CSS
+    carried by models: inline strings, shared ``InlineStyleSheet`` models, Panel's design
+    files as ``ImportedStyleSheet``), "states" (the recorded passes), "code" (``CustomJS`` and
+    ``CustomJSFilter`` code, by first line), "models" (everything else, by model type: their
+    properties, data and JSON punctuation). The sizes add up to the file's size exactly."""
+    import base64
+    import hashlib
+
+    docs, (start, end) = _docs_json(html)
+    out: dict = {}
+    font_names = _font_names()
+
+    def add(part, detail, n, count=1):
+        row = out.setdefault((part, detail), [0, 0])
+        row[0] += n
+        row[1] += count
+
+    add("page", "HTML, Bokeh and Panel code, Panel CSS links", len(html.encode("utf-8")) -
+        len(html[start:end].encode("utf-8")))
+
+    def walk(o, owner_type):
+        """Bytes of ``o`` not in nested model definitions, attributed as they are found;
+        nested definitions are walked as models of their own."""
+        if isinstance(o, dict) and o.get("type") == "object" and "attributes" in o and \
+                o is not owner_type[1]:
+            model(o)
+            return 0
+        return _text_len(o)
+
+    def model(o):
+        name = o["name"]
+        attrs = o.get("attributes", {})
+        nested = 0  # bytes of the nested definitions inside this model's text
+        special = 0  # bytes attributed to a part other than "models"
+
+        def definitions(v):
+            total = 0
+            if isinstance(v, dict):
+                if v.get("type") == "object" and "attributes" in v:
+                    model(v)
+                    return _text_len(v)
+                for x in v.values():
+                    total += definitions(x)
+            elif isinstance(v, list):
+                for x in v:
+                    total += definitions(x)
+            return total
+
+        for key, v in attrs.items():
+            if key == "stylesheets" and isinstance(v, list):
+                for sheet in v:
+                    if isinstance(sheet, str):
+                        digest = hashlib.sha1(sheet.encode()).hexdigest()[:8]
+                        add("stylesheets", f"inline string {digest} ({sheet.strip()[:40]!r})",
+                            _text_len(sheet))
+                        special += _text_len(sheet)
+            elif name == "GlobalInlineStyleSheet" and key == "css":
+                rest = v
+                for m in re.finditer(r"data:font/woff2;base64,([A-Za-z0-9+/=]+)", v):
+                    add("fonts", font_names.get(m.group(1), "a font gradviz does not ship"),
+                        len(m.group(1)) + len("data:font/woff2;base64,"))
+                    rest = rest.replace(m.group(0), "", 1)
+                add("fonts", "css (@font-face rules, font variables)", _text_len(rest))
+                special += _text_len(v)
+            elif name == "InlineStyleSheet" and key == "css":
+                digest = hashlib.sha1(v.encode()).hexdigest()[:8]
+                add("stylesheets", f"shared InlineStyleSheet {digest} ({v.strip()[:40]!r})",
+                    _text_len(v))
+                special += _text_len(v)
+            elif name == "ImportedStyleSheet" and key == "url":
+                css = base64.b64decode(v.split(",", 1)[1]).decode("utf-8", "replace") \
+                    if v.startswith("data:") else v
+                add("stylesheets", f"Panel design file ({css.strip()[:40]!r})", _text_len(v))
+                special += _text_len(v)
+            elif name in ("CustomJS", "CustomJSFilter") and key == "code":
+                add("code", f"{name}: {v.strip().splitlines()[0][:50]!r}", _text_len(v))
+                special += _text_len(v)
+            elif name == "CustomJS" and key == "args" and isinstance(v, dict):
+                for k, x in v.get("entries", []):
+                    if isinstance(x, str) and x.startswith("H4sI"):  # gzip, base64
+                        add("states", f"recorded {k!r} (gzip, base64)", _text_len(x))
+                        special += _text_len(x)
+            nested += definitions(v)
+        add("models", name, _text_len(o) - nested - special)
+
+    total = _text_len(docs)
+    inner = 0
+    for doc in docs.values():
+        for root in doc["roots"]:
+            model(root)
+            inner += _text_len(root)
+    add("models", "document (roots list, title, version, ...)", total - inner)
+    check = sum(n for n, _ in out.values())
+    assert check == len(html.encode("utf-8")), (check, len(html.encode("utf-8")))
+    return out
+
+
 def seed_sizes(folder: Path) -> dict:
     import panel as pn
     from gradviz import examples
@@ -39,10 +167,36 @@ def seed_sizes(folder: Path) -> dict:
     pn.Column(pn.pane.Markdown("empty")).save(str(empty), resources="inline")
     inline_saved_file(empty)
     html = page.read_text(encoding="utf-8")
-    states = re.search(r'\["data","([A-Za-z0-9+/=]+)"\]', html)
-    fonts = sum(len(m) for m in re.findall(r"data:font/[a-z0-9]+;base64,[A-Za-z0-9+/=]+", html))
+    parts = breakdown(html)
+    empty_parts = breakdown(empty.read_text(encoding="utf-8"))
     return {"page": page.stat().st_size, "empty": empty.stat().st_size,
-            "states": len(states.group(1)) if states else 0, "fonts": fonts}
+            "states": sum(n for (p, _), (n, _) in parts.items() if p == "states"),
+            "fonts": sum(n for (p, _), (n, _) in parts.items() if p == "fonts"),
+            "parts": parts, "empty_parts": empty_parts}
+
+
+def print_breakdown(s: dict, top: int = 25) -> None:
+    """The seed page's bytes beyond the empty page, part by part (Markdown table)."""
+    keys = set(s["parts"]) | set(s["empty_parts"])
+    rows = []
+    for key in keys:
+        n, c = s["parts"].get(key, [0, 0])
+        e, ec = s["empty_parts"].get(key, [0, 0])
+        rows.append((n - e, key, n, c, e, ec))
+    rows.sort(key=lambda r: -abs(r[0]))
+    by_part: dict = {}
+    for d, (part, _), *_ in rows:
+        by_part[part] = by_part.get(part, 0) + d
+    print("\n| part | beyond the empty page (B) |\n|---|---|")
+    for part, d in sorted(by_part.items(), key=lambda kv: -kv[1]):
+        print(f"| {part} | {d:,} |")
+    print(f"| **total** | **{sum(by_part.values()):,}** |")
+    print("\n| part | what | seed page B (count) | empty page B (count) | beyond (B) |"
+          "\n|---|---|---|---|---|")
+    for d, (part, detail), n, c, e, ec in rows[:top]:
+        print(f"| {part} | {detail} | {n:,} ({c}) | {e:,} ({ec}) | {d:,} |")
+    rest = sum(r[0] for r in rows[top:])
+    print(f"| | {len(rows) - top} smaller rows | | | {rest:,} |")
 
 
 def open_time(browser, url: str) -> float:

@@ -36,7 +36,8 @@ def test_every_face_is_shipped_with_its_licences():
 
 
 def _ui_characters() -> set[str]:
-    """Every non-ASCII character in a string literal of gradviz's code: what its pages can show."""
+    """Every non-ASCII character in a string literal of gradviz's code and in its JavaScript:
+    what its pages can show."""
     chars = set()
     for path in PACKAGE.rglob("*.py"):
         if "fonts" in path.parts:
@@ -45,35 +46,134 @@ def _ui_characters() -> set[str]:
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 chars.update(c for c in node.value if ord(c) > 126 and c.isprintable()
                              and not c.isspace())
+    for path in PACKAGE.rglob("*.js"):
+        chars.update(c for c in path.read_text(encoding="utf-8") if ord(c) > 126
+                     and c.isprintable() and not c.isspace())
     return chars
 
 
-def test_the_faces_cover_every_character_gradviz_writes():
-    # A character missing from the faces would be drawn with whatever the machine has.
+def _formatted_numbers() -> str:
+    """What gradviz's number formatting writes for values of every kind (signs, exponents,
+    NaN, infinities, integers, booleans, large and tiny magnitudes)."""
+    import numpy as np
+
+    from gradviz.viz.graph_view import format_array, summarize_array
+
+    samples = [np.array(0.1503), np.array([-1.5e-12, 3.25e17, np.nan, np.inf, -np.inf]),
+               np.arange(-7, 8).reshape(3, 5), np.array([True, False]),
+               np.linspace(-1, 1, 40).reshape(4, 10), np.array([[1e-300, -0.0]]),
+               np.full((20, 20), 7.0, dtype=np.float32), np.array(2**40, dtype=np.int64)]
+    out = []
+    for a in samples:
+        out.append(format_array(a))
+        out.append(summarize_array(a))
+    out.append(repr(gradviz.tensor([[1.5, -2.0], [float("nan"), 3e-8]], requires_grad=True)))
+    return "".join(out)
+
+
+def _face_cmaps() -> dict:
     ttlib = pytest.importorskip("fontTools.ttLib", reason="fontTools (the [dev] extra) reads the "
                                                           "font files")
     pytest.importorskip("brotli", reason="brotli (the [dev] extra) decompresses WOFF2")
-    covered: dict[str, set[int]] = {}
-    for face in json.loads((FONTS / "faces.json").read_text()):
-        cmap = set(ttlib.TTFont(FONTS / face["file"]).getBestCmap())
-        covered.setdefault(face["family"], set()).update(cmap)
-    wanted = {ord(c) for c in _ui_characters()}
-    assert len(wanted) > 20  # the scan found the ×, ·, ∂, →, Greek ... that gradviz uses
-    for family, cmap in covered.items():
-        missing = sorted(chr(c) for c in wanted - cmap)
-        assert not missing, f"{family} lacks {''.join(missing)}: add them in build.py"
+    return {(f["family"], f["weight"]): set(ttlib.TTFont(FONTS / f["file"]).getBestCmap())
+            for f in json.loads((FONTS / "faces.json").read_text())}
 
 
-def test_the_page_css_declares_every_face_as_a_data_url():
+def _drawn_by_page_faces(cmaps, family, weight) -> set:
+    """The characters a gradviz page draws with bundled faces in ``family`` at ``weight``, read
+    from the font files: the face itself (or the regular one, emboldened, where no face of
+    that weight is declared on every page), then, for Sans, the Mono face its stack names
+    next."""
     from gradviz.viz import fonts
 
-    css = fonts.document_css()
+    every_page = {(f["family"], f["weight"]) for f in fonts.faces(apps=False)}
+    chain = ["gradviz Sans", "gradviz Mono"] if family == "gradviz Sans" else [family]
+    assert fonts.SANS_STACK.startswith("'gradviz Sans', 'gradviz Mono'")
+    out = set()
+    for fam in chain:
+        w = weight if (fam, weight) in every_page else 400
+        out |= cmaps[(fam, w)]
+    return out
+
+
+@pytest.mark.parametrize("family, weight", [("gradviz Sans", 400), ("gradviz Sans", 700),
+                                            ("gradviz Mono", 400)])
+def test_the_faces_cover_every_character_gradviz_writes(family, weight):
+    # A character missing from the faces would be drawn with whatever the machine has.
+    cmaps = _face_cmaps()
+    wanted = {ord(c) for c in _ui_characters()}
+    assert len(wanted) > 20  # the scan found the ×, ·, ∂, →, Greek ... that gradviz uses
+    wanted |= {ord(c) for c in _formatted_numbers() if not c.isspace()}
+    missing = sorted(chr(c) for c in wanted - _drawn_by_page_faces(cmaps, family, weight))
+    assert not missing, f"{family} {weight} lacks {''.join(missing)}: add them in build.py"
+
+
+def test_what_faces_json_says_a_face_covers_is_what_its_file_has():
+    # fonts.uncovered() answers from faces.json; the files decide what is drawn.
+    from gradviz.viz import fonts
+
+    cmaps = _face_cmaps()
+    for face in fonts.faces(apps=True):
+        listed = {c for lo, hi in face["covers"] for c in range(lo, hi + 1)}
+        assert listed == cmaps[(face["family"], face["weight"])], face["file"]
+
+
+def test_uncovered_names_characters_the_bundled_faces_lack():
+    from gradviz.viz import fonts
+
+    assert fonts.uncovered("loss · ∂L/∂w = 0.1503 × 2 → b.grad (é, σ, ∇)") == ""
+    assert fonts.uncovered("вес w₁ ∮", fonts.MONO) == "вес∮"
+    assert fonts.uncovered("вес", fonts.SANS, 700) == "вес"
+
+
+def test_a_label_the_fonts_cannot_draw_is_warned_about_not_silently_swapped():
+    from gradviz.viz import fonts
+    from gradviz.viz.explorer import Explorer
+
+    w = gradviz.tensor([1.0, 2.0], requires_grad=True)
+    loss = (w * w).sum()
+    with pytest.warns(fonts.FontCoverageWarning, match="вес"):
+        Explorer(loss, names={"вес": w, "loss": loss})
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", fonts.FontCoverageWarning)
+        Explorer(loss, names={"w": w, "loss": loss})  # Latin names: no warning
+
+
+def test_the_page_css_declares_the_faces_it_draws_as_data_urls():
+    from gradviz.viz import fonts
+
     faces = json.loads((FONTS / "faces.json").read_text())
-    assert css.count("@font-face") == len(faces) + 2  # and Bokeh's default font, twice
-    assert css.count("url(data:font/woff2;base64,") == css.count("@font-face")
-    assert "http" not in css
+    page = fonts.document_css()
+    apps = fonts.document_css(apps=True)
+    # The explorer draws Sans in both weights and Mono regular; Mono bold is the apps' (code).
+    assert page.count("@font-face") == len(faces) - 1
+    assert "font-family: 'gradviz Mono'; font-style: normal; font-weight: 700" not in page
+    assert apps.count("@font-face") == len(faces)
+    for css in (page, apps):
+        assert css.count("url(data:font/woff2;base64,") == css.count("@font-face")
+        assert "http" not in css
+        assert "helvetica" not in css.lower()  # each face once: no alias for Bokeh's default
     assert fonts.SANS_STACK.startswith("'gradviz Sans'")
     assert fonts.MONO_STACK.startswith("'gradviz Mono'")
+
+
+def test_text_bokeh_leaves_at_its_default_font_gets_the_bundled_one():
+    from bokeh.plotting import figure
+
+    from gradviz.viz import fonts
+    from gradviz.viz.inspector import Heatmap
+
+    fig = figure(title="t")
+    fig.xaxis.visible = False
+    assert fonts.use_bundled(fig) > 0
+    assert fig.title.text_font == fonts.SANS_STACK
+    assert fig.yaxis[0].major_label_text_font == fonts.SANS_STACK
+    assert fig.xaxis[0].major_label_text_font == "helvetica"  # hidden: never drawn
+    heat = Heatmap("value")
+    assert heat.figure.title.text_font == fonts.SANS_STACK
+    assert heat.colour_bar.major_label_text_font == fonts.SANS_STACK
 
 
 # --- in a browser ------------------------------------------------------------------------------

@@ -81,7 +81,7 @@ def template(title: str, *, sidebar=(), main=()) -> pn.template.BootstrapTemplat
         site=SITE, title=title, sidebar=list(sidebar), main=list(main),
         header_background=ACCENT, sidebar_width=330, design=Design,
         meta_description="gradviz: see backpropagation happen")
-    page.config.raw_css.append(fonts.document_css())
+    page.config.raw_css.append(fonts.document_css(apps=True))  # with Mono bold (code)
     return page
 
 

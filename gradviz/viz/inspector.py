@@ -12,7 +12,7 @@ import numpy as np
 import panel as pn
 import param
 
-from . import style
+from . import fonts, style
 
 from .graph_view import saved_text, summarize_array
 
@@ -87,6 +87,7 @@ class Heatmap:
         fig.add_layout(self.colour_bar, "below")
         fig.hover.tooltips = [("", "@text")]
         fig.title.text_font_size = "12px"
+        fonts.use_bundled(fig)  # title and colour bar labels: not the machine's Helvetica
         self.figure = fig
         self.title = title
         # The visibility lives on a wrapping Column: hiding the Bokeh pane itself left an

@@ -6,10 +6,18 @@ components of a saved page still import some of Panel's own stylesheets from its
 loses part of its styling, and online it reports to a third party whenever it is opened.
 Panel ships every one of those files in its package, so a saved page can carry them itself:
 :func:`inline_panel_resources` rewrites each such URL into a ``data:`` URL of the local file.
+
+A saved page also writes every model's stylesheets out in full, once per model: Panel gives
+each of its models the same loading-spinner CSS as a string, gradviz's panes their shared CSS,
+and two explorers on a page each their own copy of the fonts. :func:`slim_document` makes
+each distinct stylesheet one model that every user of it references, which the page draws
+exactly as before (BokehJS makes each view its own ``<style>`` from an ``InlineStyleSheet``
+model, as from a string, in the same order), and leaves out glyph copies nothing draws.
 """
 from __future__ import annotations
 
 import base64
+import json
 import mimetypes
 import os
 import re
@@ -60,6 +68,217 @@ def inline_panel_resources(html: str) -> str:
         return cache[rel]
 
     return _CDN.sub(replace, html)
+
+
+def share_stylesheets(doc, keep=frozenset()) -> int:
+    """Make every stylesheet written more than once in Bokeh document ``doc`` one shared model:
+    each CSS string in the ``stylesheets`` of several models becomes one ``InlineStyleSheet``
+    they all reference, and ``GlobalInlineStyleSheet`` models with the same CSS (the fonts of
+    each explorer on a page) become one. Call it on a document about to be saved (a live
+    document's Panel models send their own lists again). Returns how many entries now refer
+    to a shared model instead of carrying their own copy."""
+    from collections import Counter
+
+    from bokeh.models import GlobalInlineStyleSheet, InlineStyleSheet
+
+    users = [m for m in doc.models if "stylesheets" in m.properties() and m.stylesheets]
+    counts = Counter(s for m in users for s in m.stylesheets if isinstance(s, str))
+    shared: dict = {}
+    global_by_css: dict = {}
+    replaced = 0
+    for m in users:
+        new = []
+        for s in m.stylesheets:
+            if isinstance(s, str) and counts[s] > 1:
+                if s not in shared:
+                    shared[s] = InlineStyleSheet(css=s)
+                s = shared[s]
+                replaced += 1
+            elif isinstance(s, GlobalInlineStyleSheet):
+                first = global_by_css.setdefault(s.css, s)
+                if first is not s and s.id not in keep:  # (a patch may name it)
+                    s = first
+                    replaced += 1
+            new.append(s)
+        if any(a is not b for a, b in zip(new, m.stylesheets)):
+            m.stylesheets = new
+    return replaced
+
+
+def drop_muted_glyphs(doc, keep=frozenset()) -> int:
+    """Let BokehJS make the muted look of each glyph renderer of ``doc`` that is not muted
+    (``muted_glyph="auto"``) instead of writing out the copy of its glyph that
+    ``figure.rect()`` and the like attach: gradviz never mutes a renderer (no legend to click),
+    so the copy is never drawn, and it cost a saved page one glyph model per renderer. Returns
+    how many it dropped."""
+    from bokeh.models import Glyph, GlyphRenderer
+
+    n = 0
+    for m in list(doc.models):
+        if isinstance(m, GlyphRenderer) and not m.muted and isinstance(m.muted_glyph, Glyph) \
+                and m.id not in keep and m.muted_glyph.id not in keep:
+            m.muted_glyph = "auto"
+            n += 1
+    return n
+
+
+def drop_unselectable_glyphs(doc, keep=frozenset()) -> int:
+    """Let BokehJS make the selected and unselected looks (``"auto"``) of each glyph renderer
+    of ``doc`` whose rows nothing can select: no selection tool of its plot targets it and its
+    source has no selection. Those looks are drawn only while a selection exists, so the copies
+    ``figure.rect()`` and the like attach are never drawn there. Returns how many it dropped."""
+    from bokeh.models import Glyph, GlyphRenderer, Plot
+    from bokeh.models.tools import SelectTool, TapTool
+
+    selectable = set()
+    for plot in doc.models:
+        if not isinstance(plot, Plot):
+            continue
+        for tool in plot.toolbar.tools:
+            if isinstance(tool, (SelectTool, TapTool)):
+                targets = tool.renderers
+                if targets == "auto":
+                    targets = [r for r in plot.renderers if isinstance(r, GlyphRenderer)]
+                selectable.update(id(r.data_source) for r in targets)
+    n = 0
+    for m in list(doc.models):
+        if not isinstance(m, GlyphRenderer) or id(m.data_source) in selectable or m.id in keep:
+            continue
+        selected = getattr(m.data_source, "selected", None)
+        if selected is not None and (selected.indices or selected.line_indices):
+            continue
+        for attr in ("selection_glyph", "nonselection_glyph"):
+            glyph = getattr(m, attr)
+            if isinstance(glyph, Glyph) and glyph.id not in keep:
+                setattr(m, attr, "auto")
+                n += 1
+    return n
+
+
+def _strip_comment_lines(code: str) -> str:
+    """JavaScript without its whole-line ``//`` comments and blank lines (a comment inside a
+    line, and every other line, stay as they are)."""
+    return "\n".join(line for line in code.splitlines()
+                     if line.strip() and not line.lstrip().startswith("//"))
+
+
+def strip_js_comments(doc, keep=frozenset()) -> int:
+    """Drop the whole-line comments of the ``CustomJS``/``CustomJSFilter`` code in ``doc``
+    (they explain the code in gradviz's sources; the page does not need them). Returns the
+    characters saved. (A line that starts with ``//`` inside a template literal would be
+    dropped: code with a backtick is left alone.)"""
+    from bokeh.models import CustomJS, CustomJSFilter
+
+    saved = 0
+    for m in doc.models:
+        if isinstance(m, (CustomJS, CustomJSFilter)) and isinstance(m.code, str) \
+                and "`" not in m.code and m.id not in keep:
+            slim = _strip_comment_lines(m.code)
+            if slim != m.code:
+                saved += len(m.code) - len(slim)
+                m.code = slim
+    return saved
+
+
+def share_filter_code(doc, keep=frozenset(), min_chars: int = 400) -> int:
+    """Write the code of ``CustomJSFilter`` models that run the same code (gradviz's
+    level-of-detail filters, one per text renderer) once: it moves into one inert
+    ``CustomJS`` model that each filter references as ``gv_code``, and each filter's own code
+    becomes a one-line call of that function, compiled once per page (as BokehJS compiles a
+    filter: ``new Function(<arg names>, "source", "use strict" + code)``, called with the same
+    arguments and ``this``). Returns the characters saved."""
+    from collections import defaultdict
+
+    from bokeh.models import CustomJS, CustomJSFilter
+
+    groups: dict = defaultdict(list)
+    for m in doc.models:
+        if isinstance(m, CustomJSFilter) and len(m.code) >= min_chars and \
+                "gv_code" not in m.args and m.id not in keep:
+            groups[(m.code, tuple(m.args))].append(m)
+    saved = 0
+    for (code, names), members in groups.items():
+        if len(members) < 2:
+            continue
+        holder = CustomJS(code=code, name="gv_shared_filter_code")
+        params = ", ".join(json.dumps(n) for n in (*names, "source"))
+        call = ", ".join((*names, "source"))
+        stub = (f'const f = gv_code._gv_f || (gv_code._gv_f = new Function({params}, '
+                f'\'"use strict";\\n\' + gv_code.code));\nreturn f.call(this, {call});')
+        for m in members:
+            m.args = {**m.args, "gv_code": holder}
+            m.code = stub
+        saved += (len(members) - 1) * len(code) - len(members) * len(stub)
+    return saved
+
+
+def small_columns_as_lists(doc) -> int:
+    """Write the numeric columns of ``doc``'s data sources as JSON lists where that is shorter
+    than Bokeh's binary form (base64 of gzipped bytes inside a ~100-character wrapper, which
+    a column of a few numbers, as a small graph has, pays several times over). The numbers are
+    the same doubles (JSON writes floats exactly); large columns keep the binary form. Columns
+    holding NaN or infinities are left alone. Returns the characters saved."""
+    import gzip
+
+    import numpy as np
+    from bokeh.models import ColumnDataSource
+
+    saved = 0
+    for m in doc.models:
+        if not isinstance(m, ColumnDataSource):
+            continue
+        new = {}
+        for col, values in m.data.items():
+            if isinstance(values, np.ndarray) and values.ndim == 1 and \
+                    values.dtype.kind in "fiu" and np.all(np.isfinite(values)):
+                binary = len(base64.b64encode(gzip.compress(values.tobytes(), 9))) + 100
+                as_list = values.tolist()
+                text = len(json.dumps(as_list, separators=(",", ":")))
+                if text < binary:
+                    new[col] = as_list
+                    saved += binary - text
+        if new:
+            m.data = {**m.data, **new}
+    return saved
+
+
+def _recorded_ids(doc) -> set:
+    """Ids of the models that a saved page's recorded states (gzipped, base64 arguments of
+    ``CustomJS`` models, as static_page writes them) name: what the slimming must leave as
+    it is, or a patch would reach for a model the page no longer has."""
+    import gzip
+
+    from bokeh.models import CustomJS
+
+    ids: set = set()
+    for m in doc.models:
+        if not isinstance(m, CustomJS):
+            continue
+        for v in m.args.values():
+            if isinstance(v, str) and v.startswith("H4sI"):
+                try:
+                    text = gzip.decompress(base64.b64decode(v)).decode("utf-8")
+                except (ValueError, OSError):
+                    continue
+                ids.update(re.findall(r'"id":\s*"([^"]+)"', text))
+    return ids
+
+
+def slim_document(doc) -> dict:
+    """What a saved page can leave out without drawing differently: each stylesheet written
+    once (:func:`share_stylesheets`), the code filters share written once
+    (:func:`share_filter_code`), small numeric columns as plain lists
+    (:func:`small_columns_as_lists`), glyph copies nothing draws (:func:`drop_muted_glyphs`,
+    :func:`drop_unselectable_glyphs`), comment lines of its JavaScript
+    (:func:`strip_js_comments`). Models the recorded states name are left as they are. Call
+    it on a document about to be saved, after recording; returns what it did."""
+    keep = _recorded_ids(doc)
+    return {"shared stylesheets": share_stylesheets(doc, keep),
+            "muted glyphs dropped": drop_muted_glyphs(doc, keep),
+            "selection glyphs dropped": drop_unselectable_glyphs(doc, keep),
+            "comment characters dropped": strip_js_comments(doc, keep),
+            "column characters saved": small_columns_as_lists(doc),
+            "filter code characters shared": share_filter_code(doc, keep)}
 
 
 def inline_saved_file(filename) -> None:

@@ -3,10 +3,17 @@
 Which font ``sans-serif``, ``monospace``, Helvetica or Arial resolve to depends on the fonts a
 machine happens to have (install Ghostscript's or ImageMagick's font packages and they change),
 and a line of text that grows by a pixel moves everything below it. So every gradviz page
-carries its own faces: "gradviz Sans" (Liberation Sans 2, with DejaVu Sans for the math
-characters it lacks) and "gradviz Mono" (DejaVu Sans Mono), subset to the characters gradviz
-draws by ``build.py`` and embedded as ``data:`` URLs, so they work offline, in a notebook and
-in a saved HTML file alike. Licences: ``LICENSE-Liberation.txt``, ``LICENSE-DejaVu.txt``.
+carries its own faces: "gradviz Sans" (Liberation Sans 2) and "gradviz Mono" (DejaVu Sans
+Mono, which also draws the few maths signs Liberation Sans lacks: the sans stack names it
+second), subset to the characters gradviz draws by ``build.py`` and embedded as ``data:`` URLs,
+so they work offline, in a notebook and in a saved HTML file alike. Licences:
+``LICENSE-Liberation.txt``, ``LICENSE-DejaVu.txt``.
+
+A page declares the faces it draws: Sans regular and bold and Mono regular everywhere, Mono
+bold on the apps' pages only (``document_css(apps=True)``). A character outside the subsets
+(a label in Cyrillic, say) would be drawn in the machine's font: :func:`uncovered` names such
+characters, and :func:`install` warns (:class:`FontCoverageWarning`) when a graph's labels use
+them, since a screenshot of that view then depends on the machine.
 
 - :data:`SANS_STACK`, :data:`MONO_STACK`: CSS ``font-family`` values that start with them;
 - :func:`document_css`: the ``@font-face`` rules and the page-wide font variables (for the
@@ -31,18 +38,20 @@ HERE = Path(__file__).parent
 
 SANS = "gradviz Sans"
 MONO = "gradviz Mono"
-#: ``font-family`` for text: the bundled face first; the rest only if a page lost its CSS.
-SANS_STACK = f"'{SANS}', 'Liberation Sans', Arial, sans-serif"
+#: ``font-family`` for text: the bundled face first, then the bundled mono face for the maths
+#: signs the sans face lacks; the rest only if a page lost its CSS.
+SANS_STACK = f"'{SANS}', '{MONO}', Arial, sans-serif"
 #: ``font-family`` for code and arrays.
 MONO_STACK = f"'{MONO}', 'DejaVu Sans Mono', Menlo, Consolas, monospace"
-#: The font Bokeh gives text that sets none (``text_font`` defaults to it).
+#: The font Bokeh gives text that sets none (``text_font`` defaults to it): :func:`use_bundled`
+#: replaces it, since "helvetica" is whatever fontconfig maps it to on the machine.
 BOKEH_DEFAULT_FONT = "helvetica"
 
 #: An async JavaScript function (for ``page.evaluate``) that resolves once every gradviz face
 #: the page declares has loaded, and returns how many there are.
 FONTS_LOADED_JS = """async () => {
     if (!document.fonts) return 0;
-    const ours = new Set(['gradviz sans', 'gradviz mono', 'helvetica']);
+    const ours = new Set(['gradviz sans', 'gradviz mono']);
     const faces = [...document.fonts].filter(f => ours.has(f.family.replace(/["']/g, '').toLowerCase()));
     await Promise.all(faces.map(f => f.load().catch(() => null)));
     await document.fonts.ready;
@@ -51,44 +60,60 @@ FONTS_LOADED_JS = """async () => {
 
 
 @functools.lru_cache(maxsize=None)
-def faces() -> tuple[dict, ...]:
-    """The shipped faces: ``file``, ``family``, ``weight``, ``source`` and, for a face that only
-    fills in characters its family's main face lacks, ``codepoints``."""
-    return tuple(json.loads((HERE / "faces.json").read_text()))
+def faces(apps: bool = True) -> tuple[dict, ...]:
+    """The shipped faces: ``file``, ``family``, ``weight``, ``source``, ``pages`` ("all", or
+    "apps" for a face only the apps' pages declare) and ``covers`` (the code points it has, as
+    ``[first, last]`` runs). ``apps=False``: only the faces every page declares."""
+    every = json.loads((HERE / "faces.json").read_text())
+    return tuple(f for f in every if apps or f.get("pages", "all") == "all")
 
 
-def _unicode_range(codepoints) -> str:
-    spans, start, prev = [], None, None
-    for c in sorted(codepoints):
-        if start is None:
-            start = prev = c
-        elif c == prev + 1:
-            prev = c
-        else:
-            spans.append((start, prev))
-            start = prev = c
-    if start is not None:
-        spans.append((start, prev))
-    return ", ".join(f"U+{a:X}" if a == b else f"U+{a:X}-{b:X}" for a, b in spans)
+def _covers(face) -> frozenset:
+    return frozenset(c for lo, hi in face["covers"] for c in range(lo, hi + 1))
 
 
 @functools.lru_cache(maxsize=None)
-def font_face_css() -> str:
-    """``@font-face`` rules for every shipped face, each with its font as a ``data:`` URL."""
+def coverage(family: str, weight: int = 400) -> frozenset:
+    """The characters a page draws with bundled faces in ``family`` ("gradviz Sans" or
+    "gradviz Mono") at ``weight``: the family's face (of that weight if shipped, else the
+    browser emboldens the regular one), and for Sans the Mono face its stack names next."""
+    chain = [SANS, MONO] if family == SANS else [family]
+    out: set = set()
+    for fam in chain:
+        mine = [f for f in faces(apps=False) if f["family"] == fam]
+        exact = [f for f in mine if f["weight"] == weight] or \
+            [f for f in mine if f["weight"] == 400]
+        for f in exact:
+            out |= _covers(f)
+    return frozenset(out)
+
+
+def uncovered(text: str, family: str = SANS, weight: int = 400) -> str:
+    """The characters of ``text`` (in order, each once; spaces and controls aside) that no
+    bundled face draws in ``family`` at ``weight``: the browser takes them from the machine's
+    fonts, so their pixels depend on the machine."""
+    have = coverage(family, weight)
+    seen: dict = {}
+    for c in text:
+        if ord(c) not in have and c.isprintable() and not c.isspace():
+            seen.setdefault(c, None)
+    return "".join(seen)
+
+
+class FontCoverageWarning(UserWarning):
+    """Text on a gradviz page uses characters the bundled fonts do not have."""
+
+
+@functools.lru_cache(maxsize=None)
+def font_face_css(apps: bool = False) -> str:
+    """``@font-face`` rules for the shipped faces a page declares (``apps``: the apps' pages,
+    which also draw Mono bold), each with its font as a ``data:`` URL."""
     rules = []
-    for face in faces():
+    for face in faces(apps):
         data = base64.b64encode((HERE / face["file"]).read_bytes()).decode("ascii")
-        extra = (f" unicode-range: {_unicode_range(face['codepoints'])};"
-                 if face.get("codepoints") else "")
-        families = [face["family"]]
-        if face["family"] == SANS and not face.get("codepoints"):
-            # Bokeh draws any text whose font nobody set (titles, tick labels) in "helvetica";
-            # on this page that is the bundled face too, as fontconfig maps it on Linux.
-            families.append(BOKEH_DEFAULT_FONT)
-        for family in families:
-            rules.append(f"@font-face {{ font-family: '{family}'; font-style: normal; "
-                         f"font-weight: {face['weight']}; font-display: block;{extra} "
-                         f"src: url(data:font/woff2;base64,{data}) format('woff2'); }}")
+        rules.append(f"@font-face {{ font-family: '{face['family']}'; font-style: normal; "
+                     f"font-weight: {face['weight']}; font-display: block; "
+                     f"src: url(data:font/woff2;base64,{data}) format('woff2'); }}")
     return "\n".join(rules)
 
 
@@ -119,9 +144,10 @@ def host_css() -> str:
 
 
 @functools.lru_cache(maxsize=None)
-def document_css() -> str:
-    """CSS for the page's ``<head>``: the faces, and the font variables and body font."""
-    return (font_face_css() + f"\n:root {{ {_declarations()} }}\n"
+def document_css(apps: bool = False) -> str:
+    """CSS for the page's ``<head>``: the faces, and the font variables and body font.
+    ``apps``: for the apps' pages (which also draw Mono bold)."""
+    return (font_face_css(apps) + f"\n:root {{ {_declarations()} }}\n"
             f"body {{ font-family: {SANS_STACK}; }}\n"
             f"code, kbd, pre, samp {{ font-family: {MONO_STACK}; }}\n")
 
@@ -139,7 +165,7 @@ def global_stylesheet():
 def fingerprint() -> str:
     """A short hash of the shipped font files: equal fingerprints draw equal glyphs."""
     digest = hashlib.sha256()
-    for face in faces():
+    for face in faces(apps=True):
         digest.update((HERE / face["file"]).read_bytes())
     return digest.hexdigest()[:12]
 
@@ -152,7 +178,7 @@ _REMEASURE_JS = """
 if (state.armed) return;
 state.armed = true;
 window.gradvizFontsPending = (window.gradvizFontsPending || 0) + 1;
-const ours = new Set(['gradviz sans', 'gradviz mono', 'helvetica']);
+const ours = new Set(['gradviz sans', 'gradviz mono']);
 const faces = [...document.fonts].filter(f => ours.has(f.family.replace(/["']/g, '').toLowerCase()));
 Promise.all(faces.map(f => f.load().catch(() => null))).then(async () => {
   try {
@@ -177,16 +203,65 @@ Promise.all(faces.map(f => f.load().catch(() => null))).then(async () => {
 FONTS_APPLIED_JS = "() => !window.gradvizFontsPending"
 
 
+def use_bundled(model) -> int:
+    """Give every text property of Bokeh ``model`` and the models it references that Bokeh
+    left at its default font ("helvetica": titles, axis and colour bar labels) the bundled
+    sans face. Returns how many it set."""
+    from bokeh.models import Axis, Plot
+
+    placed = None  # a plot's axes are drawn only where it places them
+    if isinstance(model, Plot):
+        placed = {id(m) for m in (*model.above, *model.below, *model.left, *model.right)}
+    n = 0
+    for m in model.references():
+        # Hidden or unplaced axes are never drawn, and a setting would be written into saved
+        # pages for nothing.
+        if getattr(m, "visible", True) is False or \
+                (isinstance(m, Axis) and placed is not None and id(m) not in placed):
+            continue
+        for name in m.properties():
+            if name.endswith("text_font") and getattr(m, name) == BOKEH_DEFAULT_FONT:
+                setattr(m, name, SANS_STACK)
+                n += 1
+    return n
+
+
+def warn_uncovered(fig) -> str:
+    """Warn (:class:`FontCoverageWarning`) when the text columns of Bokeh ``fig``'s sources
+    hold characters no bundled face draws; returns them."""
+    import warnings
+
+    from bokeh.models import ColumnDataSource
+
+    chars = set()
+    for m in fig.references():
+        if isinstance(m, ColumnDataSource):
+            for values in m.data.values():
+                if len(values) and isinstance(values[0], str):
+                    chars.update(*map(set, values))
+    missing = uncovered("".join(sorted(chars)), SANS, 700)
+    if missing:
+        warnings.warn(f"the graph's labels use characters the fonts gradviz bundles lack "
+                      f"({missing}): browsers draw them with the machine's fonts, so pictures "
+                      f"of this view may differ between machines", FontCoverageWarning,
+                      stacklevel=3)
+    return missing
+
+
 def install(fig) -> None:
     """Make the page that shows Bokeh figure ``fig`` load the bundled fonts and draw its text
     with them: adds :func:`global_stylesheet` to its ``stylesheets`` (Bokeh installs it in the
-    document's ``<head>``, in a server page, a notebook and a saved file alike), and a
-    callback that measures its text again once the faces have loaded."""
+    document's ``<head>``, in a server page, a notebook and a saved file alike), gives its
+    text that sets no font the bundled one (:func:`use_bundled`), warns about label characters
+    the faces lack (:func:`warn_uncovered`), and adds a callback that measures its text again
+    once the faces have loaded."""
     from bokeh.models import CustomJS, GlobalInlineStyleSheet
 
     sheets = list(fig.stylesheets)
     if any(isinstance(s, GlobalInlineStyleSheet) and s.css == document_css() for s in sheets):
         return
+    use_bundled(fig)
+    warn_uncovered(fig)
     fig.stylesheets = [*sheets, global_stylesheet()]
     fig.js_on_change("inner_width", CustomJS(args=dict(fig=fig, state={"armed": False}),
                                              code=_REMEASURE_JS))

@@ -7,16 +7,28 @@
 The output is committed: gradviz never runs this at run time, and its users need neither
 fontTools nor these packages. Run it again only to change which characters are kept.
 
-Three faces, each subset to the characters gradviz draws (Latin, digits, punctuation, Greek,
-arrows, sub- and superscripts, the math operators of derivative rules) and without hinting
-(the screenshots render with ``--font-render-hinting=none``):
+Two families, each subset to the characters gradviz's pages draw and without hinting (the
+screenshots render with ``--font-render-hinting=none``):
 
 - "gradviz Sans" is Liberation Sans 2 (SIL Open Font License 1.1), metric-compatible with
   Arial, the look gradviz was designed with;
-- "gradviz Sans" also takes DejaVu Sans (Bitstream Vera licence) for the characters Liberation
-  Sans lacks (``⁻ ₖ ∇ ⊗ ⋅`` ...), declared with a ``unicode-range`` so the browser takes them
-  from here instead of from whatever the machine has;
-- "gradviz Mono" is DejaVu Sans Mono.
+- "gradviz Mono" is DejaVu Sans Mono (Bitstream Vera licence). It has every character kept,
+  including the few maths signs Liberation Sans lacks (``⁻ ₖ ∇ ⊗ ⋅ ▶`` ...): the sans stack
+  names "gradviz Mono" second, so the browser draws those from it rather than from whatever
+  the machine has (a separate DejaVu Sans face for ten signs cost a page 11 kB).
+
+Which characters (every saved page carries the faces, so each glyph costs bytes on every page):
+English text, digits and ASCII punctuation; Latin-1 as a margin (accented names, ``× · ± ²
+µ``); the typographic punctuation, Greek letters, super- and subscripts, arrows and maths
+operators that gradviz's own texts use (derivative rules, the tutorial, sentences: tests/
+test_fonts.py scans every string gradviz writes and fails on a character not kept here), with
+the digits of super- and subscripts and a few signs formulas commonly use (∑ ∞ ≈ ≠ ⊙). Not
+kept: other Greek letters, Latin Extended, Cyrillic, box drawing, dingbats (nothing in gradviz
+draws them; a label that uses them is drawn in the machine's font, and
+``gradviz.viz.fonts.uncovered`` says which: ``Explorer`` warns about such labels).
+
+Which faces a page carries: the explorer draws Sans in both weights and Mono in regular only;
+Mono bold (code keywords, the playground's value table) is declared by the apps' pages only.
 """
 from __future__ import annotations
 
@@ -31,38 +43,48 @@ SOURCES = Path("/usr/share/fonts/truetype")
 # The characters kept, as inclusive code point ranges.
 RANGES = [
     (0x0020, 0x007E),  # Basic Latin
-    (0x00A0, 0x017F),  # Latin-1 Supplement (× · ± ² µ ...), Latin Extended-A
-    (0x0300, 0x0308), (0x030A, 0x030A), (0x0327, 0x0327),  # combining accents (ŷ as y + ̂)
-    (0x0391, 0x03A9), (0x03B1, 0x03C9), (0x03D1, 0x03D1), (0x03D5, 0x03D5), (0x03F5, 0x03F5),
-    (0x1D2C, 0x1D6A),  # modifier letters (ᵀ ᵃ ᵢ ...)
-    (0x2010, 0x2027), (0x2030, 0x2033), (0x2039, 0x203A), (0x2044, 0x2044),
-    (0x2070, 0x209C),  # superscripts and subscripts (⁻¹ ₀ ₙ ...)
-    (0x2190, 0x2199), (0x21D0, 0x21D5),  # arrows
-    # mathematical operators: ∀ ∂ ∃ ∅ ∇ ∈ ∉ ∏ ∑ − ∓ ∗ ∘ √ ∝ ∞ ∧ ∨ ∩ ∪ ∫ ≈ ≠ ≡ ≤ ≥ ⊕ ⊖ ⊗ ⊘ ⊙ ⋅ ⋯
-    (0x2200, 0x2200), (0x2202, 0x2203), (0x2205, 0x2205), (0x2207, 0x2209), (0x220F, 0x220F),
-    (0x2211, 0x2213), (0x2217, 0x2218), (0x221A, 0x221A), (0x221D, 0x221E), (0x2227, 0x222B),
-    (0x2248, 0x2248), (0x2260, 0x2261), (0x2264, 0x2265), (0x2295, 0x2299), (0x22C5, 0x22C5),
-    (0x22EF, 0x22EF),
-    (0x25A0, 0x25A1), (0x25B2, 0x25C1), (0x25CB, 0x25CB), (0x25CF, 0x25CF),  # ▲ ▶ ▾ ◀ ● ...
-    (0x2713, 0x2714), (0x2717, 0x2718),  # check marks
-    (0xFFFD, 0xFFFD),
+    (0x00A0, 0x00FF),  # Latin-1 Supplement (× · ± ² µ é ...): the margin for names and prose
+    (0x011D, 0x011D),  # ĝ (normalisation rules)
+    (0x0302, 0x0304), (0x0307, 0x0307),  # combining ̂ ̃ ̄ ̇ (ŷ, x̄ written as letter + accent)
+    # Greek that gradviz writes: Π Σ Φ α β δ ε μ π σ φ
+    (0x03A0, 0x03A0), (0x03A3, 0x03A3), (0x03A6, 0x03A6), (0x03B1, 0x03B2), (0x03B4, 0x03B5),
+    (0x03BC, 0x03BC), (0x03C0, 0x03C0), (0x03C3, 0x03C3), (0x03C6, 0x03C6),
+    (0x1D40, 0x1D40), (0x1D43, 0x1D43), (0x1D47, 0x1D47), (0x1D57, 0x1D57),
+    (0x1D62, 0x1D62),  # ᵀ ᵃ ᵇ ᵗ ᵢ
+    (0x2010, 0x2027),  # dashes, quotes, bullet, ellipsis, ‖
+    (0x2070, 0x2070), (0x2074, 0x207B), (0x207F, 0x207F),  # ⁰ ⁴-⁹ ⁺ ⁻ ⁿ (¹ ² ³: Latin-1)
+    (0x2080, 0x208B), (0x2096, 0x2096), (0x2099, 0x209A),  # ₀-₉ ₊ ₋ ₖ ₙ ₚ
+    (0x2190, 0x2190), (0x2192, 0x2192),  # ← →
+    # maths: ∂ ∇ ∑ − √ ∞ ≈ ≠ ≤ ≥ ⊗ ⊙ ⋅
+    (0x2202, 0x2202), (0x2207, 0x2207), (0x2211, 0x2212), (0x221A, 0x221A), (0x221E, 0x221E),
+    (0x2248, 0x2248), (0x2260, 0x2260), (0x2264, 0x2265), (0x2297, 0x2297), (0x2299, 0x2299),
+    (0x22C5, 0x22C5),
+    (0x25B6, 0x25B6), (0x25BE, 0x25BE), (0x25C0, 0x25C0),  # ▶ ▾ ◀ (search, scope frames)
+    (0xFFFD, 0xFFFD),  # the replacement character
 ]
 
-# (output file, source file, CSS family, weight, what the face covers)
+# (output file, source file, CSS family, weight, which pages declare it: "all" or "apps")
 FACES = [
-    ("gradviz-sans.woff2", "liberation2/LiberationSans-Regular.ttf", "gradviz Sans", 400, "main"),
-    ("gradviz-sans-bold.woff2", "liberation2/LiberationSans-Bold.ttf", "gradviz Sans", 700, "main"),
-    ("gradviz-sans-extra.woff2", "dejavu/DejaVuSans.ttf", "gradviz Sans", 400, "extra"),
-    ("gradviz-sans-extra-bold.woff2", "dejavu/DejaVuSans-Bold.ttf", "gradviz Sans", 700, "extra"),
-    ("gradviz-mono.woff2", "dejavu/DejaVuSansMono.ttf", "gradviz Mono", 400, "main"),
-    ("gradviz-mono-bold.woff2", "dejavu/DejaVuSansMono-Bold.ttf", "gradviz Mono", 700, "main"),
+    ("gradviz-sans.woff2", "liberation2/LiberationSans-Regular.ttf", "gradviz Sans", 400, "all"),
+    ("gradviz-sans-bold.woff2", "liberation2/LiberationSans-Bold.ttf", "gradviz Sans", 700, "all"),
+    ("gradviz-mono.woff2", "dejavu/DejaVuSansMono.ttf", "gradviz Mono", 400, "all"),
+    ("gradviz-mono-bold.woff2", "dejavu/DejaVuSansMono-Bold.ttf", "gradviz Mono", 700, "apps"),
 ]
-MAIN_OF = {"gradviz-sans-extra.woff2": "liberation2/LiberationSans-Regular.ttf",
-           "gradviz-sans-extra-bold.woff2": "liberation2/LiberationSans-Bold.ttf"}
 
 
 def wanted() -> list[int]:
     return [c for lo, hi in RANGES for c in range(lo, hi + 1)]
+
+
+def _spans(codepoints) -> list:
+    """Code points as ``[first, last]`` runs (what faces.json records a face covers)."""
+    spans: list = []
+    for c in sorted(codepoints):
+        if spans and c == spans[-1][1] + 1:
+            spans[-1][1] = c
+        else:
+            spans.append([c, c])
+    return spans
 
 
 def _cmap(path: Path) -> set[int]:
@@ -117,23 +139,22 @@ def main(argv=None) -> int:
               file=sys.stderr)
         return 1
     manifest = []
-    for name, source, family, weight, role in FACES:
+    for name, source, family, weight, pages in FACES:
         src = SOURCES / source
         if not src.exists():
             print(f"build: {src} is missing: apt-get install fonts-liberation2 "
                   "fonts-dejavu-core", file=sys.stderr)
             return 1
-        have = _cmap(src)
-        codepoints = [c for c in wanted() if c in have]
-        if role == "extra":  # only what the main face of the family lacks
-            main_cmap = _cmap(SOURCES / MAIN_OF[name])
-            codepoints = [c for c in codepoints if c not in main_cmap]
+        codepoints = [c for c in wanted() if c in _cmap(src)]
         out = HERE / name
         subset(src, codepoints, out, family, weight, source)
-        manifest.append({"file": name, "family": family, "weight": weight,
-                         "source": source, "codepoints": codepoints if role == "extra" else None,
+        manifest.append({"file": name, "family": family, "weight": weight, "pages": pages,
+                         "source": source, "covers": _spans(codepoints),
                          "sha256": hashlib.sha256(out.read_bytes()).hexdigest()})
         print(f"{name}: {len(codepoints)} characters, {out.stat().st_size} bytes")
+    for old in HERE.glob("*.woff2"):  # faces no longer made
+        if old.name not in {f[0] for f in FACES}:
+            old.unlink()
     (HERE / "faces.json").write_text(json.dumps(manifest, indent=1) + "\n")
     return 0
 
