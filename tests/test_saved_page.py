@@ -71,3 +71,67 @@ def test_resources_are_inline_or_cdn(tmp_path):
     view.save(str(tmp_path / "cdn.html"), resources="cdn")
     html = (tmp_path / "cdn.html").read_text(encoding="utf-8")
     assert "https://cdn.bokeh.org" in html and "BEGIN bokeh.min.js" not in html
+
+
+def test_the_recorded_inspector_views_are_what_the_live_inspector_shows_in_every_state():
+    """Every node's inspector view, as the player tracks it (the start views, then each move's
+    changes), against a live explorer (retain_graph on, as the page records) moved the same
+    way and asked to show that node."""
+    import base64
+    import gzip
+    import json
+
+    from gradviz import examples
+    from gradviz.viz.explorer import Explorer
+    from gradviz.viz.static_page import build_document
+
+    view, _ = _seed_view()
+    doc, rec, nodes = build_document(view)
+    player = next(cb for m in doc.models for cb in m.js_event_callbacks.get("button_click", []))
+    packed = json.loads(gzip.decompress(base64.b64decode(player.args["inspect"])))
+    ids, views, maps = packed["ids"], packed["views"], packed["maps"]
+
+    ex = examples.build("seed")
+    live = Explorer(ex.root, names=ex.names, retain_graph=True, **ex.kwargs)
+    moves = {"s": live.step, "z": live.zero_grads, "a": live.backward_again}
+    shown = list(nodes[0]["at"])
+    checked = 0
+
+    def check(where):
+        nonlocal checked
+        for i, nid in enumerate(ids):
+            live.select(nid)
+            body, vmap, gmap = views[shown[i]]
+            insp = live.inspector
+            assert body == insp.body._transform_object(insp.body.object)["object"], (
+                where, nid, body[-60:], live.timeline.counter)
+            for k, m in ((vmap, insp.value_map), (gmap, insp.grad_map)):
+                assert (k >= 0) == m.pane.visible, (where, nid)
+                if k >= 0:
+                    assert maps[k][1]["text"] == list(m.source.data["text"]), (where, nid)
+            checked += 1
+
+    def walk(n, path):
+        check(path)
+        for kind in ("s", "z", "a"):
+            child = nodes[n].get(kind)
+            if child is None:
+                continue
+            moves[kind]()
+            changes = nodes[child]["i"]
+            for k in range(0, len(changes), 2):
+                shown[changes[k]] = changes[k + 1]
+            walk(child, path + kind)
+            live.back()
+            changes = nodes[child]["j"]
+            for k in range(0, len(changes), 2):
+                shown[changes[k]] = changes[k + 1]
+            live.timeline._truncate()  # the recording's states have no redo future
+
+    def start_pass():  # the button also runs the pass; the tree has its steps apart
+        live.timeline.backward_again()
+        live._show()
+
+    moves["a"] = start_pass
+    walk(0, "")
+    assert checked == len(nodes) * len(ids)

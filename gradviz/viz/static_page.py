@@ -219,7 +219,9 @@ class InspectorStates:
         if found is None:
             insp = self._inspector
             insp.show(self.G, nid, {} if grad is None else {nid: grad})
-            view = [insp.body.object, self._map(insp.value_map), self._map(insp.grad_map)]
+            # The text as the pane's model holds it (Panel's own transform: escaped once more).
+            text = insp.body._transform_object(insp.body.object)["object"]
+            view = [text, self._map(insp.value_map), self._map(insp.grad_map)]
             found = self._view_keys[key] = len(self.views)
             self.views.append(view)
         return found
@@ -340,6 +342,7 @@ def _mark_static(view) -> None:
     """Show disabled what needs Python, with the reason."""
     import panel as pn
 
+    editors = {id(ed.__panel__()): ed for ed in getattr(view, "editors", {}).values()}
     for w in view.editors_column.select(pn.widgets.Widget):
         w.disabled = True
     view.controls.retain_graph.disabled = True
@@ -347,7 +350,8 @@ def _mark_static(view) -> None:
     view.editors_column.objects = [pn.pane.HTML(
         '<div class="gv-muted">Editing inputs needs Python: open this graph with '
         'gradviz.explore (or gradviz serve) to change them.</div>', sizing_mode="stretch_width"),
-        *view.editors_column.objects]
+        *(editors[id(o)].read_only() if id(o) in editors else o  # values, no dead controls
+          for o in view.editors_column.objects)]
     view.side.dynamic = False  # no server to render a tab when it is chosen
     view._note_text(" ".join(x for x in (view._root_note(), STATIC_NOTE) if x))
 

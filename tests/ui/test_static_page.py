@@ -223,6 +223,121 @@ def test_the_saved_counter_reads_as_the_live_one_move_for_move(ui_browser, saved
         twin.p.context.close()
 
 
+# The inspector as the page has it: its text (the HTML model showing a node or the overview) and
+# each heatmap's title, cell texts and visibility.
+INSPECTOR = """() => {
+  const models = [...Bokeh.documents[0].all_models];
+  const body = models.find((m) => typeof m.text === 'string' &&
+      (m.text.includes('gv-title') || m.text.includes('Click a node to inspect')));
+  const map = (title) => {
+    const bar = Bokeh.documents[0].get_model_by_name('gv_heatmap_colour_bar_' + title);
+    const plot = models.find((m) => Array.isArray(m.below) && m.below.includes(bar));
+    const holder = models.find((m) => Array.isArray(m.children) && m.children.includes(plot));
+    return {title: plot.title.text, text: Array.from(plot.renderers[0].data_source.data.text),
+            visible: holder.visible};
+  };
+  const shown = {body: body.text, value: map('value'), grad: map('grad')};
+  for (const k of ['value', 'grad']) if (!shown[k].visible) shown[k] = {visible: false};
+  return shown;
+}"""
+
+SELECT = """([source, label]) => {
+  const doc = Bokeh.documents[0];
+  const s = doc.get_model_by_name(source);
+  const other = doc.get_model_by_name(source === 'gv_tensors' ? 'gv_functions' : 'gv_tensors');
+  other.selected.indices = [];
+  s.selected.indices = label === null ? [] : [Array.from(s.data.label).indexOf(label)];
+}"""
+
+
+def live_inspector(view) -> dict:
+    """The live explorer's inspector in the form the page holds it (Panel's model text)."""
+    insp = view.inspector
+
+    def heatmap(m):  # (what a hidden one last held is not shown)
+        if not m.pane.visible:
+            return {"visible": False}
+        return {"title": m.figure.title.text, "text": list(m.source.data["text"]),
+                "visible": True}
+
+    return {"body": insp.body._transform_object(insp.body.object)["object"],
+            "value": heatmap(insp.value_map), "grad": heatmap(insp.grad_map)}
+
+
+def _node(view, label: str) -> str:
+    return next(n for n, a in view.G.nodes(data=True) if a["label"] == label)
+
+
+def test_tapping_a_node_on_a_saved_page_fills_the_inspector_as_live(ui_browser, saved_seed):
+    twin = Twin(ui_browser, saved_seed.as_uri())
+    live, page = twin.live, twin.p.page
+
+    def tap(label, kind="gv_tensors"):
+        live.select(_node(live, label) if label else None)
+        page.evaluate(SELECT, [kind, label])
+
+    def same(what):
+        want = live_inspector(live)
+        deadline = time.time() + 5
+        got = page.evaluate(INSPECTOR)
+        while got != want and time.time() < deadline:
+            time.sleep(0.1)
+            got = page.evaluate(INSPECTOR)
+        if got != want:
+            diff = {k: (got[k], want[k]) for k in want if got[k] != want[k]}
+            raise AssertionError(f"{what}: the saved page's inspector differs from the live "
+                                 f"one: {diff}")
+        return got
+
+    def shown_grad():
+        html = page.evaluate(INSPECTOR)["body"]
+        import html as html_lib
+        text = html_lib.unescape(html_lib.unescape(html))
+        return numbers(re.search(r'data-field="grad">([^<]*)<', text).group(1))
+
+    try:
+        twin.move("Step", 0)  # the player starts on the first click; a tap works before it too
+        twin.move("Back", 1)
+        tap("b")
+        same("b at step 0")
+        for i in range(3):
+            twin.move("Step", i)
+            same(f"b at step {i + 1}")
+        twin.move("Run", 3)
+        same("b at the end of pass 1")
+        np.testing.assert_allclose(shown_grad(), SEED_GRAD, atol=2e-4)
+        tap("w")  # 5x3: value and gradient heatmaps
+        got = same("w at the end of pass 1")
+        assert got["value"]["visible"] and got["grad"]["visible"]
+        twin.move("Backward again", 4)
+        got = same("w in pass 2")
+        tap("b")
+        np.testing.assert_allclose(shown_grad(), 2 * SEED_GRAD, atol=2e-4)
+        twin.move("Zero grads", 5)
+        same("b after Zero grads")
+        np.testing.assert_allclose(shown_grad(), np.zeros(3), atol=1e-12)
+        tap("MmBackward0", "gv_functions")
+        got = same("MmBackward0")
+        assert not got["value"]["visible"] and not got["grad"]["visible"]
+        tap("z")  # an intermediate: the gradient reaching it in this pass
+        twin.move("Reset", 6)
+        same("z at step 0 of pass 2")
+        twin.move("Step", 7)
+        twin.move("Step", 8)
+        same("z at step 2 of pass 2")
+        tap(None)  # empty canvas: the overview with every leaf's .grad
+        same("the overview")
+        twin.move("Back", 9)
+        twin.move("Back", 10)
+        twin.move("Back", 11)
+        same("the overview back in pass 1")
+        tap("b")
+        same("b back in pass 1")
+        assert not twin.p.errors, twin.p.errors
+    finally:
+        twin.p.context.close()
+
+
 @pytest.fixture(scope="module")
 def exported_tutorial(tmp_path_factory):
     """``gradviz export tutorial DIR``, served by Python's plain static file server."""
