@@ -297,24 +297,42 @@ def edge_label_size(text: str) -> tuple[float, float]:
 def _label_candidates(route, w: float, h: float):
     """Centres to try for a label of an edge, nearest first: on the line near its middle, then
     moved along it, above or below it (up to a few label heights: in a layered drawing the
-    free space is usually above or below a layer's column of nodes), or beside it."""
+    free space is usually above or below a layer's column of nodes), or beside it.
+
+    A candidate's score is its offset's length plus 4 per rank of its base point, so no
+    candidate of a base of rank r scores below 4 r: the bases are taken a band at a time and
+    only what scores below the next band's start is yielded, in the order a sort of every
+    candidate would give. Most labels find their spot among the first few; a long edge (a
+    weight shared by every step of an unrolled net runs the whole graph) no longer sorts
+    thousands of candidates per label at every step."""
     pts = [(float(x), float(y)) for x, y in route]
     middle = (len(pts) - 2) / 2
-    bases = []
-    for i in sorted(range(len(pts) - 1), key=lambda i: abs(i - middle)):
-        (x0, y0), (x1, y1) = pts[i], pts[i + 1]
-        for t in (0.5, 0.35, 0.65, 0.2, 0.8):
-            bases.append((x0 + t * (x1 - x0), y0 + t * (y1 - y0)))
+    segments = sorted(range(len(pts) - 1), key=lambda i: abs(i - middle))
     step = h / 2 + LABEL_GAP
     offsets = [(0.0, 0.0)]
     for k in range(1, 7):
         for dx in (0.0, -w / 2, w / 2):
             offsets += [(dx, k * step), (dx, -k * step)]
     offsets += [(w / 2 + LABEL_GAP, 0.0), (-w / 2 - LABEL_GAP, 0.0)]
-    scored = sorted((math.hypot(dx, dy) + 4.0 * rank, bx + dx, by + dy)
-                    for rank, (bx, by) in enumerate(bases) for dx, dy in offsets)
-    for _, x, y in scored:
-        yield x, y
+    ts = (0.5, 0.35, 0.65, 0.2, 0.8)
+    bases = 5 * len(segments)
+    rank, pending = 0, []
+    while rank < bases or pending:
+        upto = min(bases, max(rank + 10, 2 * rank))
+        while rank < upto:
+            (x0, y0), (x1, y1) = pts[segments[rank // 5]], pts[segments[rank // 5] + 1]
+            t = ts[rank % 5]
+            bx, by = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
+            pending += [(math.hypot(dx, dy) + 4.0 * rank, bx + dx, by + dy) for dx, dy in offsets]
+            rank += 1
+        pending.sort()
+        limit = 4.0 * rank if rank < bases else math.inf
+        cut = 0
+        while cut < len(pending) and pending[cut][0] < limit:
+            cut += 1
+        for _, x, y in pending[:cut]:
+            yield x, y
+        pending = pending[cut:]
 
 
 def place_edge_labels(requests, boxes, within=None) -> list:
