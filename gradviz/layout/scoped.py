@@ -101,7 +101,7 @@ class ScopedLayout:
         self.node_size = node_size
         self.kwargs = dict(node_sep=18.0, rank_sep=34.0, edge_sep=8.0)
         self.kwargs.update(layout_kwargs or {})
-        self._levels: dict = {}  # path -> (level graph, in-ports, out-ports, shape id)
+        self._levels: dict = {}  # path -> (items, edges, in-ports, out-ports, shape id)
         self._node_index = {n: i for i, n in enumerate(G.nodes)}
         self._cache: dict = {}  # (path, open scopes inside it) -> (Layout, size)
         self._sizes: dict = {}
@@ -129,14 +129,16 @@ class ScopedLayout:
         return nid if len(s) == len(path) else self.tree.scopes[s[: len(path) + 1]].box
 
     def _level_graph(self, path: tuple):
-        """(level graph, in-ports, out-ports) of scope ``path`` (``()``: the top level), built
-        the first time the level is laid out: items are its nodes and child scopes in the
-        order of their first node, edges the fine edges meeting in it and crossing its frame."""
+        """(items, edges, in-ports, out-ports, shape id) of scope ``path`` (``()``: the top
+        level), found the first time the level is laid out: items are its in-ports, its nodes
+        and child scopes in the order of their first node, its out-ports; edges the fine edges
+        meeting in it and crossing its frame, one per pair of items, in the order a networkx
+        DiGraph built from them would list them (a networkx graph is made only for a level
+        whose shape was not laid out before)."""
         hit = self._levels.get(path)
         if hit is not None:
             return hit
         tree = self.tree
-        g = nx.DiGraph()
         if path:
             info = tree.scopes[path]
             members, children = info.members, info.children
@@ -146,29 +148,41 @@ class ScopedLayout:
             info = None
             members, children = tree.top_members, tree.top_children
             ins, outs = [], []
-        for p in ins:
-            g.add_node(p)
         index = self._node_index
         items = [(index[n], n) for n in members]
         items += [(tree.scopes[c].first, tree.scopes[c].box) for c in children]
+        succ: dict = {p: {} for p in ins}
         for _, it in sorted(items):
-            g.add_node(it)
+            succ[it] = {}
         for p in outs:
-            g.add_node(p)
+            succ[p] = {}
+
+        def add(a, b):
+            # networkx's add_edge: an end not seen yet is added after the others
+            targets = succ.get(a)
+            if targets is None:
+                targets = succ[a] = {}
+            if b not in succ:
+                succ[b] = {}
+            targets[b] = None
+
+        item = self._item
         for u, v in tree.lca_edges.get(path, ()):
-            a, b = self._item(path, u), self._item(path, v)
+            a, b = item(path, u), item(path, v)
             if a != b:
-                g.add_edge(a, b)
+                add(a, b)
         if info is not None:
             for u, v in info.in_edges:
-                g.add_edge("in:" + u, self._item(path, v))
+                add("in:" + u, item(path, v))
             for u, v in info.out_edges:
-                g.add_edge(self._item(path, u), "out:" + u)
-        index = {it: i for i, it in enumerate(g)}
-        shape = (len(index), tuple((index[a], index[b]) for a, b in g.edges()),
-                 tuple(index[p] for p in ins), tuple(index[p] for p in outs))
+                add(item(path, u), "out:" + u)
+        nodes = list(succ)
+        edges = [(a, b) for a, targets in succ.items() for b in targets]
+        position = {it: i for i, it in enumerate(nodes)}
+        shape = (len(nodes), tuple((position[a], position[b]) for a, b in edges),
+                 tuple(position[p] for p in ins), tuple(position[p] for p in outs))
         shape_id = self._shapes.setdefault(shape, len(self._shapes))
-        hit = (g, ins, outs, shape_id)
+        hit = (nodes, edges, ins, outs, shape_id)
         self._levels[path] = hit
         return hit
 
@@ -201,8 +215,8 @@ class ScopedLayout:
         hit = self._cache.get(key)
         if hit is not None:
             return hit
-        g, ins, outs, shape_id = self._level_graph(path)
-        sizes = {it: self._size_of(it, path, open_set) for it in g.nodes}
+        nodes, edges, ins, outs, shape_id = self._level_graph(path)
+        sizes = {it: self._size_of(it, path, open_set) for it in nodes}
         top = not path
         shared_key = (shape_id, tuple(sizes.values()), top)
         shared = self._by_shape.get(shared_key)
@@ -210,7 +224,10 @@ class ScopedLayout:
             # Most levels are a handful of items (a Linear: its ports, an op, a weight): a few
             # sweeps and rounds settle them, and there are hundreds of them in a big model.
             # The top level is laid out as a graph without scopes always was.
-            small = not top and g.number_of_nodes() <= SMALL_LEVEL
+            small = not top and len(nodes) <= SMALL_LEVEL
+            g = nx.DiGraph()
+            g.add_nodes_from(nodes)
+            g.add_edges_from(edges)
             lay = layered_layout(g, "LR", node_size=lambda v, a: sizes[v], first=ins, last=outs,
                                  order_memo=self._orders.setdefault((shape_id, top), {}),
                                  reroute_up_to=None if top else REROUTE_UP_TO,
@@ -218,7 +235,7 @@ class ScopedLayout:
                                  rounds=4 if small else None, **self.kwargs)
             self._by_shape[shared_key] = _ShapeLayout.of(lay)
         else:
-            lay = shared.for_items(list(g), list(g.edges()))
+            lay = shared.for_items(nodes, edges)
         x0, y0, x1, y1 = lay.bounds
         hit = (lay, (max(x1 - x0, 0.0), max(y1 - y0, 0.0)))
         self._cache[key] = hit
