@@ -18,6 +18,7 @@ import math
 import numpy as np
 
 from . import style
+from .level_of_detail import LevelOfDetail
 
 FULL_LIMIT = 12  # arrays up to this many numbers are shown in full in hovers and edge labels
 HEAD_SETBACK = 4.0  # data units from an edge's end to its arrow head's centre
@@ -501,6 +502,12 @@ def initial_view(layout, root_pos, height_px: int, width_px: float = PLOT_WIDTH_
     return view
 
 
+def text_pad(layout) -> float:
+    """How far (data units) a node's text may reach from its anchor: half the widest box."""
+    widths = [w for w, _ in layout.sizes.values()]
+    return max(widths, default=100.0) / 2 + VIEW_PAD
+
+
 def _padded(bounds) -> tuple:
     """``bounds`` with the fitted view's margin: what a first view shows."""
     x0, y0, x1, y1 = bounds
@@ -774,11 +781,25 @@ class GraphView:
             r.selection_glyph = None
         self.label_renderers = [t_label, t_sub, f_label, e_label]
         self.badge_renderer = badges
+        # Only the text that can be seen and read is handed to the browser (level_of_detail):
+        # BokehJS measures and draws every row of a text glyph, in view or not.
+        self.lod = LevelOfDetail(fig)
+        pad = text_pad(layout)
+        self.lod.cull(t_label, base_px=label_px + 1, pad=pad)
+        self.lod.cull(t_sub, base_px=label_px, pad=pad)
+        self.lod.cull(f_label, base_px=label_px, pad=pad)
+        self.lod.cull(badges, base_px=label_px, pad=pad)
+        self.lod.cull(e_label, base_px=label_px, pad=pad)
+        # Boxes and edges too: BokehJS draws every rect and polyline at each repaint.
+        self.lod.cull(self.tensor_renderer, w="w", h="h")
+        self.lod.cull(self.function_renderer, w="w", h="h")
+        self.lod.cull(edges, lines=True)
         # Text scales with the zoom like the boxes do (base size at ~1 px per data unit).
         font_cb = CustomJS(args=dict(fig=fig, xr=fig.x_range, shown={"active": True},
                                      pairs=[[t_label, label_px + 1], [t_sub, label_px],
                                             [f_label, label_px], [badges, label_px],
                                             [e_label, label_px]]), code=_FONT_JS)
+        self._font_cb = font_cb
         fig.x_range.js_on_change("start", font_cb)
         fig.x_range.js_on_change("end", font_cb)
         fig.js_on_change("inner_width", font_cb)

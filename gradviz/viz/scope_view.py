@@ -28,6 +28,7 @@ BOX_LINE = "#7b8794"
 FRAME_FILL = "#f7f9fc"
 FRAME_LINE = "#9aa5b1"
 TITLE_FILL = "#e4e7eb"
+TITLE_TEXT_REACH = 400.0  # data units: how far a frame's title text may run from its start
 
 
 def box_columns(V, drawing, current_item=None) -> dict:
@@ -220,10 +221,19 @@ class ScopeView(GraphView):
             r.nonselection_glyph = None
             r.selection_glyph = None
         # Box text follows the zoom like node labels (and hides when too small to read).
-        font_cb = fig.x_range.js_property_callbacks["change:start"][0]
+        font_cb = self._font_cb
         font_cb.args["pairs"] = list(font_cb.args["pairs"]) + [
             [name_text, style.LABEL_FONT_PX + 1], [rest_text, style.LABEL_FONT_PX - 1],
             [frame_text, style.LABEL_FONT_PX]]
+        # Only the box and frame text that can be seen and read goes to the browser.
+        self.lod.cull(name_text, base_px=style.LABEL_FONT_PX + 1, pad=self._box_pad())
+        self.lod.cull(rest_text, base_px=style.LABEL_FONT_PX - 1, pad=self._box_pad())
+        # A title starts at its frame's left edge and runs right: pad by a long title's width.
+        self.lod.cull(frame_text, base_px=style.LABEL_FONT_PX, x="text_x", y="title_y",
+                      pad=TITLE_TEXT_REACH)
+        self.lod.cull(frames, w="w", h="h")
+        self.lod.cull(titles, x="title_x", y="title_y", w="title_w", pad=TITLE / 2)
+        self.lod.cull(boxes, w="w", h="h")
         fig.renderers.remove(frames)
         fig.renderers.remove(titles)
         fig.renderers.insert(0, titles)
@@ -341,6 +351,10 @@ class ScopeView(GraphView):
                              self._mode, current, layout=None, fresh=self._visible_fresh())
         self._edge_label_weight = label_weights(self.fresh_edges, self._visible_edge_grads(self.fresh_edges))
         self._sync_boxes()
+
+    def _box_pad(self) -> float:
+        widths = self.box_source.data.get("w")
+        return float(np.max(widths)) / 2 + 24.0 if widths is not None and len(widths) else 150.0
 
     def _sync_boxes(self) -> None:
         sync_source(self.box_source, source_data(box_columns(
