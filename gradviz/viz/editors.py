@@ -234,6 +234,15 @@ class TensorEditor(pn.viewable.Viewer):
     def __panel__(self):
         return self._layout
 
+    def read_only(self) -> pn.Column:
+        """The editor as a page without Python shows it: the name, shape and dtype, the value
+        and ``requires_grad``, disabled. Apply, Set cell and Randomise are left out: they could
+        do nothing there, and their dozen widgets cost a saved page about 6 kB per input."""
+        self.literal.disabled = True
+        self.requires_grad.disabled = True
+        return pn.Column(*self._layout.objects[:2], sizing_mode="stretch_width",
+                         css_classes=["gv-editor"], styles=dict(self._layout.styles))
+
     # --- proposing -------------------------------------------------------------------------
     def _propose(self, value=None, requires_grad=None) -> bool:
         if value is not None:
