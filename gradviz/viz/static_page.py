@@ -64,36 +64,65 @@ class _Patches:
 
     A source whose data is assigned whole (the edge labels, the minimap's marks) is written as
     a ``gvColumns`` event instead: only the rows that differ from the state before the move,
-    which is the state the player is in when it applies the patch (every move is recorded,
-    forward and back, in the order it was made). Without this a pass over a graph of n nodes
-    would write O(n) labels at each of its O(n) steps. Such a source is compared only where it
-    changed (the rows of a patch, the columns assigned), so a step costs what it touched, not
-    the size of the graph."""
+    which is the state the player is in when it applies the patch (every move is recorded in
+    the order the player makes it). Without this a pass over a graph of n nodes would write
+    O(n) labels at each of its O(n) steps. A source is compared only where it changed (the rows
+    of a patch, the columns assigned), so a step costs what it touched, not the graph's size.
+
+    ``take(inverse=True)`` also returns the patch that undoes the move, from the values the
+    page had before it (every source's rows are mirrored as the page has them; a property's
+    value before its first change in the move is caught as the document is told of it), and
+    ``restore()`` puts the document back as the page opens: a recording can then walk forward
+    only, instead of drawing every move back too."""
 
     def __init__(self, doc):
         self.doc = doc
         self.known = set(doc.models)
-        self.whole: dict = {}  # model id -> {column: list} as the page has it now
-        self._initial: dict = {}
+        self.whole: set = set()  # ids of sources written as gvColumns
+        self.page: dict = {}  # source id -> {column: list}: the rows as the page has them now
+        self._start: dict = {}  # source id -> its data when the page opens (copies)
+        self._olds: dict = {}  # (model id, attr) -> (model, value before this move)
+        self._first: dict = {}  # (model id, attr) -> (model, value when the page opens)
+        self.invertible = True  # False once a move made a change take() cannot undo
+        notify = doc.callbacks.notify_change
 
-    def take(self) -> list:
+        def notify_change(model, attr, old, new, hint=None, setter=None,
+                          callback_invoker=None):
+            if hint is None:  # a property set (sources' data changes come with a hint)
+                key = (model.id, attr)
+                self._olds.setdefault(key, (model, old))
+                self._first.setdefault(key, (model, old))
+            return notify(model, attr, old, new, hint, setter, callback_invoker)
+
+        doc.callbacks.notify_change = notify_change
+
+    def close(self) -> None:
+        """Stop watching the document."""
+        self.doc.callbacks.__dict__.pop("notify_change", None)
+
+    def take(self, inverse: bool = False):
         from bokeh.core.serialization import Serializer
         from bokeh.document.events import (ColumnDataChangedEvent, ColumnsPatchedEvent,
-                                           DocumentPatchedEvent)
+                                           DocumentPatchedEvent, ModelChangedEvent)
 
         held = [e for e in self.doc.callbacks._held_events
                 if isinstance(e, DocumentPatchedEvent)]
         self.doc.callbacks._held_events = []
+        olds, self._olds = self._olds, {}
         # Every data change of such a source goes into its diff (a row patch applied apart
         # would leave the remembered rows behind the page's).
-        diffed = set(self.whole) | {e.model.id for e in held
-                                    if isinstance(e, ColumnDataChangedEvent) and e.cols is None}
+        self.whole |= {e.model.id for e in held
+                       if isinstance(e, ColumnDataChangedEvent) and e.cols is None}
         plain, touched = [], {}  # model id -> (model, {column: set of rows, or None: all})
         for e in held:
             model = getattr(e, "model", None)
-            if model is None or model.id not in diffed or getattr(e, "attr", None) != "data":
+            if model is None or model.id not in self.page or getattr(e, "attr", None) != "data":
                 plain.append(e)
+                if not isinstance(e, ModelChangedEvent):
+                    self.invertible = False
                 continue
+            if model.id not in self.whole:
+                plain.append(e)  # Bokeh's own event; the mirror follows it below
             _, where = touched.setdefault(model.id, (model, {}))
             if isinstance(e, ColumnsPatchedEvent):
                 for col, changes in e.patches.items():
@@ -107,27 +136,37 @@ class _Patches:
                     where[col] = None
             else:
                 where.update({col: None for col in model.data})
-                where[None] = None  # every column, and maybe other rows
-        out = Serializer(references=self.known, deferred=False).encode(plain) if plain else []
+        serializer = Serializer(references=self.known, deferred=False)
+        out = serializer.encode(plain) if plain else []
+        undo = []
         for mid, (model, where) in touched.items():
-            out.append(self._diff(mid, model, where))
-        return out
+            forward, backward = self._diff(mid, model, where)
+            if mid in self.whole:
+                out.append(forward)
+            undo.append(backward)
+        if not inverse:
+            return out
+        changed = [ModelChangedEvent(self.doc, model, attr, old)
+                   for (_, attr), (model, old) in olds.items() if attr != "data"]
+        undo = (serializer.encode(changed[::-1]) if changed else []) + undo
+        return out, undo
 
-    def _diff(self, mid, model, where) -> dict:
-        old = self.whole.get(mid)
-        if old is None:  # the first whole assignment: the page has what the document had
-            old = {c: list(v) for c, v in self._initial.get(mid, {}).items()}
-            self.whole[mid] = old
+    def _diff(self, mid, model, where) -> tuple[dict, dict]:
+        """The changed rows of a source as gvColumns events: to its new rows, and back."""
+        old = self.page[mid]
         data = model.data
         n = len(next(iter(data.values()), []))
-        if any(len(v) != n for v in old.values()) or set(old) - set(data):
-            where = {col: None for col in data}  # other rows: every column as a whole
-        cols, drop = {}, [c for c in old if c not in data]
+        old_n = len(next(iter(old.values()), []))
+        cols, back = {}, {}
+        if old_n != n or set(old) != set(data):
+            # Other rows or columns: every column as a whole, both ways.
+            back = {c: list(enumerate(v)) for c, v in old.items()}
+            where = {col: None for col in data}
+        drop = [c for c in old if c not in data]
+        added = [c for c in data if c not in old]
         for c in drop:
             del old[c]
         for col, rows in where.items():
-            if col is None:
-                continue
             values = data[col]
             before = old.get(col)
             if rows is None or before is None:
@@ -135,23 +174,44 @@ class _Patches:
                 before = before or []
                 cols[col] = [[i, v] for i, v in enumerate(new)
                              if i >= len(before) or before[i] != v]
+                if col not in back:
+                    back[col] = [[i, before[i]] for i, _ in cols[col] if i < len(before)]
                 old[col] = new
             else:
-                changed = []
+                changed, undo = [], []
                 for i in sorted(rows):
                     v = _plain_value(values[i])
                     if before[i] != v:
+                        undo.append([i, before[i]])
                         before[i] = v
                         changed.append([i, v])
                 cols[col] = changed
-        return {"kind": "gvColumns", "id": mid, "n": n, "cols": cols, "drop": drop}
+                back[col] = undo
+        return ({"kind": "gvColumns", "id": mid, "n": n, "cols": cols, "drop": drop},
+                {"kind": "gvColumns", "id": mid, "n": old_n, "cols": back, "drop": added})
 
     def remember(self) -> None:
         """The data of every source as the page will open with it (call before recording)."""
         from bokeh.models import ColumnDataSource
 
-        self._initial = {m.id: {c: _plain(v) for c, v in m.data.items()}
-                         for m in self.doc.models if isinstance(m, ColumnDataSource)}
+        sources = [m for m in self.doc.models if isinstance(m, ColumnDataSource)]
+        self.page = {m.id: {c: _plain(v) for c, v in m.data.items()} for m in sources}
+        self._start = {m.id: (m, {c: (v.copy() if hasattr(v, "copy") else list(v))
+                                  for c, v in m.data.items()}) for m in sources}
+        self._first = {}
+
+    def restore(self) -> None:
+        """Put every property and source changed since ``remember()`` back as it was then
+        (the changes this makes are dropped: the page has that state already)."""
+        for (_, attr), (model, old) in self._first.items():
+            setattr(model, attr, old)
+        for mid, (model, data) in self._start.items():
+            start = {c: _plain(v) for c, v in data.items()}
+            if self.page[mid] != start:
+                model.data = data
+                self.page[mid] = start
+        self.doc.callbacks._held_events = []
+        self._olds = {}
 
 
 def _children(t, max_passes: int, max_zeros: int) -> list:
@@ -239,31 +299,42 @@ class InspectorStates:
             self.maps.append(entry)
         return found
 
-    def track(self, nodes) -> list:
-        out = []
+    def track(self, nodes) -> tuple[list, list]:
+        """``(to, back)`` for a move that touched ``nodes``: ``[node index, view index, ...]``
+        of the views it changed, and of the views they had before."""
+        out, back = [], []
         for nid in nodes:
             i = self.index.get(nid)
             if i is None:
                 continue
             v = self._view(nid)
             if v != self.current[i]:
+                back += [i, self.current[i]]
                 self.current[i] = v
                 out += [i, v]
-        return out
+        return out, back
 
     def pack(self) -> str:
         """The views, gzipped and base64-encoded (the start state rides in the tree)."""
         return _pack({"ids": self.ids, "views": self.views, "maps": self.maps})
 
 
-def record_states(view, doc, max_passes: int = 3, max_zeros: int = 2, inspector=None) -> list:
+def record_states(view, doc, max_passes: int = 3, max_zeros: int = 2, inspector=None,
+                  invert: bool = False) -> list:
     """Walk ``view`` (an ``Explorer`` rendered into ``doc``, at step 0) through every reachable
     state; returns the tree as a list of nodes ``{"p": parent, "k": "start"|"event"|"zero"|
     "pass", "c": counter, "f": forward patch, "b": backward patch, "s"/"z"/"a": children}``.
     With ``inspector`` (an ``InspectorStates`` of ``view``'s timeline) each node also has
     ``"i"`` / ``"j"``: the inspector views that change entering it / going back from it
     (``[node index, view index, ...]``), and the first node ``"at"``: every node's view at
-    the start. The view ends where it started."""
+    the start.
+
+    The backward patches are drawn by moving the view back, so the view ends where it started.
+    ``invert=True`` (for a view thrown away after saving, whose tree is one path: one pass, no
+    Zero grads) takes each backward patch as the inverse of its forward one instead, which
+    halves the drawing; the document is then put back as it was at the start, the timeline is
+    left at the end of the walk and the view's own drawing state behind its document (when a
+    change cannot be inverted, the moves back are drawn after all)."""
     patches = _Patches(doc)
     patches.take()
     patches.remember()
@@ -281,9 +352,9 @@ def record_states(view, doc, max_passes: int = 3, max_zeros: int = 2, inspector=
 
         t.take_touched = watch_touched
 
-    def changed_views() -> list:
+    def changed_views() -> tuple[list, list]:
         if inspector is None:
-            return []
+            return [], []
         seen = set().union(*touched) if touched else set()
         touched.clear()
         return inspector.track(seen)
@@ -297,6 +368,8 @@ def record_states(view, doc, max_passes: int = 3, max_zeros: int = 2, inspector=
             t.backward_again()  # the button also runs the pass: the player takes its steps
             view._show()
 
+    drawn_back = not invert  # whether the moves back are drawn (once one is, all are)
+    undo: dict = {}  # node -> (inverse patch, inverse views), while they may still serve
     try:
         stack = [(0, iter(_children(t, max_passes, max_zeros)))]
         while stack:
@@ -304,26 +377,43 @@ def record_states(view, doc, max_passes: int = 3, max_zeros: int = 2, inspector=
             kind = next(todo, None)
             if kind is None:
                 stack.pop()
-                if nid:
+                if not nid:
+                    continue
+                if not drawn_back and patches.invertible:
+                    nodes[nid]["b"], back_views = undo.pop(nid)
+                else:
+                    drawn_back = True
                     # As a reader arriving here would have it: no future beyond this state (the
                     # subtree just walked is not a redo future). The player adds the "pass p"
                     # of a future it holds to the counter itself.
                     t._truncate()
                     view.back()
                     nodes[nid]["b"] = patches.take()
-                    if inspector is not None:
-                        nodes[nid]["j"] = changed_views()
+                    back_views = changed_views()[0]
+                if inspector is not None:
+                    nodes[nid]["j"] = back_views
                 continue
+            if not drawn_back and nid != len(nodes) - 1:
+                raise AssertionError("invert=True needs a tree that is one path")
             move(kind)
             entry = t.last_entry
             child = len(nodes)
-            nodes.append({"p": nid, "k": entry.kind, "c": t.counter, "f": patches.take(),
-                          "b": []})
+            if drawn_back:
+                forward = patches.take()
+            else:
+                forward, backward = patches.take(inverse=True)
+            nodes.append({"p": nid, "k": entry.kind, "c": t.counter, "f": forward, "b": []})
+            views, back_views = changed_views()
             if inspector is not None:
-                nodes[child]["i"] = changed_views()
+                nodes[child]["i"] = views
+            if not drawn_back:
+                undo[child] = (backward, back_views)
             nodes[nid][kind] = child
             stack.append((child, iter(_children(t, max_passes, max_zeros))))
+        if not drawn_back:
+            patches.restore()  # the document as the page opens (the view stays at the end)
     finally:
+        patches.close()
         if inspector is not None:
             del t.take_touched
     return nodes
@@ -374,9 +464,13 @@ def prepare(view) -> None:
     _mark_static(view)
 
 
-def attach_player(view, doc, root, max_passes=None, max_zeros: int = 2) -> list:
+def attach_player(view, doc, root, max_passes=None, max_zeros: int = 2,
+                  discard: bool = False) -> list:
     """Record ``view`` (prepared, rendered into ``doc`` under ``root``, at step 0) and attach
-    the player to its toolbar; returns the recorded tree. The view ends at step 0."""
+    the player to its toolbar; returns the recorded tree. The view ends at step 0; with
+    ``discard=True`` (a view made for the page and thrown away after it is saved) only its
+    timeline and its document do, its drawing state may be left behind (see
+    ``record_states(invert=True)``)."""
     from bokeh.models import CustomJS
 
     if max_passes is None:
@@ -384,14 +478,25 @@ def attach_player(view, doc, root, max_passes=None, max_zeros: int = 2) -> list:
     if max_passes <= 1:
         max_zeros = 0
     inspector = InspectorStates(view.timeline)
+    # A view saved and thrown away, with one path to record (a big graph's one pass): its moves
+    # back need not be drawn, each is the inverse of the move forward.
+    invert = discard and max_passes <= 1 and max_zeros == 0
     try:
-        nodes = record_states(view, doc, max_passes, max_zeros, inspector=inspector)
+        nodes = record_states(view, doc, max_passes, max_zeros, inspector=inspector,
+                              invert=invert)
     finally:
         view.timeline.seek(0)  # the leaves get their .grad back
     # The page opens as a fresh view does: no recorded future ("step 0 of 8", not
     # "pass 1 · step 0 of 8"); the player keeps the future in its tree instead.
     view.timeline._truncate()
     view._sync_text()
+    # What the player shows after any move, from the start: Zero grads and Backward again are
+    # disabled where the recording holds no such state after this pass.
+    end = 0
+    while "s" in nodes[end]:
+        end = nodes[end]["s"]
+    for label, kind in (("Zero grads", "z"), ("Backward again", "a")):
+        view.controls.buttons[label].disabled = kind not in nodes[end]
     doc.callbacks._held_events = []
     player = CustomJS(args=player_args(view, root, nodes, inspector), code=PLAYER_JS)
     for label in view.controls.buttons:
@@ -447,7 +552,7 @@ def build_document(view, max_passes=None, max_zeros: int = 2):
         doc = Document()
         root = rec._layout.get_root(doc, None)
         add_to_doc(root, doc, True)
-        nodes = attach_player(rec, doc, root, max_passes, max_zeros)
+        nodes = attach_player(rec, doc, root, max_passes, max_zeros, discard=True)
     finally:
         source.seek(here)
     doc.validate()
@@ -484,7 +589,7 @@ def save_layout(layout, filename, resources="inline", title="gradviz", max_passe
     root = layout.get_root(doc, None)
     add_to_doc(root, doc, True)
     for v in views:
-        attach_player(v, doc, root, max_passes)
+        attach_player(v, doc, root, max_passes, discard=True)
     from .offline import slim_document
     slim_document(doc)  # shared stylesheets, no unused glyph copies: smaller, same look
     save(doc, filename, resources=mode, title=title)

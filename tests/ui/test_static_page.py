@@ -338,6 +338,82 @@ def test_tapping_a_node_on_a_saved_page_fills_the_inspector_as_live(ui_browser, 
         twin.p.context.close()
 
 
+# --- one pass recorded forward only (a big graph's): each move back is the move forward undone
+def _unrolled(steps: int):
+    """``h = tanh(h * w + b)`` unrolled ``steps`` times (shared w and b, as an RNN), then a mean:
+    6 nodes a step, so past 300 nodes the view has its minimap and search."""
+    import gradviz as torch
+
+    torch.manual_seed(0)
+    x = torch.randn(4)
+    w = torch.randn(4, requires_grad=True)
+    b = torch.randn(4, requires_grad=True)
+    h = x
+    for _ in range(steps):
+        h = torch.tanh(h * w + b)
+    loss = h.mean()
+    return loss, {"x": x, "w": w, "b": b, "loss": loss}
+
+
+# Everything the page shows that a move can change: every source's rows, every text, every
+# button's state (keyed by model id: one page, compared with itself). Not the view's ranges
+# (and the minimap's frame of them): the browser fits them to the canvas when the page opens,
+# and a step that pans to its node pans from where the recording's ranges were.
+FINGERPRINT = """() => {
+  const out = {};
+  for (const m of Bokeh.documents[0].all_models) {
+    if (m.data !== undefined && m.selected !== undefined) {
+      if (m.name === 'gv_minimap_window') continue;
+      out[m.id] = JSON.stringify(Object.entries(m.data).map(([k, v]) => [k, Array.from(v)]));
+    } else if (typeof m.text === 'string') out[m.id] = m.text;
+    else if (m.disabled !== undefined && m.label !== undefined) out[m.id] = [m.disabled, m.label];
+  }
+  return out;
+}"""
+
+
+def test_a_pass_recorded_forward_only_steps_back_to_exactly_where_it_was(ui_browser, tmp_path):
+    from gradviz.viz.explorer import Explorer
+
+    loss, names = _unrolled(70)
+    path = tmp_path / "unrolled.html"
+    Explorer(loss, names=names).save(str(path), max_passes=1)
+    live = Explorer(loss, names=names, retain_graph=True)
+    n = live.stepper.total
+    p = OfflinePage(ui_browser, path.as_uri())
+    try:
+        opened = p.page.evaluate(FINGERPRINT)
+        for k in range(1, 6):
+            p.click("Step")
+            live.step()
+            p.wait_text(f"step {k} of {n}")
+        assert p.page.evaluate("() => Array.from(Bokeh.documents[0].get_model_by_name("
+                               "'gv_tensors').data.grad_text)") == \
+            list(live.graph_view.tensor_source.data["grad_text"])
+        for k in range(4, -1, -1):
+            p.click("Back")
+            p.wait_text(f"step {k} of {n}")
+        assert p.page.evaluate(FINGERPRINT) == opened
+        p.click("Run")
+        live.run()
+        p.wait_text(f"step {n} of {n}")
+        for source in ("gv_tensors", "gv_edges"):
+            for col in ("grad_text",):
+                got = p.page.evaluate(f"() => Array.from(Bokeh.documents[0].get_model_by_name("
+                                      f"'{source}').data.{col})")
+                source_py = (live.graph_view.tensor_source if source == "gv_tensors" else
+                             live.graph_view.edge_source)
+                assert got == list(source_py.data[col]), source
+        p.wait_grad("w", live.leaf_grads()["w"])
+        p.click("Reset")
+        p.wait_text(f"step 0 of {n}")
+        assert p.page.evaluate(FINGERPRINT) == opened
+        assert not p.errors, p.errors
+        assert p.asked == []
+    finally:
+        p.context.close()
+
+
 @pytest.fixture(scope="module")
 def exported_tutorial(tmp_path_factory):
     """``gradviz export tutorial DIR``, served by Python's plain static file server."""
