@@ -1,7 +1,7 @@
 """Building the explorer in Python: where the time goes, and two commits side by side.
 
     python benchmarks/bench_build.py [--models big,gpt,gpt-open,cnn,rnn] [--rounds 5]
-                                     [--against 7bc84ba] [--rev HEAD] [--write]
+                                     [--against 7bc84ba] [--rev HEAD] [--only PATHS] [--write]
 
 Each measurement is a fresh Python process (a first page on a fresh server: nothing laid out
 yet), for one model and one commit; the two commits are measured alternately, round after
@@ -17,7 +17,9 @@ round, so that a busier moment of the machine falls on both. Per process, in thi
   Python's cyclic garbage collector paused, as ``gradviz.viz.loading`` builds it.
 
 Wall-clock seconds, medians over rounds. Both commits are taken with ``git archive`` into
-temporary directories, so uncommitted work in the tree does not enter either side.
+temporary directories, so uncommitted work in the tree does not enter either side. ``--only
+gradviz/layout,gradviz/viz/loading.py`` measures ``--against`` with just those paths taken
+from ``--rev``: one change alone, while other work landed on the branch meanwhile.
 """
 from __future__ import annotations
 
@@ -100,9 +102,9 @@ def worker(key: str) -> dict:
 
 
 # --- the driver -------------------------------------------------------------------------------
-def archive(rev: str, into: Path) -> Path:
-    into.mkdir(parents=True)
-    data = subprocess.run(["git", "-C", str(ROOT), "archive", rev], check=True,
+def archive(rev: str, into: Path, paths=()) -> Path:
+    into.mkdir(parents=True, exist_ok=True)
+    data = subprocess.run(["git", "-C", str(ROOT), "archive", rev, *paths], check=True,
                           capture_output=True).stdout
     subprocess.run(["tar", "-x", "-C", str(into)], input=data, check=True)
     return into
@@ -152,6 +154,8 @@ def main(argv=None) -> int:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--rev", default="HEAD", help="the commit measured")
     ap.add_argument("--against", default="", help="an older commit measured alternately")
+    ap.add_argument("--only", default="", help="comma-separated paths: measure --against with "
+                    "only these taken from --rev")
     ap.add_argument("--write", action="store_true", help=f"write '{SECTION}' in RESULTS.md")
     ap.add_argument("--worker", default="", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -163,9 +167,17 @@ def main(argv=None) -> int:
     names = {rev: subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", rev],
                                  check=True, capture_output=True, text=True).stdout.strip()
              for rev in revs}
+    only = [p for p in args.only.split(",") if p]
+    if only and args.against:
+        names[args.rev] = f"{names[args.against]} + {names[args.rev]}'s {', '.join(only)}"
     loads = []
     with tempfile.TemporaryDirectory() as tmp:
-        trees = {rev: archive(rev, Path(tmp) / f"tree{i}") for i, rev in enumerate(revs)}
+        if only and args.against:
+            trees = {args.against: archive(args.against, Path(tmp) / "tree0")}
+            trees[args.rev] = archive(args.against, Path(tmp) / "tree1")
+            archive(args.rev, trees[args.rev], only)
+        else:
+            trees = {rev: archive(rev, Path(tmp) / f"tree{i}") for i, rev in enumerate(revs)}
         results = {rev: {key: [] for key in keys} for rev in revs}
         for r in range(args.rounds):
             for key in keys:
@@ -179,8 +191,17 @@ def main(argv=None) -> int:
     text = table(shown, [names[rev] for rev in revs], keys)
     print(text)
     if args.write:
-        cmd = "python benchmarks/bench_build.py" + (f" --models {args.models}" if args.models != ap.get_default("models") else "") \
-            + f" --rounds {args.rounds}" + (f" --against {args.against}" if args.against else "")
+        cmd = ["python benchmarks/bench_build.py"]
+        if args.models != ap.get_default("models"):
+            cmd.append(f"--models {args.models}")
+        cmd.append(f"--rounds {args.rounds}")
+        if args.against:
+            cmd.append(f"--against {args.against}")
+        if args.rev != "HEAD":
+            cmd.append(f"--rev {args.rev}")
+        if only:
+            cmd.append(f"--only {args.only}")
+        cmd = " ".join(cmd)
         write_section(f"""{SECTION}
 
 Python time to build the explorer of a model-shaped graph from `benchmarks/graphs.py`, in a
