@@ -80,7 +80,10 @@ class _Patches:
         self.known = set(doc.models)
         self.whole: set = set()  # ids of sources written as gvColumns
         self.page: dict = {}  # source id -> {column: list}: the rows as the page has them now
-        self._start: dict = {}  # source id -> its data when the page opens (copies)
+        self.keys: dict = {}  # source id -> its columns, as the page has them
+        self.rows: dict = {}  # source id -> its number of rows, as the page has it
+        self._start: dict = {}  # source id -> (source, its data when the page opens: copies)
+        self._changed: set = set()  # ids of the sources changed since the page opened
         self._olds: dict = {}  # (model id, attr) -> (model, value before this move)
         self._first: dict = {}  # (model id, attr) -> (model, value when the page opens)
         self.invertible = True  # False once a move made a change take() cannot undo
@@ -153,22 +156,23 @@ class _Patches:
 
     def _diff(self, mid, model, where) -> tuple[dict, dict]:
         """The changed rows of a source as gvColumns events: to its new rows, and back."""
-        old = self.page[mid]
+        self._changed.add(mid)
+        keys = self.keys[mid]
         data = model.data
         n = len(next(iter(data.values()), []))
-        old_n = len(next(iter(old.values()), []))
+        old_n = self.rows[mid]
         cols, back = {}, {}
-        if old_n != n or set(old) != set(data):
+        if old_n != n or set(keys) != set(data):
             # Other rows or columns: every column as a whole, both ways.
-            back = {c: list(enumerate(v)) for c, v in old.items()}
+            back = {c: list(enumerate(self._column(mid, c))) for c in keys}
             where = {col: None for col in data}
-        drop = [c for c in old if c not in data]
-        added = [c for c in data if c not in old]
+        drop = [c for c in keys if c not in data]
+        added = [c for c in data if c not in keys]
         for c in drop:
-            del old[c]
+            self.page[mid].pop(c, None)
         for col, rows in where.items():
             values = data[col]
-            before = old.get(col)
+            before = self._column(mid, col) if col in keys else None
             if rows is None or before is None:
                 new = _plain(values)
                 before = before or []
@@ -176,7 +180,7 @@ class _Patches:
                              if i >= len(before) or before[i] != v]
                 if col not in back:
                     back[col] = [[i, before[i]] for i, _ in cols[col] if i < len(before)]
-                old[col] = new
+                self.page[mid][col] = new
             else:
                 changed, undo = [], []
                 for i in sorted(rows):
@@ -187,17 +191,29 @@ class _Patches:
                         changed.append([i, v])
                 cols[col] = changed
                 back[col] = undo
+        self.keys[mid], self.rows[mid] = list(data), n
         return ({"kind": "gvColumns", "id": mid, "n": n, "cols": cols, "drop": drop},
                 {"kind": "gvColumns", "id": mid, "n": old_n, "cols": back, "drop": added})
+
+    def _column(self, mid, col) -> list:
+        """A column as the page has it (JSON-ready); made from the opening data when first
+        asked for (a column no move touched is never converted)."""
+        page = self.page[mid]
+        if col not in page:
+            page[col] = _plain(self._start[mid][1][col])
+        return page[col]
 
     def remember(self) -> None:
         """The data of every source as the page will open with it (call before recording)."""
         from bokeh.models import ColumnDataSource
 
         sources = [m for m in self.doc.models if isinstance(m, ColumnDataSource)]
-        self.page = {m.id: {c: _plain(v) for c, v in m.data.items()} for m in sources}
         self._start = {m.id: (m, {c: (v.copy() if hasattr(v, "copy") else list(v))
                                   for c, v in m.data.items()}) for m in sources}
+        self.page = {m.id: {} for m in sources}
+        self.keys = {m.id: list(m.data) for m in sources}
+        self.rows = {m.id: len(next(iter(m.data.values()), [])) for m in sources}
+        self._changed = set()
         self._first = {}
 
     def restore(self) -> None:
@@ -205,11 +221,12 @@ class _Patches:
         (the changes this makes are dropped: the page has that state already)."""
         for (_, attr), (model, old) in self._first.items():
             setattr(model, attr, old)
-        for mid, (model, data) in self._start.items():
-            start = {c: _plain(v) for c, v in data.items()}
-            if self.page[mid] != start:
-                model.data = data
-                self.page[mid] = start
+        for mid in self._changed:
+            model, data = self._start[mid]
+            model.data = data
+            self.page[mid], self.keys[mid] = {}, list(data)
+            self.rows[mid] = len(next(iter(data.values()), []))
+        self._changed = set()
         self.doc.callbacks._held_events = []
         self._olds = {}
 
