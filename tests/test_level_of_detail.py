@@ -154,3 +154,51 @@ def test_every_text_renderer_of_a_scope_view_is_culled_at_its_own_font_size():
               and r.view.filter.__class__.__name__ == "CustomJSFilter"]
     assert len(culled) == 14
     assert sorted(id(f) for f, _ in window[0].args["filters"]) == sorted(id(f) for f in culled)
+
+
+# --- a Step patches only what changed, on a big model too ---------------------------------------
+@pytest.mark.parametrize("scopes", [None, "all"])
+def test_a_step_on_a_big_model_patches_rows_and_never_resends_the_big_columns(scopes):
+    pytest.importorskip("panel")
+    import sys
+    from pathlib import Path
+
+    from bokeh.document import Document
+    from bokeh.document.events import ColumnDataChangedEvent, ColumnsPatchedEvent, ModelChangedEvent
+
+    from gradviz.viz import Explorer
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import graphs
+
+    loss, names = graphs.gpt_like(n_layers=2, n_heads=2)
+    view = Explorer(loss, names=names, **({"scopes": scopes} if scopes else {}))
+    gv = view.graph_view
+    doc = Document()
+    doc.add_root(gv.figure)
+    big = {s.name: s for s in (gv.tensor_source, gv.function_source, gv.edge_source,
+                               gv.tensor_text, gv.function_text)}
+    big["gv_scope_boxes"] = gv.box_source
+    assert len(gv.tensor_source.data["id"]) > 20
+    events = []
+    doc.on_change(lambda event: events.append(event))
+    for _ in range(12):
+        view.step()
+    whole, patched = [], {}
+    for e in events:
+        name = getattr(getattr(e, "model", None), "name", None)
+        if name not in big:
+            continue
+        if isinstance(e, ColumnsPatchedEvent):
+            for col, changes in e.patches.items():
+                patched.setdefault(name, set()).update(r for r, _ in changes)
+        elif isinstance(e, (ColumnDataChangedEvent, ModelChangedEvent)):
+            whole.append((name, getattr(e, "attr", None), getattr(e, "cols", None)))
+    assert whole == []
+    # twelve events touch a few dozen rows, not the hundreds each source holds
+    assert patched.get("gv_tensors") and len(patched["gv_tensors"]) <= 30
+    if scopes is None:
+        assert patched.get("gv_scope_boxes"), "the boxes the steps passed through turned current"
+    assert len(patched.get("gv_edges", ())) <= 60
+    for name, rows in patched.items():  # a step restyles its node, the previous one, their edges
+        assert len(rows) <= 5 * 12, name
