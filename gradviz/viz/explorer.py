@@ -124,6 +124,10 @@ class Explorer(pn.viewable.Viewer):
     selected = param.String(default="", doc="Node id shown in the inspector.")
     edited = param.String(default="", doc="The input edits in effect ('x is now [2, 2]; ...'), "
                           "'' while the graph is the one the explorer was given.")
+    offline = param.Selector(default="auto", objects=["auto", True, False], doc=(
+        "In a notebook: whether the output also carries its passes, recorded when it is "
+        "displayed, so that it still steps where no kernel answers (exported to HTML, kernel "
+        "stopped). 'auto': for graphs of up to gradviz.viz.notebook.PLAYER_NODES nodes."))
 
     def __init__(self, root, names=None, gradient=None, retain_graph=False, height=None,
                  scopes="auto", function=None, **params):
@@ -181,6 +185,11 @@ class Explorer(pn.viewable.Viewer):
 
     def __panel__(self):
         return self._layout
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        # A notebook output that steps with the kernel, and from its recording without one.
+        from .notebook import mimebundle
+        return mimebundle(self, include, exclude)
 
     # --- what is shown: all of it read from the timeline -----------------------------------
     @property
