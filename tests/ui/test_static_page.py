@@ -250,6 +250,18 @@ SELECT = """([source, label]) => {
 }"""
 
 
+# Where a tensor node is drawn on the screen (its centre, in page pixels).
+NODE_ON_SCREEN = """(label) => {
+  const doc = Bokeh.documents[0];
+  const view = Bokeh.index.find_one(doc.get_model_by_name('gv_graph'));
+  const s = doc.get_model_by_name('gv_tensors');
+  const i = Array.from(s.data.label).indexOf(label);
+  const box = view.canvas_view.el.getBoundingClientRect();
+  return [box.left + view.frame.x_scale.compute(s.data.x[i]),
+          box.top + view.frame.y_scale.compute(s.data.y[i])];
+}"""
+
+
 def live_inspector(view) -> dict:
     """The live explorer's inspector in the form the page holds it (Panel's model text)."""
     insp = view.inspector
@@ -296,7 +308,11 @@ def test_tapping_a_node_on_a_saved_page_fills_the_inspector_as_live(ui_browser, 
         return numbers(re.search(r'data-field="grad">([^<]*)<', text).group(1))
 
     try:
-        twin.move("Step", 0)  # the player starts on the first click; a tap works before it too
+        # A real tap (the tap tool selects the row) before any button: the player starts then.
+        live.select(_node(live, "b"))
+        page.mouse.click(*page.evaluate(NODE_ON_SCREEN, "b"))
+        same("b at step 0, tapped")
+        twin.move("Step", 0)
         twin.move("Back", 1)
         tap("b")
         same("b at step 0")
