@@ -1,7 +1,7 @@
 """The ``gradviz`` command.
 
     gradviz serve [tutorial|playground] [--port N] [--address A] [--allow-websocket-origin H]
-                  [--num-procs N] [--no-show]
+                  [--num-procs N] [--unused-session-lifetime MS] [--no-show]
     gradviz export tutorial|playground DIR [--resources inline|cdn]
     gradviz snapshot [example-or-app] [--step K] [--out file.png] [--width W] [--height H]
     gradviz --version | --help
@@ -106,6 +106,15 @@ def _bind_error(exc: OSError, args, port: int) -> CommandError:
     return CommandError(f"cannot listen on {where}: {exc.strerror or exc}")
 
 
+#: How long a session with no page connected is kept. A page's GET creates its session and
+#: its websocket joins it a moment later; but when a class opens the page at once, the server
+#: builds the pages one after another and a websocket can come long after its GET. Bokeh's
+#: default (15 s) then discards sessions before their websocket arrives, and the server builds
+#: those pages a second time, which makes everyone wait longer still
+#: (benchmarks/bench_sessions.py counts them). A closed page's session is kept this long too.
+UNUSED_SESSION_LIFETIME_MS = 120_000
+
+
 def _raise_keyboard_interrupt(*_):
     raise KeyboardInterrupt
 
@@ -127,6 +136,9 @@ def _serve(args) -> int:
     if args.num_procs > 1 and sys.platform.startswith("win"):
         raise CommandError("--num-procs above 1 is not supported on Windows; run several "
                            "`gradviz serve --port N` behind a load balancer instead")
+    if args.unused_session_lifetime < 1000:
+        raise CommandError("--unused-session-lifetime is in milliseconds and must be 1000 "
+                           f"or more, not {args.unused_session_lifetime}")
     if not 0 <= args.port <= 65535:
         raise CommandError(f"--port must be between 0 and 65535, not {args.port}")
     import panel as pn
@@ -147,7 +159,8 @@ def _serve(args) -> int:
                           websocket_origin=websocket_origins(args.address, port,
                                                              args.allow_websocket_origin),
                           num_procs=args.num_procs, show=False, start=False,
-                          title=f"gradviz {args.app}", verbose=False)
+                          title=f"gradviz {args.app}", verbose=False,
+                          unused_session_lifetime_milliseconds=args.unused_session_lifetime)
     except OSError as exc:
         raise _bind_error(exc, args, port) from None
     except KeyboardInterrupt:  # the parent of --num-procs workers, stopped
@@ -310,6 +323,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--num-procs", type=int, default=1, metavar="N",
                        help="serve from N processes sharing the port (default 1; not on "
                             "Windows). Each session lives in one process")
+    serve.add_argument("--unused-session-lifetime", type=int, default=UNUSED_SESSION_LIFETIME_MS,
+                       metavar="MS",
+                       help="keep a session with no page connected this many milliseconds "
+                            f"(default {UNUSED_SESSION_LIFETIME_MS}): a page's websocket may "
+                            "come long after its GET when a class opens the page at once; "
+                            "closed pages are freed after this long")
     serve.add_argument("--no-show", action="store_true", help="do not open a browser")
     serve.set_defaults(run=_serve)
 

@@ -168,8 +168,15 @@ def test_serve_help_documents_the_serving_options():
     out = subprocess.run(_gradviz() + ["serve", "--help"], capture_output=True, text=True,
                          timeout=60)
     for option in ("--port", "--address", "--allow-websocket-origin", "--num-procs",
-                   "--no-show", "classroom"):
+                   "--unused-session-lifetime", "--no-show", "classroom"):
         assert option in out.stdout, option
+
+
+def test_a_session_lifetime_below_a_second_is_one_line_saying_milliseconds():
+    out = subprocess.run(_gradviz() + ["serve", "--unused-session-lifetime", "15",
+                                       "--no-show"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1
+    assert "milliseconds" in _one_line(out.stderr) and "not 15" in out.stderr
 
 
 def test_websocket_origins_accept_this_machine_and_what_the_user_adds():
