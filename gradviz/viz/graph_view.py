@@ -9,7 +9,9 @@ the glyphs and the positions are built once.
 Glyphs: one ``rect`` renderer per kind of node (tensors: rounded boxes; functions: pills), one
 ``multi_line`` for every edge, one vectorised ``Arrow`` for the heads, and ``text`` glyphs for
 labels, shapes, badges and edge gradients. Label font sizes follow the zoom (a small CustomJS),
-so text stays inside its box and disappears when zoomed too far out to read.
+so text stays inside its box and disappears when zoomed too far out to read. Every text, box
+and edge renderer holds only the rows near the view (``level_of_detail``): BokehJS would
+otherwise measure and draw all of them at each repaint.
 """
 from __future__ import annotations
 
