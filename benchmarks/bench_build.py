@@ -16,7 +16,8 @@ round, so that a busier moment of the machine falls on both. Per process, in thi
 - ``explorer, GC paused``: the whole build again (a new graph exported, a fresh layout) with
   Python's cyclic garbage collector paused, as ``gradviz.viz.loading`` builds it.
 
-Wall-clock seconds, medians over rounds. Both commits are taken with ``git archive`` into
+CPU seconds of the process (``time.process_time()``: what the build costs, far less sensitive
+than wall time to the other processes of a shared machine), medians over rounds. Both commits are taken with ``git archive`` into
 temporary directories, so uncommitted work in the tree does not enter either side. ``--only
 gradviz/layout,gradviz/viz/loading.py`` measures ``--against`` with just those paths taken
 from ``--rev``: one change alone, while other work landed on the branch meanwhile.
@@ -69,9 +70,9 @@ def worker(key: str) -> dict:
     out: dict = {}
 
     def timed(name, fn):
-        t = time.perf_counter()
+        t = time.process_time()
         result = fn()
-        out[name] = time.perf_counter() - t
+        out[name] = time.process_time() - t
         return result
 
     timed("explorer", lambda: Explorer(loss, names=names, scopes=scopes))
@@ -208,7 +209,10 @@ Python time to build the explorer of a model-shaped graph from `benchmarks/graph
 fresh process per measurement (a first page on a fresh server: nothing laid out before), whole
 (`explorer`) and by stage, each stage timed alone after it; `explorer, GC paused` is the whole
 build again with Python's cyclic garbage collector paused, as the loading page builds it.
-Wall-clock medians of {args.rounds} rounds; the commits measured alternately.
+CPU seconds (`time.process_time()`), medians of {args.rounds} rounds; the commits measured
+alternately. A stage's figure includes whichever passes of the collector fall in it (the scope
+tree of the 50,000-node graph, right after the export, takes most of them): compare the whole
+builds, and the stages whose work changed.
 
 {text}
 
