@@ -40,7 +40,20 @@ BIG_GRAPH_NODES = 1000
 
 def _plain(values) -> list:
     """A column as JSON-ready values (non-finite floats as null)."""
+    if isinstance(values, np.ndarray) and values.ndim == 1 and values.dtype.kind in "biuUf":
+        if values.dtype.kind == "f":
+            finite = np.isfinite(values)
+            if not finite.all():
+                out = values.astype(object)
+                out[~finite] = None
+                return out.tolist()
+        return values.tolist()
     out = values.tolist() if hasattr(values, "tolist") else list(values)
+    kinds = set(map(type, out))
+    if kinds <= {str, int, bool}:  # nothing to convert (the common case: text columns)
+        return out
+    if kinds == {float} and np.isfinite(out).all():
+        return out
     return [_plain_value(v) for v in out]
 
 
@@ -162,8 +175,10 @@ class _Patches:
         n = len(next(iter(data.values()), []))
         old_n = self.rows[mid]
         cols, back = {}, {}
+        if old_n != n and set(keys) == set(data):
+            return self._splice(mid, model, n, old_n)
         if old_n != n or set(keys) != set(data):
-            # Other rows or columns: every column as a whole, both ways.
+            # Other columns: every column as a whole, both ways.
             back = {c: list(enumerate(self._column(mid, c))) for c in keys}
             where = {col: None for col in data}
         drop = [c for c in keys if c not in data]
@@ -194,6 +209,27 @@ class _Patches:
         self.keys[mid], self.rows[mid] = list(data), n
         return ({"kind": "gvColumns", "id": mid, "n": n, "cols": cols, "drop": drop},
                 {"kind": "gvColumns", "id": mid, "n": old_n, "cols": back, "drop": added})
+
+    def _splice(self, mid, model, n, old_n) -> tuple[dict, dict]:
+        """Rows added or removed (a badge appears on one node): the rows between the longest
+        common start and end, as ``gvSplice`` events both ways."""
+        new = {c: _plain(v) for c, v in model.data.items()}
+        old = {c: self._column(mid, c) for c in new}
+        cols = list(new)
+        rows_new = list(zip(*(new[c] for c in cols))) if cols else []
+        rows_old = list(zip(*(old[c] for c in cols))) if cols else []
+        start, most = 0, min(n, old_n)
+        while start < most and rows_new[start] == rows_old[start]:
+            start += 1
+        end = 0
+        while end < most - start and rows_new[n - 1 - end] == rows_old[old_n - 1 - end]:
+            end += 1
+        self.page[mid] = new
+        self.rows[mid] = n
+        return ({"kind": "gvSplice", "id": mid, "at": start, "remove": old_n - start - end,
+                 "rows": {c: new[c][start:n - end] for c in cols}},
+                {"kind": "gvSplice", "id": mid, "at": start, "remove": n - start - end,
+                 "rows": {c: old[c][start:old_n - end] for c in cols}})
 
     def _column(self, mid, col) -> list:
         """A column as the page has it (JSON-ready); made from the opening data when first
@@ -438,7 +474,8 @@ def record_states(view, doc, max_passes: int = 3, max_zeros: int = 2, inspector=
 
 def _pack(nodes) -> str:
     raw = json.dumps(nodes, separators=(",", ":")).encode("utf-8")
-    return base64.b64encode(gzip.compress(raw, 9, mtime=0)).decode("ascii")
+    # Level 6: within a few per cent of 9 on these patches, at a fraction of the time.
+    return base64.b64encode(gzip.compress(raw, 6, mtime=0)).decode("ascii")
 
 
 def _model(widget, root):

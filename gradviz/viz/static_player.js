@@ -130,6 +130,17 @@ if (window[key] === undefined) {
     for (const col of Object.keys(data)) data[col].length = ev.n;
     source.data = data;
   };
+  const splice = (ev) => {  // a gvSplice event: rows added or removed in the middle
+    const source = doc.get_model_by_id(ev.id);
+    const data = {};
+    for (const [col, values] of Object.entries(source.data)) {
+      const column = Array.from(values);
+      const rows = (ev.rows[col] || []).map((v) => (v === null ? NaN : v));
+      column.splice(ev.at, ev.remove, ...rows);
+      data[col] = column;
+    }
+    source.data = data;
+  };
   const enter = (events, views) => {
     restore();  // the patches expect the inspector as the recording left it
     let run = [];
@@ -138,7 +149,9 @@ if (window[key] === undefined) {
       run = [];
     };
     for (const ev of events) {
-      if (ev.kind === "gvColumns") { flush(); columns(ev); } else run.push(ev);
+      if (ev.kind === "gvColumns") { flush(); columns(ev); }
+      else if (ev.kind === "gvSplice") { flush(); splice(ev); }
+      else run.push(ev);
     }
     flush();
     if (views !== undefined) {
