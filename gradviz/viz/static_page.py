@@ -5,11 +5,19 @@ same graph, renders it into a Bokeh ``Document`` and drives its timeline through
 reader can reach: each event of this pass, and at the end of a pass Backward again and Zero
 grads, for a few passes. After every move it takes the document changes the explorer's own
 drawing code made (exactly the messages a live server would send to the page) as a forward
-patch, and after the move back the backward patch. The states form a tree (a pass forks at its
-end into "Zero grads" and "Backward again"); the tree, gzipped, rides in one ``CustomJS``
-attached to the toolbar's buttons, and ``static_player.js`` applies the patches with
-``Document.apply_json_patch``. One drawing code (the explorer's), two drivers (Python live,
-the recorded patches in a saved page).
+patch, and after the move back the backward patch (a graph saved with one pass, as big graphs
+are, is walked forward only: each backward patch is the forward one undone). The states form a
+tree (a pass forks at its end into "Zero grads" and "Backward again"); the tree, gzipped, rides
+in one ``CustomJS`` attached to the toolbar's buttons and the graph's node selections, and
+``static_player.js`` applies the patches with ``Document.apply_json_patch``. One drawing code
+(the explorer's), two drivers (Python live, the recorded patches in a saved page).
+
+The player keeps the timeline's redo future as the live explorer does (Step redoes what Back
+undid, Zero grads and Backward again drop it), so the counter reads the same ("pass 1 · step 0
+of 8" while a second pass lies ahead). A tap on a node shows in the inspector what the live
+inspector shows for it in that state: its views are drawn by the live ``Inspector`` itself when
+saving (``InspectorStates``), one per node and distinct gradient, and the tree says which view
+each move changes.
 
 What needs Python (editing inputs, re-planning a pass with another ``retain_graph``, the colour
 mode, which redraws everything) is shown disabled, and the page says so in one line.
