@@ -3,7 +3,8 @@ Zero grads, the ``retain_graph`` and colour-mode toggles, the counter and the se
 
 The controls hold no backward state of their own: each button calls the explorer's action
 and the explorer writes the counter, the sentence and the message back. Play is a periodic
-callback per session (``pn.state.add_periodic_callback``), stopped at the end of the pass.
+callback per session (``pn.state.add_periodic_callback``), stopped at the end of the pass,
+and for good by ``dispose()`` when the page's session ends.
 """
 from __future__ import annotations
 
@@ -133,6 +134,7 @@ class Controls(pn.viewable.Viewer):
         self.message = style.html("", sizing_mode="stretch_width", margin=(0, 10), visible=False,
                                     css_classes=["gv-message-pane"])
         self._callback = None
+        self._disposed = False
         b = self.buttons
         self._layout = pn.Column(
             pn.FlexBox(b["Reset"], b["Back"], b["Step"], b["Run"], b["Play"], self.speed,
@@ -176,6 +178,8 @@ class Controls(pn.viewable.Viewer):
 
     def _clicked(self, label):
         def handler(event=None):
+            if self._disposed:  # a click that was on its way when the page closed
+                return
             if label == "Play":
                 self.toggle_play()
                 return
@@ -191,7 +195,7 @@ class Controls(pn.viewable.Viewer):
             self.start()
 
     def start(self) -> None:
-        if self.playing:
+        if self.playing or self._disposed:
             return
         self.playing = True
         self.buttons["Play"].label = "Pause"
@@ -205,7 +209,24 @@ class Controls(pn.viewable.Viewer):
         self.buttons["Play"].label = "Play"
         self.buttons["Play"].disabled = self.buttons["Step"].disabled
 
+    def dispose(self) -> None:
+        """Stop Play's timer for good and ignore any click still on its way: the page is gone
+        (its session was destroyed). The widgets are left alone, since their page no longer
+        exists. Safe to call more than once."""
+        self._disposed = True
+        if self._callback is not None:
+            self._callback.stop()
+            self._callback = None
+        self.playing = False
+
+    @property
+    def disposed(self) -> bool:
+        """True once ``dispose()`` ran."""
+        return self._disposed
+
     def _tick(self) -> None:
+        if self._disposed:
+            return
         if not self._actions["Step"]():  # False at the end of the pass: stop playing
             self.stop()
 

@@ -53,6 +53,8 @@ and is shown disabled there.
 """
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import panel as pn
 import param
@@ -182,6 +184,7 @@ class Explorer(pn.viewable.Viewer):
         self._note_text(self._root_note())
         self.inspector.refresh(G, self.timeline.grads)
         self._sync_text()
+        self._close_with_session()  # on a server: close when the page's session ends
 
     def __panel__(self):
         return self._layout
@@ -230,6 +233,37 @@ class Explorer(pn.viewable.Viewer):
                 return found
             stack.extend(getattr(v, "objects", None) or [])
         raise LookupError("no gradviz explorer in this view")
+
+    # --- a served page's life -------------------------------------------------------------
+    def _close_with_session(self) -> None:
+        """On a server, close this explorer when the session of the page showing it ends
+        (Panel's ``pn.state.on_session_destroyed``: Bokeh destroys a session once its page
+        has been closed for a while). Outside a server session (a notebook, a script, a test)
+        there is nothing to hook. The callback holds the explorer weakly, so that a section
+        the app drops is not kept alive until the page closes."""
+        doc = pn.state.curdoc
+        if doc is None or doc.session_context is None:
+            return
+        ref = weakref.ref(self)
+
+        def session_destroyed(session_context):
+            view = ref()
+            if view is not None:
+                view.close()
+
+        pn.state.on_session_destroyed(session_destroyed)
+
+    def close(self) -> None:
+        """The page is gone: stop Play's timer (the one thing that would keep calling into
+        this explorer, and so keep it and its graph alive) and ignore clicks still on their
+        way. Called by itself when the served page's session ends; safe to call more than
+        once. The buttons do nothing afterwards; the Python API (``step()``...) still works."""
+        self.controls.dispose()
+
+    @property
+    def closed(self) -> bool:
+        """True once ``close()`` ran (the page's session ended)."""
+        return self.controls.disposed
 
     def save(self, filename, resources="inline", title="gradviz explorer", max_passes=None):
         """Write one HTML file that steps without Python: Reset, Back, Step, Run, Play,
