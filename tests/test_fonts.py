@@ -88,7 +88,7 @@ def _drawn_by_page_faces(cmaps, family, weight) -> set:
 
     every_page = {(f["family"], f["weight"]) for f in fonts.faces(apps=False)}
     chain = ["gradviz Sans", "gradviz Mono"] if family == "gradviz Sans" else [family]
-    assert fonts.SANS_STACK.startswith("'gradviz Sans', 'gradviz Mono'")
+    assert fonts.SANS_STACK.startswith("'gradviz Sans','gradviz Mono'")
     out = set()
     for fam in chain:
         w = weight if (fam, weight) in every_page else 400

@@ -155,18 +155,79 @@ def drop_unselectable_glyphs(doc, keep=frozenset()) -> int:
     return n
 
 
+def drop_hidden_axes(doc, keep=frozenset()) -> int:
+    """Take out of each plot of ``doc`` the axes and grids it hides (``visible=False``; the
+    graph and the minimap hide theirs): BokehJS neither draws them nor gives them room, and
+    each came with a ticker, a formatter and a label policy. An axis a visible grid still
+    follows stays. Returns how many it took out."""
+    from bokeh.models import Axis, Grid, Plot
+
+    n = 0
+    for plot in [m for m in doc.models if isinstance(m, Plot)]:
+        followed = {id(g.axis) for g in plot.center if isinstance(g, Grid) and g.visible
+                    and g.axis is not None}
+        center = [g for g in plot.center
+                  if not (isinstance(g, Grid) and not g.visible and g.id not in keep)]
+        n += len(plot.center) - len(center)
+        if len(center) != len(plot.center):
+            plot.center = center
+        for side in ("above", "below", "left", "right"):
+            items = getattr(plot, side)
+            kept = [a for a in items if not (isinstance(a, Axis) and not a.visible
+                                             and a.id not in keep and id(a) not in followed)]
+            if len(kept) != len(items):
+                n += len(items) - len(kept)
+                setattr(plot, side, kept)
+    return n
+
+
+def _draws_bold_mono(doc) -> bool:
+    """Whether ``doc`` shows text in the bold mono face: highlighted code (Pygments makes its
+    keywords bold) or markup that sets bold on the mono stack (the apps' tensor cards)."""
+    from .fonts import MONO
+
+    for m in doc.models:
+        for name in ("text", "object"):
+            text = getattr(m, name, None) if name in m.properties() else None
+            if isinstance(text, str) and ("codehilite" in text or (
+                    MONO in text and ("font-weight:600" in text or "font-weight: 600" in text))):
+                return True
+    return False
+
+
+def drop_unused_faces(doc, keep=frozenset()) -> int:
+    """Declare in a saved page only the font faces it draws: the explorer's fonts stylesheet
+    carries Mono bold for the highlighted code an app shows beside it; a page without such
+    code (:func:`_draws_bold_mono`) gets the stylesheet without that face (saving ~15 kB).
+    Returns how many stylesheets it changed."""
+    from bokeh.models import GlobalInlineStyleSheet
+
+    from .fonts import document_css
+
+    if _draws_bold_mono(doc):
+        return 0
+    n = 0
+    for m in doc.models:
+        if isinstance(m, GlobalInlineStyleSheet) and m.css == document_css(apps=True) \
+                and m.id not in keep:
+            m.css = document_css()
+            n += 1
+    return n
+
+
 def _strip_comment_lines(code: str) -> str:
-    """JavaScript without its whole-line ``//`` comments and blank lines (a comment inside a
-    line, and every other line, stay as they are)."""
-    return "\n".join(line for line in code.splitlines()
+    """JavaScript without its whole-line ``//`` comments, blank lines and indentation (a
+    comment inside a line stays; lines keep their order and breaks, so semicolon insertion
+    reads the code as before)."""
+    return "\n".join(line.strip() for line in code.splitlines()
                      if line.strip() and not line.lstrip().startswith("//"))
 
 
 def strip_js_comments(doc, keep=frozenset()) -> int:
-    """Drop the whole-line comments of the ``CustomJS``/``CustomJSFilter`` code in ``doc``
-    (they explain the code in gradviz's sources; the page does not need them). Returns the
-    characters saved. (A line that starts with ``//`` inside a template literal would be
-    dropped: code with a backtick is left alone.)"""
+    """Drop the whole-line comments and the indentation of the ``CustomJS``/``CustomJSFilter``
+    code in ``doc`` (they explain the code in gradviz's sources; the page does not need them).
+    Returns the characters saved. (Code with a backtick is left alone: inside a template
+    literal a line's spaces, or a line starting with ``//``, are text.)"""
     from bokeh.models import CustomJS, CustomJSFilter
 
     saved = 0
@@ -200,11 +261,13 @@ def share_filter_code(doc, keep=frozenset(), min_chars: int = 400) -> int:
     for (code, names), members in groups.items():
         if len(members) < 2:
             continue
-        holder = CustomJS(code=code, name="gv_shared_filter_code")
-        params = ", ".join(json.dumps(n) for n in (*names, "source"))
-        call = ", ".join((*names, "source"))
-        stub = (f'const f = gv_code._gv_f || (gv_code._gv_f = new Function({params}, '
-                f'\'"use strict";\\n\' + gv_code.code));\nreturn f.call(this, {call});')
+        # The function's parameter names ride in the holder's tags; ``arguments`` is what
+        # BokehJS called the filter with: its args' values in order (the filter's own, then
+        # gv_code), then the source.
+        holder = CustomJS(code=code, name="gv_shared_filter_code",
+                          tags=[*names, "gv_code", "source"])
+        stub = ('const c=gv_code;return(c._f||(c._f=new Function(...c.tags,'
+                '\'"use strict";\\n\'+c.code))).apply(this,arguments);')
         for m in members:
             m.args = {**m.args, "gv_code": holder}
             m.code = stub
@@ -265,17 +328,20 @@ def _recorded_ids(doc) -> set:
 
 
 def slim_document(doc) -> dict:
-    """What a saved page can leave out without drawing differently: each stylesheet written
-    once (:func:`share_stylesheets`), the code filters share written once
+    """What a saved page can leave out without drawing differently: font faces it does not
+    draw (:func:`drop_unused_faces`), each stylesheet written once (:func:`share_stylesheets`), the code filters share written once
     (:func:`share_filter_code`), small numeric columns as plain lists
     (:func:`small_columns_as_lists`), glyph copies nothing draws (:func:`drop_muted_glyphs`,
-    :func:`drop_unselectable_glyphs`), comment lines of its JavaScript
+    :func:`drop_unselectable_glyphs`), hidden axes (:func:`drop_hidden_axes`), comment lines
+    and indentation of its JavaScript
     (:func:`strip_js_comments`). Models the recorded states name are left as they are. Call
     it on a document about to be saved, after recording; returns what it did."""
     keep = _recorded_ids(doc)
-    return {"shared stylesheets": share_stylesheets(doc, keep),
+    return {"faces left out": drop_unused_faces(doc, keep),
+            "shared stylesheets": share_stylesheets(doc, keep),
             "muted glyphs dropped": drop_muted_glyphs(doc, keep),
             "selection glyphs dropped": drop_unselectable_glyphs(doc, keep),
+            "hidden axes and grids dropped": drop_hidden_axes(doc, keep),
             "comment characters dropped": strip_js_comments(doc, keep),
             "column characters saved": small_columns_as_lists(doc),
             "filter code characters shared": share_filter_code(doc, keep)}

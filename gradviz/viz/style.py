@@ -179,9 +179,11 @@ def edge_colour(g) -> str:
 
 def legend_html(mode: str = "role") -> str:
     """A small HTML legend (works in a saved static file too: no callbacks needed)."""
+    # Attribute values without quotes where they need none: a pane's HTML is escaped twice in
+    # a saved page, and each quote costs ten bytes there.
     def swatch(fill, line, text, shape="4px"):
-        return (f'<span class="gv-swatch" style="background:{fill};border-color:{line};'
-                f'border-radius:{shape}"></span><span class="gv-legend-text">{text}</span>')
+        return (f'<span class=gv-swatch style=background:{fill};border-color:{line};'
+                f'border-radius:{shape}></span><span class=gv-legend-text>{text}</span>')
 
     items = []
     if mode == "role":
@@ -189,41 +191,55 @@ def legend_html(mode: str = "role") -> str:
             items.append(swatch(ROLE_FILL[role], ROLE_LINE[role], ROLE_NAMES[role]))
         items.append(swatch(ROLE_FILL["function"], ROLE_LINE["function"], ROLE_NAMES["function"], "50%"))
     else:
-        ramp = "".join(f'<span class="gv-ramp" style="background:{c}"></span>'
+        ramp = "".join(f'<span class=gv-ramp style=background:{c}></span>'
                        for c in NEGATIVE + [ZERO_FILL] + POSITIVE)
-        items.append(f'<span class="gv-legend-text">grad &lt; 0</span>{ramp}'
-                     f'<span class="gv-legend-text">grad &gt; 0 &nbsp;(log |g|, 1e-6 … 1e3)</span>')
+        items.append(f'<span class=gv-legend-text>grad &lt; 0</span>{ramp}'
+                     f'<span class=gv-legend-text>grad &gt; 0 &nbsp;(log |g|, 1e-6 … 1e3)</span>')
         items.append(swatch(NO_GRAD_FILL, "#9aa5b1", "no grad yet"))
     items.append(swatch(CURRENT_FILL, CURRENT_LINE, "current step"))
     items.append(swatch("#ffffff", HEALTH_LINE["nan"], "NaN / inf"))
     items.append(swatch("#ffffff", HEALTH_LINE["vanishing"], "vanishing / exploding"))
-    return '<div class="gv-legend">' + "".join(f'<span class="gv-legend-item">{i}</span>' for i in items) + "</div>"
+    return '<div class=gv-legend>' + "".join(f'<span class=gv-legend-item>{i}</span>' for i in items) + "</div>"
 
+
+def _compact(css: str) -> str:
+    """CSS without the spaces and line breaks it does not need (it is written into every
+    saved page)."""
+    import re
+
+    css = re.sub(r"\s+", " ", css).strip()
+    return re.sub(r"\s*([{}:;,])\s*", r"\1", css)
+
+
+# The stacks by reference: the page's fonts stylesheet (gradviz.viz.fonts.document_css, on
+# every page that shows an explorer) defines them once on :root.
+_FONT = "var(--gv-sans,sans-serif)"
+_MONO = "var(--gv-mono,monospace)"
 
 # Shared CSS, kept small: Panel widgets keep their own look; this only spaces our parts.
-CSS = f"""
-.gv-legend {{ display:flex; flex-wrap:wrap; gap:4px 16px; font-family:{FONT}; font-size:12.5px;
+CSS = _compact(f"""
+.gv-legend {{ display:flex; flex-wrap:wrap; gap:4px 16px; font-family:{_FONT}; font-size:12.5px;
              color:{TEXT}; align-items:center; padding:2px 4px; }}
 .gv-legend-item {{ display:inline-flex; align-items:center; gap:6px; }}
 .gv-swatch {{ display:inline-block; width:16px; height:12px; border:2px solid; }}
 .gv-ramp {{ display:inline-block; width:10px; height:12px; }}
-.gv-counter {{ font-family:{FONT}; font-size:14px; font-weight:600; color:{TEXT};
+.gv-counter {{ font-family:{_FONT}; font-size:14px; font-weight:600; color:{TEXT};
               font-variant-numeric:tabular-nums;
               white-space:nowrap; }}
-.gv-sentence {{ font-family:{FONT}; font-size:14px; color:{TEXT}; line-height:1.45; }}
-.gv-note {{ font-family:{FONT}; font-size:13px; color:#8a4b00; background:#fff4e0;
+.gv-sentence {{ font-family:{_FONT}; font-size:14px; color:{TEXT}; line-height:1.45; }}
+.gv-note {{ font-family:{_FONT}; font-size:13px; color:#8a4b00; background:#fff4e0;
            border-left:3px solid #f0a030; padding:6px 10px; border-radius:4px; }}
-.gv-error {{ font-family:{FONT}; font-size:13px; color:#a61b29; background:#fdecee;
+.gv-error {{ font-family:{_FONT}; font-size:13px; color:#a61b29; background:#fdecee;
             border-left:3px solid #d7263d; padding:6px 10px; border-radius:4px;
             white-space:pre-wrap; }}
-.gv-ok {{ font-family:{FONT}; font-size:12.5px; color:#1e7a4a; }}
-.gv-title {{ font-family:{FONT}; font-size:15px; font-weight:600; color:{TEXT}; margin:0; }}
-.gv-mono, .gv-array {{ font-family:{MONO}; font-size:12.5px; color:{TEXT}; white-space:pre;
+.gv-ok {{ font-family:{_FONT}; font-size:12.5px; color:#1e7a4a; }}
+.gv-title {{ font-family:{_FONT}; font-size:15px; font-weight:600; color:{TEXT}; margin:0; }}
+.gv-mono, .gv-array {{ font-family:{_MONO}; font-size:12.5px; color:{TEXT}; white-space:pre;
                        overflow-x:auto; }}
-.gv-muted {{ font-family:{FONT}; font-size:12.5px; color:{MUTED}; }}
-.gv-rule {{ font-family:{MONO}; font-size:12.5px; background:#f5f7fa; padding:6px 8px;
+.gv-muted {{ font-family:{_FONT}; font-size:12.5px; color:{MUTED}; }}
+.gv-rule {{ font-family:{_MONO}; font-size:12.5px; background:#f5f7fa; padding:6px 8px;
            border-radius:4px; white-space:pre-wrap; }}
-"""
+""")
 
 
 def html(obj: str = "", **kwargs):

@@ -10,14 +10,16 @@ so they work offline, in a notebook and in a saved HTML file alike. Licences:
 ``LICENSE-Liberation.txt``, ``LICENSE-DejaVu.txt``.
 
 A page declares the faces it draws: Sans regular and bold and Mono regular everywhere, Mono
-bold on the apps' pages only (``document_css(apps=True)``). A character outside the subsets
+bold where highlighted code may be shown (``document_css(apps=True)``: the apps' pages, a live
+explorer); a saved page without such code leaves Mono bold out. A character outside the subsets
 (a label in Cyrillic, say) would be drawn in the machine's font: :func:`uncovered` names such
 characters, and :func:`install` warns (:class:`FontCoverageWarning`) when a graph's labels use
 them, since a screenshot of that view then depends on the machine.
 
 - :data:`SANS_STACK`, :data:`MONO_STACK`: CSS ``font-family`` values that start with them;
 - :func:`document_css`: the ``@font-face`` rules and the page-wide font variables (for the
-  document's ``<head>``: browsers ignore ``@font-face`` inside a shadow root);
+  document's ``<head>``: browsers ignore ``@font-face`` inside a shadow root), among them
+  ``--gv-sans`` and ``--gv-mono``, the two stacks, which gradviz's own CSS refers to;
 - :func:`host_css`: the same variables for a component's shadow root, where Panel's Bootstrap
   design defines its own;
 - :func:`global_stylesheet`: :func:`document_css` as a Bokeh model that installs itself in the
@@ -40,9 +42,9 @@ SANS = "gradviz Sans"
 MONO = "gradviz Mono"
 #: ``font-family`` for text: the bundled face first, then the bundled mono face for the maths
 #: signs the sans face lacks; the rest only if a page lost its CSS.
-SANS_STACK = f"'{SANS}', '{MONO}', Arial, sans-serif"
+SANS_STACK = f"'{SANS}','{MONO}',Arial,sans-serif"  # (no spaces: written many times a page)
 #: ``font-family`` for code and arrays.
-MONO_STACK = f"'{MONO}', 'DejaVu Sans Mono', Menlo, Consolas, monospace"
+MONO_STACK = f"'{MONO}','DejaVu Sans Mono',Menlo,Consolas,monospace"
 #: The font Bokeh gives text that sets none (``text_font`` defaults to it): :func:`use_bundled`
 #: replaces it, since "helvetica" is whatever fontconfig maps it to on the machine.
 BOKEH_DEFAULT_FONT = "helvetica"
@@ -104,17 +106,21 @@ class FontCoverageWarning(UserWarning):
     """Text on a gradviz page uses characters the bundled fonts do not have."""
 
 
-@functools.lru_cache(maxsize=None)
-def font_face_css(apps: bool = False) -> str:
-    """``@font-face`` rules for the shipped faces a page declares (``apps``: the apps' pages,
-    which also draw Mono bold), each with its font as a ``data:`` URL."""
+def _face_rules(chosen) -> str:
     rules = []
-    for face in faces(apps):
+    for face in chosen:
         data = base64.b64encode((HERE / face["file"]).read_bytes()).decode("ascii")
         rules.append(f"@font-face {{ font-family: '{face['family']}'; font-style: normal; "
                      f"font-weight: {face['weight']}; font-display: block; "
                      f"src: url(data:font/woff2;base64,{data}) format('woff2'); }}")
     return "\n".join(rules)
+
+
+@functools.lru_cache(maxsize=None)
+def font_face_css(apps: bool = False) -> str:
+    """``@font-face`` rules for the shipped faces a page declares (``apps``: the apps' pages,
+    which also draw Mono bold), each with its font as a ``data:`` URL."""
+    return _face_rules(faces(apps))
 
 
 # Panel's and Bokeh's own components take their fonts from these variables (Bootstrap's,
@@ -134,8 +140,14 @@ _VARIABLES = {
 }
 
 
-def _declarations() -> str:
-    return " ".join(f"{k}: {v};" for k, v in _VARIABLES.items())
+def _declarations(by_reference: bool = False) -> str:
+    """The font variables; ``by_reference``: as ``var(--gv-sans)``/``var(--gv-mono)``, which
+    the page's ``:root`` defines once (each stack is written once a page, not ten times)."""
+    if not by_reference:
+        return " ".join(f"{k}: {v};" for k, v in _VARIABLES.items())
+    ref = {SANS_STACK: "var(--gv-sans)", MONO_STACK: "var(--gv-mono)"}
+    return (f"--gv-sans: {SANS_STACK}; --gv-mono: {MONO_STACK}; " +
+            " ".join(f"{k}: {ref[v]};" for k, v in _VARIABLES.items()))
 
 
 def host_css() -> str:
@@ -147,18 +159,20 @@ def host_css() -> str:
 def document_css(apps: bool = False) -> str:
     """CSS for the page's ``<head>``: the faces, and the font variables and body font.
     ``apps``: for the apps' pages (which also draw Mono bold)."""
-    return (font_face_css(apps) + f"\n:root {{ {_declarations()} }}\n"
-            f"body {{ font-family: {SANS_STACK}; }}\n"
-            f"code, kbd, pre, samp {{ font-family: {MONO_STACK}; }}\n")
+    return (font_face_css(apps) + f"\n:root {{ {_declarations(by_reference=True)} }}\n"
+            "body { font-family: var(--gv-sans); }\n"
+            "code, kbd, pre, samp { font-family: var(--gv-mono); }\n")
 
 
-def global_stylesheet():
-    """A Bokeh ``GlobalInlineStyleSheet`` of :func:`document_css`: add it to the
-    ``stylesheets`` of a component and the page that shows it gets the fonts. (A new model
-    each call: a Bokeh model belongs to one document.)"""
+def global_stylesheet(apps: bool = True):
+    """A Bokeh ``GlobalInlineStyleSheet`` of :func:`document_css` (by default with every face:
+    an explorer may be shown beside highlighted code, whose keywords are Mono bold; a saved
+    page without such code drops that face, gradviz.viz.offline.drop_unused_faces): add it
+    to the ``stylesheets`` of a component and the page that shows it gets the fonts. (A new
+    model each call: a Bokeh model belongs to one document.)"""
     from bokeh.models import GlobalInlineStyleSheet
 
-    return GlobalInlineStyleSheet(css=document_css())
+    return GlobalInlineStyleSheet(css=document_css(apps))
 
 
 @functools.lru_cache(maxsize=None)
@@ -258,7 +272,8 @@ def install(fig) -> None:
     from bokeh.models import CustomJS, GlobalInlineStyleSheet
 
     sheets = list(fig.stylesheets)
-    if any(isinstance(s, GlobalInlineStyleSheet) and s.css == document_css() for s in sheets):
+    if any(isinstance(s, GlobalInlineStyleSheet) and s.css in (document_css(), document_css(True))
+           for s in sheets):
         return
     use_bundled(fig)
     warn_uncovered(fig)

@@ -19,13 +19,14 @@ screenshots render with ``--font-render-hinting=none``):
 
 Which characters (every saved page carries the faces, so each glyph costs bytes on every page):
 English text, digits and ASCII punctuation; Latin-1 as a margin (accented names, ``× · ± ²
-µ``); the typographic punctuation, Greek letters, super- and subscripts, arrows and maths
-operators that gradviz's own texts use (derivative rules, the tutorial, sentences: tests/
-test_fonts.py scans every string gradviz writes and fails on a character not kept here), with
-the digits of super- and subscripts and a few signs formulas commonly use (∑ ∞ ≈ ≠ ⊙). Not
-kept: other Greek letters, Latin Extended, Cyrillic, box drawing, dingbats (nothing in gradviz
-draws them; a label that uses them is drawn in the machine's font, and
-``gradviz.viz.fonts.uncovered`` says which: ``Explorer`` warns about such labels).
+µ``; Mono, which draws no names, without the accented letters); the typographic punctuation,
+Greek letters, super- and subscripts, arrows and maths operators that gradviz's own texts use
+(derivative rules, the tutorial, sentences: tests/test_fonts.py scans every string gradviz
+writes and fails on a character not kept here) and nothing more (each character kept costs
+every page ~60 bytes per face). Not kept: other Greek letters, Latin Extended, Cyrillic, box
+drawing, dingbats (nothing in gradviz draws them; a label that uses them is drawn in the
+machine's font, and ``gradviz.viz.fonts.uncovered`` says which: ``Explorer`` warns about such
+labels).
 
 Which faces a page carries: the explorer draws Sans in both weights and Mono in regular only;
 Mono bold (code keywords, the playground's value table) is declared by the apps' pages only.
@@ -51,14 +52,14 @@ RANGES = [
     (0x03BC, 0x03BC), (0x03C0, 0x03C0), (0x03C3, 0x03C3), (0x03C6, 0x03C6),
     (0x1D40, 0x1D40), (0x1D43, 0x1D43), (0x1D47, 0x1D47), (0x1D57, 0x1D57),
     (0x1D62, 0x1D62),  # ᵀ ᵃ ᵇ ᵗ ᵢ
-    (0x2010, 0x2027),  # dashes, quotes, bullet, ellipsis, ‖
-    (0x2070, 0x2070), (0x2074, 0x207B), (0x207F, 0x207F),  # ⁰ ⁴-⁹ ⁺ ⁻ ⁿ (¹ ² ³: Latin-1)
-    (0x2080, 0x208B), (0x2096, 0x2096), (0x2099, 0x209A),  # ₀-₉ ₊ ₋ ₖ ₙ ₚ
+    (0x2013, 0x2014), (0x2016, 0x2016), (0x2018, 0x2019), (0x201C, 0x201D), (0x2022, 0x2022),
+    (0x2026, 0x2026),  # – — ‖ ‘ ’ “ ” • …
+    (0x207B, 0x207B), (0x207F, 0x207F),  # ⁻ ⁿ (¹ ² ³ are Latin-1)
+    (0x2080, 0x2082), (0x2096, 0x2096), (0x2099, 0x209A),  # ₀ ₁ ₂ ₖ ₙ ₚ
     (0x2190, 0x2190), (0x2192, 0x2192),  # ← →
-    # maths: ∂ ∇ ∑ − √ ∞ ≈ ≠ ≤ ≥ ⊗ ⊙ ⋅
-    (0x2202, 0x2202), (0x2207, 0x2207), (0x2211, 0x2212), (0x221A, 0x221A), (0x221E, 0x221E),
-    (0x2248, 0x2248), (0x2260, 0x2260), (0x2264, 0x2265), (0x2297, 0x2297), (0x2299, 0x2299),
-    (0x22C5, 0x22C5),
+    # maths: ∂ ∇ − √ ≤ ≥ ⊗ ⋅
+    (0x2202, 0x2202), (0x2207, 0x2207), (0x2212, 0x2212), (0x221A, 0x221A), (0x2264, 0x2265),
+    (0x2297, 0x2297), (0x22C5, 0x22C5),
     (0x25B6, 0x25B6), (0x25BE, 0x25BE), (0x25C0, 0x25C0),  # ▶ ▾ ◀ (search, scope frames)
     (0xFFFD, 0xFFFD),  # the replacement character
 ]
@@ -72,8 +73,17 @@ FACES = [
 ]
 
 
-def wanted() -> list[int]:
-    return [c for lo, hi in RANGES for c in range(lo, hi + 1)]
+# What the mono face leaves out: the accented letters of Latin-1 (its signs, × ÷ ° ± ² µ ...,
+# stay). Mono draws numbers, arrays, derivative rules and code, which gradviz writes (the
+# test scans them); names a user gives, where the margin matters, are drawn in Sans.
+MONO_LEAVES_OUT = set(range(0x00C0, 0x0100)) - {0x00D7, 0x00F7}
+
+
+def wanted(family: str = "gradviz Sans") -> list[int]:
+    out = [c for lo, hi in RANGES for c in range(lo, hi + 1)]
+    if family == "gradviz Mono":
+        out = [c for c in out if c not in MONO_LEAVES_OUT]
+    return out
 
 
 def _spans(codepoints) -> list:
@@ -145,7 +155,7 @@ def main(argv=None) -> int:
             print(f"build: {src} is missing: apt-get install fonts-liberation2 "
                   "fonts-dejavu-core", file=sys.stderr)
             return 1
-        codepoints = [c for c in wanted() if c in _cmap(src)]
+        codepoints = [c for c in wanted(family) if c in _cmap(src)]
         out = HERE / name
         subset(src, codepoints, out, family, weight, source)
         manifest.append({"file": name, "family": family, "weight": weight, "pages": pages,
