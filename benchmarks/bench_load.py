@@ -1,6 +1,7 @@
 """Saved pages: how much a page that steps without Python weighs, and how fast it opens.
 
     python benchmarks/bench_load.py [--sizes 5000] [--opens 3] [--write]
+    python benchmarks/bench_load.py --breakdown 40   # the seed page's bytes, part by part
 
 For the seed graph: the saved page's size beside an empty Panel page saved with the same
 (inline) resources, and how much of the difference is the recorded states, the bundled fonts
@@ -219,6 +220,9 @@ def main() -> None:
     ap.add_argument("--sizes", default="5000")
     ap.add_argument("--opens", type=int, default=3)
     ap.add_argument("--write", action="store_true", help="print a Markdown table for RESULTS.md")
+    ap.add_argument("--breakdown", type=int, default=0, metavar="ROWS",
+                    help="print the seed page's bytes beyond the empty page part by part "
+                         "(the largest ROWS rows), then stop")
     args = ap.parse_args()
 
     from bench_explorer import chain_graph
@@ -233,6 +237,9 @@ def main() -> None:
           f"beyond Bokeh/Panel, of which recorded states {s['states'] / 1000:.0f} kB, fonts "
           f"{s['fonts'] / 1000:.0f} kB, the explorer's models and styles "
           f"{(extra - s['states'] - s['fonts']) / 1000:.0f} kB")
+    if args.breakdown:
+        print_breakdown(s, args.breakdown)
+        return
     rows = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=find_browser().path, args=list(LAUNCH_ARGS))

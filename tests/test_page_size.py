@@ -43,7 +43,7 @@ def test_the_saved_seed_page_carries_at_most_150_kB_beyond_an_empty_panel_page(t
     assert beyond <= GOAL_BYTES, (
         f"the seed page is {page.stat().st_size:,} B, an empty Panel page {empty:,} B: "
         f"{beyond:,} B beyond (goal {GOAL_BYTES:,}); `python benchmarks/bench_load.py "
-        f"--sizes 100 --opens 1` breaks it down part by part")
+        f"--breakdown 40` breaks it down part by part")
 
 
 def test_the_saved_page_declares_each_face_once_and_no_alias(tmp_path):
