@@ -141,7 +141,130 @@ if (window[key] === undefined) {
     }
     source.data = data;
   };
+  // Many moves at once (Run, Reset, Backward again's pass): their patches are folded into one
+  // change per source and property, so the page redraws once, not once per step (on a graph of
+  // thousands of nodes each redraw takes tens of ms, and a pass has thousands of steps).
+  const number = (v) => {  // a serialised cell: NaN and infinities come as {type: "number"}
+    if (v !== null && typeof v === "object") {
+      if (v.type === "number") return Number(v.value);
+      throw new Error("not a plain cell");
+    }
+    return v;
+  };
+  const enterMany = (moves) => {
+    const sources = new Map();  // id -> {source, rows: Map(col -> Map(row -> value))} or
+    const props = new Map();    //        {source, data: {col: array}} once rows change count
+    const views = [];
+    const pending = (id) => {
+      let p = sources.get(id);
+      if (p === undefined) {
+        p = {source: doc.get_model_by_id(id), rows: new Map(), data: null};
+        sources.set(id, p);
+      }
+      return p;
+    };
+    const arrays = (p) => {  // the source's columns as arrays, pending rows applied
+      if (p.data === null) {
+        p.data = {};
+        for (const [col, values] of Object.entries(p.source.data)) p.data[col] = Array.from(values);
+        for (const [col, rows] of p.rows) {
+          if (p.data[col] === undefined) p.data[col] = [];
+          for (const [i, v] of rows) p.data[col][i] = v;
+        }
+        p.rows = null;
+      }
+      return p.data;
+    };
+    const set = (p, col, i, v) => {
+      if (p.data !== null) {
+        if (p.data[col] === undefined) p.data[col] = [];
+        p.data[col][i] = v;
+      } else {
+        if (!p.rows.has(col)) p.rows.set(col, new Map());
+        p.rows.get(col).set(i, v);
+      }
+    };
+    const length = (p) => {
+      if (p.data !== null) {
+        const first = Object.values(p.data)[0];
+        return first === undefined ? 0 : first.length;
+      }
+      const first = Object.values(p.source.data)[0];
+      return first === undefined ? 0 : first.length;
+    };
+    for (const [events, changes] of moves) {
+      for (const ev of events) {
+        if (ev.kind === "gvColumns") {
+          const p = pending(ev.id);
+          const same = ev.drop.length === 0 && ev.n === length(p) && Object.keys(ev.cols).every(
+            (col) => (p.data !== null ? p.data : p.source.data)[col] !== undefined);
+          if (!same) {
+            const data = arrays(p);
+            for (const col of ev.drop) delete data[col];
+            for (const col of Object.keys(ev.cols)) if (data[col] === undefined) data[col] = [];
+            for (const col of Object.keys(data)) data[col].length = ev.n;
+          }
+          for (const [col, rows] of Object.entries(ev.cols)) {
+            for (const [i, v] of rows) set(p, col, i, v === null ? NaN : v);
+          }
+        } else if (ev.kind === "gvSplice") {
+          const data = arrays(pending(ev.id));
+          for (const col of Object.keys(data)) {
+            const rows = (ev.rows[col] || []).map((v) => (v === null ? NaN : v));
+            data[col].splice(ev.at, ev.remove, ...rows);
+          }
+        } else if (ev.kind === "ColumnsPatched" && ev.attr === "data" &&
+                   ev.patches.type === "map") {
+          const p = pending(ev.model.id);
+          for (const [col, rows] of ev.patches.entries) {
+            for (const [i, v] of rows) set(p, col, i, number(v));
+          }
+        } else if (ev.kind === "ModelChanged") {
+          props.set(ev.model.id + " " + ev.attr, ev);
+        } else {
+          throw new Error("cannot fold a " + ev.kind + " event");
+        }
+      }
+      if (changes !== undefined) views.push(changes);
+    }
+    restore();
+    for (const p of sources.values()) {
+      if (p.data !== null) p.source.data = p.data;
+      else if (p.rows.size) {
+        const patches = {};
+        for (const [col, rows] of p.rows) patches[col] = Array.from(rows.entries());
+        p.source.patch(patches);
+      }
+    }
+    if (props.size) doc.apply_json_patch({events: Array.from(props.values())}, new Map());
+    for (const changes of views) {
+      for (let k = 0; k < changes.length; k += 2) state.views[changes[k]] = changes[k + 1];
+    }
+    if (state.selected !== null) paint();
+  };
+  let batch = null;  // moves held while a multi-move action runs
+  const together = (f) => {  // make f's moves as one change of the page
+    batch = [];
+    try {
+      f();
+    } finally {
+      const moves = batch;
+      batch = null;
+      if (moves.length > 1) {
+        try {
+          enterMany(moves);
+        } catch (e) {  // an event it cannot fold: one move after the other, as recorded
+          console.warn("gradviz player: moves applied one by one (" + e.message + ")");
+          for (const [events, changes] of moves) enter(events, changes);
+        }
+      } else if (moves.length === 1) enter(...moves[0]);
+    }
+  };
   const enter = (events, views) => {
+    if (batch !== null) {
+      batch.push([events, views]);
+      return;
+    }
     restore();  // the patches expect the inspector as the recording left it
     let run = [];
     const flush = () => {
@@ -243,14 +366,14 @@ if (window[key] === undefined) {
     if (name !== "Play") say("");
     if (name === "Step") step();
     else if (name === "Back") back();
-    else if (name === "Reset") reset();
-    else if (name === "Run") run();
+    else if (name === "Reset") together(reset);
+    else if (name === "Run") together(run);
     else if (name === "Zero grads") {
-      action("z", "This saved page holds no further Zero grads from here; open the graph in " +
-             "Python (gradviz.explore) to go on.");
+      together(() => action("z", "This saved page holds no further Zero grads from here; " +
+                            "open the graph in Python (gradviz.explore) to go on."));
     } else if (name === "Backward again") {
-      action("a", "This saved page holds no further passes; open the graph in Python " +
-             "(gradviz.explore) to run more.");
+      together(() => action("a", "This saved page holds no further passes; open the graph " +
+                            "in Python (gradviz.explore) to run more."));
     } else if (name === "Play") {
       if (state.timer !== null) stop();
       else if (next() !== undefined) {
