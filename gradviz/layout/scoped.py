@@ -15,6 +15,7 @@ the sizes of its items, cached by the open scopes inside it).
 """
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable, Hashable
@@ -122,6 +123,7 @@ class ScopedLayout:
         # every scope of a 12-layer model open).
         self._drawings: "OrderedDict" = OrderedDict()
         self._laid_out = [0, 0]  # levels laid out / to lay out in the drawing under way
+        self._lock = threading.RLock()
 
     # --- the static structure of every level ------------------------------------------------
     def _item(self, path: tuple, nid: str):
@@ -246,13 +248,16 @@ class ScopedLayout:
 
     def _inside(self, open_set) -> dict:
         """path -> the open scopes strictly inside it (what its level's layout depends on)."""
-        if self._inside_of[0] is not open_set:
-            inside: dict = {}
-            for p in open_set:
-                for k in range(len(p)):
-                    inside.setdefault(p[:k], set()).add(p)
-            self._inside_of = (open_set, {k: frozenset(v) for k, v in inside.items()})
-        return self._inside_of[1]
+        last_set, last = self._inside_of  # read once: another thread may replace it meanwhile
+        if last_set is open_set:
+            return last
+        inside: dict = {}
+        for p in open_set:
+            for k in range(len(p)):
+                inside.setdefault(p[:k], set()).add(p)
+        found = {k: frozenset(v) for k, v in inside.items()}
+        self._inside_of = (open_set, found)
+        return found
 
     # --- the whole drawing ------------------------------------------------------------------
     def drawing(self, open_set, visible: nx.DiGraph) -> ScopedDrawing:
@@ -260,20 +265,24 @@ class ScopedLayout:
         (``collapse.visible_graph``); the same open set gives the same (shared, read-only)
         drawing."""
         open_set = frozenset(p for p in open_set if p in self.tree.scopes)
-        hit = self._drawings.get(open_set)
-        if hit is not None:
-            self._drawings.move_to_end(open_set)
-            return hit
-        # every level drawn: the top one and each open scope whose scopes around it are open
-        shown = sum(1 for p in open_set if all(p[:k] in open_set for k in range(1, len(p))))
-        self._laid_out = [0, 1 + shown]
-        progress.report("Laying out boxes", 0, 1 + shown)
-        drawing = self._draw(open_set, visible)
-        progress.report("Drawing")
-        self._drawings[open_set] = drawing
-        while len(self._drawings) > DRAWINGS_KEPT:
-            self._drawings.popitem(last=False)
-        return drawing
+        # One drawing at a time: a layout is shared by the pages of one graph, and a page that
+        # builds on a thread of its own (gradviz.viz.loading) may draw while another page's
+        # click opens a box on the server's event loop.
+        with self._lock:
+            hit = self._drawings.get(open_set)
+            if hit is not None:
+                self._drawings.move_to_end(open_set)
+                return hit
+            # every level drawn: the top one and each open scope whose scopes around it are open
+            shown = sum(1 for p in open_set if all(p[:k] in open_set for k in range(1, len(p))))
+            self._laid_out = [0, 1 + shown]
+            progress.report("Laying out boxes", 0, 1 + shown)
+            drawing = self._draw(open_set, visible)
+            progress.report("Drawing")
+            self._drawings[open_set] = drawing
+            while len(self._drawings) > DRAWINGS_KEPT:
+                self._drawings.popitem(last=False)
+            return drawing
 
     def _draw(self, open_set, visible: nx.DiGraph) -> ScopedDrawing:
         positions, sizes, frames = {}, {}, {}
