@@ -11,8 +11,9 @@ file:/data:/blob: refused, each in a fresh context, and timed *in the page*: fro
 (``performance.timeOrigin``) to the moment every Bokeh document is idle, a canvas and the step
 counter are in the DOM, and two animation frames have passed (the graph painted). Pages given
 with ``--also`` (saved by another commit) are opened alternately with it, so the comparison sees
-the same machine load. Reported: medians, each run, and the load average. Goal (issue 13): a
-saved 5,000-node graph opens in at most 3 s.
+the same machine load. Then, on a fresh page each, the time from a click on Step, Step, Run,
+Back, Reset to the new counter painted. Reported: medians, each run, and the load average.
+Goal (issue 13): a saved 5,000-node graph opens in at most 3 s.
 """
 from __future__ import annotations
 
@@ -48,6 +49,54 @@ PAINTED_JS = """() => new Promise((resolve) => {
   };
   poll();
 })"""
+
+
+# Clicks a toolbar button and resolves with the ms until the counter changed and two frames
+# passed (the new state painted), and the counter's new text.
+CLICK_JS = """async (label) => {
+  const find = (root, sel) => {
+    const hit = root.querySelector(sel);
+    if (hit) return hit;
+    for (const e of root.querySelectorAll('*')) {
+      const inner = e.shadowRoot && find(e.shadowRoot, sel);
+      if (inner) return inner;
+    }
+    return null;
+  };
+  const buttons = [];
+  const walk = (root) => {
+    for (const e of root.querySelectorAll('button')) buttons.push(e);
+    for (const e of root.querySelectorAll('*')) if (e.shadowRoot) walk(e.shadowRoot);
+  };
+  walk(document);
+  const counter = () => find(document, '.gv-counter').textContent;
+  const before = counter();
+  const t0 = performance.now();
+  buttons.find((b) => b.textContent.trim() === label).click();
+  await new Promise((resolve) => {
+    const poll = () => {
+      if (counter() !== before) requestAnimationFrame(() => requestAnimationFrame(resolve));
+      else requestAnimationFrame(poll);
+    };
+    poll();
+  });
+  return [performance.now() - t0, counter()];
+}"""
+
+CLICKS = ["Step", "Step", "Run", "Back", "Reset"]
+
+
+def click_times(browser, url: str) -> list:
+    """``[(label, ms, counter)]`` for CLICKS on a freshly opened page (the first Step also
+    inflates the recorded states)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(url, timeout=120_000)
+        page.evaluate(PAINTED_JS)
+        return [(label, *page.evaluate(CLICK_JS, label)) for label in CLICKS]
+    finally:
+        context.close()
 
 
 def save_page(nodes: int, path: Path, profile: bool = False) -> tuple[int, float]:
@@ -120,6 +169,10 @@ def main() -> None:
             for name, page in pages.items():  # alternately: both see the same load
                 times[name].append(open_once(browser, page.resolve().as_uri()))
                 loads.append(os.getloadavg()[0])
+        for name, page in pages.items():
+            clicks = click_times(browser, page.resolve().as_uri())
+            print(f"{name}: " + ", ".join(f"{label} {ms / 1000:.2f} s ({counter})"
+                                          for label, ms, counter in clicks), flush=True)
         browser.close()
     for name, ts in times.items():
         print(f"{name} ({pages[name].stat().st_size / 1e6:.2f} MB): open median "
