@@ -240,7 +240,12 @@ class TensorEditor(pn.viewable.Viewer):
         do nothing there, and their dozen widgets cost a saved page about 6 kB per input."""
         self.literal.disabled = True
         self.requires_grad.disabled = True
-        return pn.Column(*self._layout.objects[:2], sizing_mode="stretch_width",
+        # The header takes the row's free width itself (no spacer model between).
+        header = style.html(self.header.object, margin=self.header.margin,
+                            sizing_mode="stretch_width")
+        return pn.Column(pn.Row(header, self.requires_grad, align="center",
+                                sizing_mode="stretch_width"),
+                         self.literal, sizing_mode="stretch_width",
                          css_classes=["gv-editor"], styles=dict(self._layout.styles))
 
     # --- proposing -------------------------------------------------------------------------

@@ -19,7 +19,7 @@ screenshots render with ``--font-render-hinting=none``):
 
 Which characters (every saved page carries the faces, so each glyph costs bytes on every page):
 English text, digits and ASCII punctuation; Latin-1 as a margin (accented names, ``× · ± ²
-µ``; Mono, which draws no names, without the accented letters); the typographic punctuation,
+µ``; Mono, which draws no names, only the signs of Latin-1); the typographic punctuation,
 Greek letters, super- and subscripts, arrows and maths operators that gradviz's own texts use
 (derivative rules, the tutorial, sentences: tests/test_fonts.py scans every string gradviz
 writes and fails on a character not kept here) and nothing more (each character kept costs
@@ -73,10 +73,12 @@ FACES = [
 ]
 
 
-# What the mono face leaves out: the accented letters of Latin-1 (its signs, × ÷ ° ± ² µ ...,
-# stay). Mono draws numbers, arrays, derivative rules and code, which gradviz writes (the
-# test scans them); names a user gives, where the margin matters, are drawn in Sans.
-MONO_LEAVES_OUT = set(range(0x00C0, 0x0100)) - {0x00D7, 0x00F7}
+# What the mono face leaves out of Latin-1: all but the signs numbers and formulas use (no-break
+# space ° ± ² ³ µ · ¹ ½ × ÷). Mono draws numbers, arrays, derivative rules and code, which
+# gradviz writes (the test scans them); names a user gives, where the margin matters, are drawn
+# in Sans.
+MONO_LEAVES_OUT = set(range(0x00A1, 0x0100)) - {0x00B0, 0x00B1, 0x00B2, 0x00B3, 0x00B5, 0x00B7,
+                                                 0x00B9, 0x00BD, 0x00D7, 0x00F7}
 
 
 def wanted(family: str = "gradviz Sans") -> list[int]:
