@@ -329,11 +329,11 @@ def _recorded_ids(doc) -> set:
 
 def slim_document(doc) -> dict:
     """What a saved page can leave out without drawing differently: font faces it does not
-    draw (:func:`drop_unused_faces`), each stylesheet written once (:func:`share_stylesheets`), the code filters share written once
-    (:func:`share_filter_code`), small numeric columns as plain lists
-    (:func:`small_columns_as_lists`), glyph copies nothing draws (:func:`drop_muted_glyphs`,
-    :func:`drop_unselectable_glyphs`), hidden axes (:func:`drop_hidden_axes`), comment lines
-    and indentation of its JavaScript
+    draw (:func:`drop_unused_faces`), each stylesheet written once (:func:`share_stylesheets`),
+    the code filters share written once (:func:`share_filter_code`), small numeric columns as
+    plain lists (:func:`small_columns_as_lists`), glyph copies nothing draws
+    (:func:`drop_muted_glyphs`, :func:`drop_unselectable_glyphs`), hidden axes
+    (:func:`drop_hidden_axes`), comment lines and indentation of its JavaScript
     (:func:`strip_js_comments`). Models the recorded states name are left as they are. Call
     it on a document about to be saved, after recording; returns what it did."""
     keep = _recorded_ids(doc)
