@@ -10,6 +10,7 @@ leave the page pixel for pixel as it was: the same page saved without it is the 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
@@ -35,15 +36,27 @@ def _empty_panel_page(path) -> int:
 
 
 def test_the_saved_seed_page_carries_at_most_150_kB_beyond_an_empty_panel_page(tmp_path):
-    page = tmp_path / "graph.html"
-    _seed_view().save(str(page))
-    empty = _empty_panel_page(tmp_path / "empty.html")
-    beyond = page.stat().st_size - empty
+    # In a fresh process, as a user saves: Bokeh numbers its models per process ("p1234"), and
+    # after the thousands of models earlier tests made every id, and so every reference in the
+    # page, would be a character or two longer.
+    import subprocess
+    import sys
+
+    page, empty = tmp_path / "graph.html", tmp_path / "empty.html"
+    script = f"""
+import pathlib, sys
+sys.path.insert(0, {str(Path(__file__).parent)!r})
+from test_page_size import _seed_view, _empty_panel_page
+_seed_view().save({str(page)!r})
+_empty_panel_page(pathlib.Path({str(empty)!r}))
+"""
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=300)
+    beyond = page.stat().st_size - empty.stat().st_size
     assert beyond > 20_000  # the graph, its states and fonts are really in the page
     assert beyond <= GOAL_BYTES, (
-        f"the seed page is {page.stat().st_size:,} B, an empty Panel page {empty:,} B: "
-        f"{beyond:,} B beyond (goal {GOAL_BYTES:,}); `python benchmarks/bench_load.py "
-        f"--breakdown 40` breaks it down part by part")
+        f"the seed page is {page.stat().st_size:,} B, an empty Panel page "
+        f"{empty.stat().st_size:,} B: {beyond:,} B beyond (goal {GOAL_BYTES:,}); "
+        f"`python benchmarks/bench_load.py --breakdown 40` breaks it down part by part")
 
 
 def test_the_saved_page_declares_each_face_once_and_no_alias(tmp_path):
