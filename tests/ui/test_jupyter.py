@@ -1,0 +1,348 @@
+"""The explorer in real notebooks, driven in headless Chromium.
+
+- JupyterLab and Notebook 7: a server (token, free port, no browser) opens a copy of
+  examples/tutorial.ipynb, runs all cells, and Step in an explorer output advances its counter,
+  answered by the kernel (the recorded player stays out of the way while a kernel is connected).
+- Exported: the notebook executed with its outputs and converted with
+  ``jupyter nbconvert --to html``, opened from file:// with every request that is not file: or
+  data: refused: the explorer outputs step from the passes recorded when the cells ran. Gradients
+  are checked against the seed tutorial's numbers (PyTorch 2.13, ../shared/seed).
+
+They need the ``jupyterlab``, ``notebook`` and ``nbconvert`` packages (in the ``[test]`` extra)
+and skip without them, saying so, unless ``GRADVIZ_REQUIRE_JUPYTER=1`` (set in CI), where a
+missing package fails instead."""
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.browser
+
+TUTORIAL = Path(__file__).resolve().parents[2] / "examples" / "tutorial.ipynb"
+SEED_GRAD = np.array([0.1503, 0.0698, 0.1336])  # the seed README's b.grad (PyTorch 2.13)
+TOKEN = "gradviz-test"
+NO_KERNEL = "No kernel is running this output"
+
+
+def _require(module: str):
+    try:
+        return importlib.import_module(module)
+    except ImportError as e:
+        if os.environ.get("GRADVIZ_REQUIRE_JUPYTER") == "1":
+            pytest.fail(f"GRADVIZ_REQUIRE_JUPYTER=1 but {module} cannot be imported: {e}",
+                        pytrace=False)
+        pytest.skip(f'{module} is not installed, so the notebook tests cannot run: '
+                    f'pip install "gradviz[test]" (or pip install jupyterlab notebook nbconvert)')
+
+
+def numbers(text: str) -> np.ndarray:
+    return np.array([float(v) for v in re.findall(r"-?\d+\.?\d*(?:e-?\d+)?", text)])
+
+
+def _explorer_outputs(page):
+    """The notebook's output areas that hold an explorer (found by their Step button, which
+    stays while the counter's text changes)."""
+    return page.locator(".jp-OutputArea-output").filter(
+        has=page.get_by_role("button", name="Step", exact=True))
+
+
+def _player_states(page) -> list:
+    """The recorded players that have started in the page (each keeps its state on window
+    from its first click on)."""
+    return [k for k in page.evaluate("Object.keys(window)") if k.startswith("__gradviz_player_")]
+
+
+# --- JupyterLab and Notebook 7 ---------------------------------------------------------------
+@pytest.fixture(scope="module")
+def jupyter_server(tmp_path_factory):
+    """One Jupyter server (it serves JupyterLab at /lab and Notebook 7 at /notebooks) on a free
+    port, with its own config, runtime, settings and workspace folders, and one copy of the
+    tutorial notebook for each front end."""
+    _require("jupyterlab")
+    _require("notebook")
+    from gradviz.testing.serve import free_port
+
+    folder = tmp_path_factory.mktemp("jupyter")
+    for name in ("lab.ipynb", "notebook7.ipynb"):
+        shutil.copy(TUTORIAL, folder / name)
+    # Fetch no news (JupyterLab settings).
+    settings = folder / ".settings"
+    for plugin, values in {"@jupyterlab/apputils-extension/notification": '{"fetchNews": "false"}'
+                           }.items():
+        (settings / plugin).parent.mkdir(parents=True, exist_ok=True)
+        (settings / f"{plugin}.jupyterlab-settings").write_text(values)
+    port = free_port()
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(folder / ".config"),
+               JUPYTER_RUNTIME_DIR=str(folder / ".runtime"),
+               JUPYTERLAB_SETTINGS_DIR=str(folder / ".settings"),
+               JUPYTERLAB_WORKSPACES_DIR=str(folder / ".workspaces"))
+    log = open(folder / "server.log", "w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", f"--port={port}",
+         "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={TOKEN}",
+         f"--ServerApp.root_dir={folder}",
+         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+        env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/api/status?token={TOKEN}", timeout=2)
+                break
+            except OSError:
+                if server.poll() is not None or time.time() > deadline:
+                    raise RuntimeError("the Jupyter server did not start:\n"
+                                       + (folder / "server.log").read_text())
+                time.sleep(0.2)
+        yield base
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def jupyter_page(ui_browser, jupyter_server):
+    """One browser page for the module; each test navigates it to its front end."""
+    context = ui_browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.gv_errors = []
+    page.on("console", lambda m: m.type == "error" and page.gv_errors.append(m.text))
+    page.on("pageerror", lambda e: page.gv_errors.append(str(e)))
+    yield page
+    context.close()
+
+
+def _start_kernel(base: str, path: str) -> None:
+    """A kernel session for the notebook at ``path``, made through the server's REST API, so
+    that the front end finds its kernel running (no kernel dialog, no race with its start)."""
+    import json
+
+    request = urllib.request.Request(
+        f"{base}/api/sessions?token={TOKEN}", method="POST",
+        headers={"Content-Type": "application/json"},
+        data=json.dumps({"path": path, "name": path, "type": "notebook",
+                         "kernel": {"name": "python3"}}).encode())
+    urllib.request.urlopen(request, timeout=60).read()
+
+
+def _run_all_and_step(page, base: str, path: str, url: str):
+    _start_kernel(base, path)
+    page.goto(url)
+    page.locator(".jp-Notebook .jp-CodeCell").first.wait_for(timeout=60_000)
+    run_all = page.locator('li[data-command="runmenu:run-all"]')
+    ran = "(els) => els.length > 0 && /\\[(\\*|\\d+)\\]/.test(els[0].textContent)"
+    deadline = time.time() + 120
+    # Run All does nothing while the panel is not yet current (the item is disabled) or the
+    # kernel not yet connected (the cells stay unrun): try again until the first cell runs,
+    # and never while it runs (a second Run All would replace the outputs under the click).
+    while not page.evaluate(f"({ran})(Array.from(document.querySelectorAll("
+                            "'.jp-CodeCell .jp-InputPrompt')))"):
+        assert time.time() < deadline, "Run All Cells did not run the notebook"
+        select = page.locator(".jp-Dialog").get_by_role("button", name="Select", exact=True)
+        if select.count():  # JupyterLab may ask for a kernel: take the notebook's own
+            select.first.click()
+        try:
+            page.get_by_role("menuitem", name="Run", exact=True).click(timeout=5_000)
+            run_all.wait_for(timeout=5_000)
+            if run_all.get_attribute("aria-disabled") == "true":
+                page.keyboard.press("Escape")
+            else:
+                run_all.click(timeout=5_000)
+                page.wait_for_function(
+                    f"() => ({ran})(Array.from(document.querySelectorAll("
+                    "'.jp-CodeCell .jp-InputPrompt')))", timeout=30_000)
+        except Exception:  # noqa: BLE001 - a dialog in the way, or the kernel not ready yet
+            if not page.locator(".jp-Dialog").count():  # (a kernel dialog is answered above)
+                page.keyboard.press("Escape")
+        time.sleep(0.5)
+    # Every cell has run (the kernel is free to answer the click at once).
+    page.wait_for_function(
+        "() => { const ps = Array.from(document.querySelectorAll('.jp-CodeCell .jp-InputPrompt'));"
+        " return ps.length > 0 && ps.every((p) => /\\[\\d+\\]/.test(p.textContent)); }",
+        timeout=240_000)
+    first = _explorer_outputs(page).first
+    try:
+        first.get_by_text("step 0 of 8", exact=True).wait_for(timeout=120_000)
+    except Exception:
+        shot = Path(tempfile.gettempdir()) / "gradviz-jupyter-failure.png"
+        page.screenshot(path=str(shot))
+        raise AssertionError(f"no explorer output showed (screenshot: {shot}); page errors: "
+                             + "; ".join(page.gv_errors)) from None
+    first.get_by_role("button", name="Step", exact=True).click()
+    first.get_by_text("step 1 of 8", exact=True).wait_for(timeout=120_000)
+    # Python did it: the recorded player never started, and the output does not claim that
+    # no kernel is running.
+    assert _player_states(page) == []
+    assert first.get_by_text(NO_KERNEL).count() == 0
+
+
+def test_step_in_jupyterlab_is_answered_by_the_kernel(jupyter_server, jupyter_page):
+    _run_all_and_step(jupyter_page, jupyter_server, "lab.ipynb",
+                      f"{jupyter_server}/lab/tree/lab.ipynb?token={TOKEN}")
+
+
+def test_step_in_notebook_7_is_answered_by_the_kernel(jupyter_server, jupyter_page):
+    _run_all_and_step(jupyter_page, jupyter_server, "notebook7.ipynb",
+                      f"{jupyter_server}/notebooks/notebook7.ipynb?token={TOKEN}")
+
+
+# --- saved with outputs, exported to HTML, opened offline -------------------------------------
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """The tutorial notebook run with nbclient, saved with its outputs, and exported with
+    ``jupyter nbconvert --to html``; returns ``(executed notebook, html path)``."""
+    nbformat = _require("nbformat")
+    nbclient = _require("nbclient")
+    _require("nbconvert")
+    folder = tmp_path_factory.mktemp("exported")
+    nb = nbformat.read(TUTORIAL, as_version=4)
+    nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
+                            resources={"metadata": {"path": str(folder)}}).execute()
+    path = folder / "tutorial.ipynb"
+    nbformat.write(nb, path)
+    subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", str(path)],
+                   check=True, capture_output=True, timeout=300)
+    return nb, folder / "tutorial.html"
+
+
+def _printed(nb, startswith: str) -> str:
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cell.source.startswith(startswith):
+            return "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+    raise LookupError(startswith)
+
+
+def test_recording_an_output_leaves_the_users_tensors_alone(exported):
+    """Each explorer output was recorded by stepping the explorer through its passes; the cells
+    after it still see fresh tensors: loss.backward() gives the seed's gradients once, and the
+    accumulation cell gives PyTorch's 4/2, 8/4, 4/2 (seed README)."""
+    nb, _ = exported
+    grads = numbers(_printed(nb, "loss.backward()"))
+    assert np.allclose(grads, np.tile(SEED_GRAD, 6), atol=1e-4), grads  # 5 rows of w, then b
+    calls = _printed(nb, "import gradviz as torch\ninp").split("\n\n")
+    for text, diagonal, rest in zip(calls, (4, 8, 4), (2, 4, 2)):
+        values = numbers(text.split("tensor(")[1]).reshape(4, 5)
+        want = np.full((4, 5), float(rest))
+        np.fill_diagonal(want, diagonal)
+        assert np.array_equal(values, want), text
+
+
+class ExportedPage:
+    """The exported notebook from file://, every request but file:/data:/blob: refused."""
+
+    def __init__(self, browser, path: Path):
+        self.context = browser.new_context(viewport={"width": 1400, "height": 900})
+        self.asked, self.errors = [], []
+
+        def route(r):
+            if r.request.url.startswith(("file:", "data:", "blob:", "about:")):
+                return r.continue_()
+            self.asked.append(r.request.url)
+            return r.abort()
+
+        self.context.route("**/*", route)
+        self.page = self.context.new_page()
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.goto(path.as_uri())
+        self.outputs = _explorer_outputs(self.page)
+        self.outputs.first.get_by_text("step 0 of 8", exact=True).wait_for(timeout=60_000)
+
+    def click(self, output, label: str):
+        output.get_by_role("button", name=label, exact=True).click()
+        self.page.mouse.move(5, 880)  # a button's tooltip would cover its neighbours
+
+    def grad_text(self, label: str) -> str:
+        """``label``'s gradient as its node shows it, from the output whose graph has it."""
+        return self.page.evaluate(
+            """(label) => {
+                 for (const d of Bokeh.documents) {
+                   const s = d.get_model_by_name('gv_tensors');
+                   if (s == null) continue;
+                   const i = Array.from(s.data.label).indexOf(label);
+                   if (i >= 0) return s.data.grad_text[i];
+                 }
+                 return null; }""", label)
+
+    def wait_grad(self, label: str, check, timeout: float = 10.0):
+        deadline = time.time() + timeout
+        while True:
+            text = self.grad_text(label)
+            if text is not None and check(text):
+                return
+            if time.time() > deadline:
+                raise AssertionError(f"{label}.grad shows {text!r}")
+            time.sleep(0.1)
+
+
+@pytest.fixture
+def exported_page(ui_browser, exported):
+    p = ExportedPage(ui_browser, exported[1])
+    yield p
+    p.context.close()
+
+
+def _unexpected(p) -> list:
+    """Errors other than the blocked requests of nbconvert's own template (require.js and
+    MathJax from cdnjs), and any request for Bokeh's or Panel's code."""
+    errors = [e for e in p.errors if "Failed to load resource" not in e]
+    asked = [u for u in p.asked if "bokeh" in u or "holoviz" in u or "panel" in u]
+    return errors + asked
+
+
+def test_exported_notebook_steps_and_runs_offline(exported_page):
+    p = exported_page
+    seed = p.outputs.first
+    seed.get_by_text(NO_KERNEL).wait_for(timeout=10_000)
+    assert seed.locator(".gv-retain-graph input").is_disabled()
+    for k in (1, 2):
+        p.click(seed, "Step")
+        seed.get_by_text(f"step {k} of 8", exact=True).wait_for(timeout=10_000)
+    assert p.grad_text("b") == "none yet"
+    p.click(seed, "Run")
+    seed.get_by_text("step 8 of 8", exact=True).wait_for(timeout=10_000)
+    p.wait_grad("b", lambda t: np.allclose(numbers(t), SEED_GRAD, atol=2e-4))
+    p.click(seed, "Back")
+    seed.get_by_text("step 7 of 8", exact=True).wait_for(timeout=10_000)
+    p.click(seed, "Reset")
+    seed.get_by_text("step 0 of 8", exact=True).wait_for(timeout=10_000)
+    p.wait_grad("b", lambda t: t == "none yet")
+    assert not _unexpected(p), _unexpected(p)
+
+
+def test_exported_notebook_accumulates_and_zeroes_offline(exported_page):
+    """The accumulation section's explorer (retain_graph=True): Run gives inp.grad 4 on the
+    diagonal and 2 elsewhere, Backward again 8 and 4, Zero grads 0 (the seed README)."""
+    p = exported_page
+    acc = p.outputs.nth(1)
+    acc.get_by_text(re.compile(r"^step 0 of \d+$")).wait_for(timeout=10_000)
+
+    def min_max(lo, hi):
+        return lambda t: (m := re.search(r"min (-?[\d.]+(?:e-?\d+)?), max (-?[\d.]+(?:e-?\d+)?)", t)) is not None and \
+            (float(m.group(1)), float(m.group(2))) == (lo, hi)
+
+    p.click(acc, "Run")
+    p.wait_grad("inp", min_max(2, 4))
+    p.click(acc, "Backward again")
+    acc.get_by_text(re.compile(r"^pass 2 · step (\d+) of \1$")).wait_for(timeout=10_000)
+    p.wait_grad("inp", min_max(4, 8))
+    p.click(acc, "Zero grads")
+    p.wait_grad("inp", min_max(0, 0))
+    assert not _unexpected(p), _unexpected(p)
