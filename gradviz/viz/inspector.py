@@ -59,41 +59,77 @@ def array_text(a) -> str:
 
 class Heatmap:
     """A small Bokeh rect grid in the graph's gradient colours (the same signed log scale,
-    blue negative, red positive) with their colour bar, updated in place."""
+    blue negative, red positive) with their colour bar, updated in place.
+
+    The figure is built the first time it is needed (an array big enough to show, or
+    ``figure``/``source``/``colour_bar`` asked for): until a node is clicked the inspector shows
+    none, and two hidden figures were a fifth of the models of a big graph's first page (built,
+    sent and laid out for nothing)."""
 
     def __init__(self, title: str):
+        self.title = title
+        self._figure = None
+        # The visibility lives on a wrapping Column: hiding the Bokeh pane itself left an
+        # empty plot frame on the page. It holds the figure once built.
+        self.pane = pn.Column(visible=False, sizing_mode="stretch_width")
+
+    @property
+    def built(self) -> bool:
+        """Whether the figure exists yet (it is made on first use)."""
+        return self._figure is not None
+
+    @property
+    def figure(self):
+        self._build()
+        return self._figure
+
+    @property
+    def source(self):
+        self._build()
+        return self._source
+
+    @property
+    def mapper(self):
+        self._build()
+        return self._mapper
+
+    @property
+    def colour_bar(self):
+        self._build()
+        return self._colour_bar
+
+    def _build(self) -> None:
+        if self._figure is not None:
+            return
         from bokeh.models import ColorBar, ColumnDataSource, FixedTicker, LinearColorMapper
         from bokeh.plotting import figure
 
-        self.source = ColumnDataSource(heatmap_columns(np.zeros((1, 1))))
+        self._source = ColumnDataSource(heatmap_columns(np.zeros((1, 1))))
         # The mapper only draws the colour bar: the cells carry their colour (``fill``),
         # computed exactly as the graph computes a node's.
-        self.mapper = LinearColorMapper(palette=list(style.GRADIENT_RAMP), low=-1, high=1,
-                                        nan_color=style.NAN_FILL)
+        self._mapper = LinearColorMapper(palette=list(style.GRADIENT_RAMP), low=-1, high=1,
+                                         nan_color=style.NAN_FILL)
+        title = self.title
         fig = figure(height=190, sizing_mode="stretch_width", tools="hover", toolbar_location=None,
                      title=title, match_aspect=False, x_axis_location=None, y_axis_location=None,
                      min_border=4, outline_line_color=None)
         fig.grid.visible = False
         # Grey cell borders: an all-zero array is pale cells, which must still read as a grid.
-        fig.rect("col", "row", 1, 1, source=self.source, line_color="#d5dae1", line_width=0.5,
+        fig.rect("col", "row", 1, 1, source=self._source, line_color="#d5dae1", line_width=0.5,
                  fill_color="fill")
         ticks = sorted(style.RAMP_TICKS)
-        self.colour_bar = ColorBar(
-            color_mapper=self.mapper, orientation="horizontal", location=(0, 0), height=8,
+        self._colour_bar = ColorBar(
+            color_mapper=self._mapper, orientation="horizontal", location=(0, 0), height=8,
             ticker=FixedTicker(ticks=ticks), padding=4, title="sign · log |v|",
             title_text_font_size="10px", major_label_text_font_size="10px",
             major_label_overrides={t: style.RAMP_TICKS[t] for t in ticks},
             name=f"gv_heatmap_colour_bar_{title}")
-        fig.add_layout(self.colour_bar, "below")
+        fig.add_layout(self._colour_bar, "below")
         fig.hover.tooltips = [("", "@text")]
         fig.title.text_font_size = "12px"
         fonts.use_bundled(fig)  # title and colour bar labels: not the machine's Helvetica
-        self.figure = fig
-        self.title = title
-        # The visibility lives on a wrapping Column: hiding the Bokeh pane itself left an
-        # empty plot frame on the page.
-        self.pane = pn.Column(pn.pane.Bokeh(fig, sizing_mode="stretch_width"), visible=False,
-                              sizing_mode="stretch_width")
+        self._figure = fig
+        self.pane.objects = [pn.pane.Bokeh(fig, sizing_mode="stretch_width")]
 
     def show(self, a) -> None:
         if a is None or np.asarray(a).size < HEATMAP_MIN:
