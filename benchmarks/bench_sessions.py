@@ -107,6 +107,18 @@ class Server:
                 pids.append(int(stat.parent.name))
         return pids
 
+    def cpu_s(self) -> float:
+        """CPU seconds (user + system) the server's processes have used so far."""
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for pid in self.pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / tick
+
     def rss_mb(self) -> float:
         """Resident memory of the server, all its processes together (MB)."""
         total = 0
@@ -244,10 +256,14 @@ class Student:
         await self.page.close()
 
 
-async def class_session(url: str, n: int, lessons: int, seed: int, think) -> list[Student]:
-    """``n`` students open the page at once, do their lessons at once, and close the page."""
+async def class_session(url: str, n: int, lessons: int, seed: int, think,
+                        server: "Server | None" = None, cpu: dict | None = None) -> list[Student]:
+    """``n`` students open the page at once, then do their lessons at once. ``cpu`` gets the
+    server's CPU seconds for the opening and for the lessons."""
     students = [Student(url, random.Random(seed + i), think) for i in range(n)]
+    cpu0 = server.cpu_s() if server else 0.0
     results = await asyncio.gather(*(s.open() for s in students), return_exceptions=True)
+    cpu1 = server.cpu_s() if server else 0.0
     for s, r in zip(students, results):
         if isinstance(r, BaseException):
             s.errors.append(f"open: {r!r}")
@@ -259,6 +275,9 @@ async def class_session(url: str, n: int, lessons: int, seed: int, think) -> lis
             await s.lesson()
 
     results = await asyncio.gather(*(work(s) for s in opened), return_exceptions=True)
+    if cpu is not None:
+        cpu["open"] = cpu1 - cpu0
+        cpu["lessons"] = server.cpu_s() - cpu1
     for s, r in zip(opened, results):
         if isinstance(r, BaseException):
             s.errors.append(f"lesson: {r!r}")
@@ -281,7 +300,9 @@ def summary(students) -> dict:
         for k, v in s.action_ms.items():
             actions.setdefault(k, []).extend(v)
     opens = [s.open_s for s in students if s.open_s is not None]
-    return {"n": len(students), "rebuilt": sum(s.page.rebuilt for s in students), "steps": len(steps), "step_median": pct(steps, 50),
+    clicks = len(steps) + sum(len(v) for v in actions.values())
+    return {"n": len(students), "rebuilt": sum(s.page.rebuilt for s in students),
+            "clicks": clicks, "steps": len(steps), "step_median": pct(steps, 50),
             "step_p95": pct(steps, 95), "step_max": max(steps) if steps else float("nan"),
             "open_median": pct(opens, 50), "open_max": max(opens) if opens else float("nan"),
             "actions": {k: (pct(v, 50), pct(v, 95)) for k, v in actions.items()},
@@ -315,14 +336,16 @@ async def run(args, num_procs: int, lifetime_ms: int | None) -> dict:
             t0 = time.perf_counter()
             peak = {"rss": 0.0}
             sampler = asyncio.ensure_future(_sample_rss(server, peak))
+            cpu: dict = {}
             students = await class_session(url, args.sessions, args.lessons, 2000 + 100 * r,
-                                           args.think)
+                                           args.think, server, cpu)
             rss_open = server.rss_mb()
             await _close_all(students)
             sampler.cancel()
             row = summary(students)
             row["wall_s"] = time.perf_counter() - t0
             row["rss_open"] = rss_open
+            row["cpu"] = cpu
             row["rss_peak"] = peak["rss"]
             row["rss_closed"] = await settle(server, discard_wait)
             out["rounds"].append(row)
@@ -419,6 +442,14 @@ def _report_one(out, args) -> list[str]:
                      f"(({r['rss_open']:.0f} - {out['rss_warm']:.0f}) / {r['n']}); peak "
                      f"{r['rss_peak']:.0f} MB; {r['rss_closed'] - out['rss_warm']:+.0f} MB "
                      "after the sessions were discarded, against the warm baseline.")
+    for i, r in enumerate(rounds):
+        if r.get("cpu"):
+            lines.append(
+                f"- round {i + 1}, server CPU: {r['cpu']['open']:.1f} s to build the "
+                f"{r['n']} pages ({r['cpu']['open'] / max(r['n'] + r['rebuilt'], 1):.2f} s "
+                f"a page), {r['cpu']['lessons']:.1f} s for the lessons' {r['clicks']} clicks "
+                f"({1e3 * r['cpu']['lessons'] / max(r['clicks'], 1):.0f} ms a click, "
+                "timers and websocket traffic included).")
     errs = out["server_errors"]
     client = [e for r in [solo] + rounds for e in r["errors"]]
     kinds: dict = {}
@@ -458,6 +489,56 @@ def write_section(outs, args) -> None:
     RESULTS.write_text(before + text + ("\n" + after if after else ""))
 
 
+def per_click_cpu(idle_counts=(0, 9, 19), clicks: int = 16) -> list[tuple[int, float, float]]:
+    """CPU (ms) of one Step click in a server that holds ``n`` other, idle, pages: the server
+    runs in this process (``pn.serve``, threaded) so ``time.process_time`` counts it; one
+    student steps ``clicks`` times. Returns ``(n, cpu ms per click, median latency ms)``."""
+    import panel as pn
+
+    from gradviz.apps.tutorial import create_app
+    from gradviz.testing.session_client import HeadlessPage
+
+    port = free_port()
+    server = pn.serve({"app": create_app}, port=port, address="127.0.0.1",
+                      websocket_origin=[f"127.0.0.1:{port}"], threaded=True, show=False)
+    url = f"http://127.0.0.1:{port}/app"
+    rows = []
+
+    async def go():
+        idle = []
+        for n in idle_counts:
+            while len(idle) < n:
+                idle.append(await HeadlessPage(url).open())
+            page = await HeadlessPage(url).open()
+            counter = next(i for i, t in page.texts.items() if _COUNTER.fullmatch(t))
+            step, reset = page.find(label="Step")[0], page.find(label="Reset")[0]
+            await page.idle()
+            lat = []
+            cpu0 = time.process_time()
+            for k in range(clicks):
+                if k and k % STEPS_PER_PASS == 0:
+                    await page.click(reset)
+                    await page.wait(lambda: page.text(counter).startswith("step 0 "))
+                want = f"step {k % STEPS_PER_PASS + 1} of {STEPS_PER_PASS}"
+                t0 = time.perf_counter()
+                await page.click(step)
+                await page.wait(lambda: page.text(counter) == want)
+                lat.append(1e3 * (time.perf_counter() - t0))
+            n_clicks = clicks + (clicks - 1) // STEPS_PER_PASS
+            rows.append((n, 1e3 * (time.process_time() - cpu0) / n_clicks, pct(lat, 50)))
+            print(f"{n} idle pages: {rows[-1][1]:.1f} ms CPU a click", flush=True)
+            await page.close()
+        for q in idle:
+            await q.close()
+
+    try:
+        time.sleep(1)
+        asyncio.run(go())
+    finally:
+        server.stop()
+    return rows
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--sessions", type=int, default=30)
@@ -471,7 +552,16 @@ def main(argv=None) -> int:
     p.add_argument("--think", type=lambda s: tuple(map(float, s.split(","))), default=(0.5, 1.5),
                    help="seconds between a student's clicks: min,max (default 0.5,1.5)")
     p.add_argument("--write", action="store_true", help="replace this section of RESULTS.md")
+    p.add_argument("--per-click-cpu", action="store_true",
+                   help="instead: CPU of a click against the number of idle pages open")
     args = p.parse_args(argv)
+    if args.per_click_cpu:
+        rows = per_click_cpu()
+        print("| other pages open (idle) | server + client CPU per click (ms) | step latency "
+              "median (ms) |\n| ---: | ---: | ---: |")
+        for n, cpu, lat in rows:
+            print(f"| {n} | {cpu:.1f} | {lat:.0f} |")
+        return 0
     outs = []
     for n in args.num_procs:
         print(f"--- gradviz serve tutorial --num-procs {n}", flush=True)

@@ -287,9 +287,11 @@ examples:
   gradviz serve --no-show                do not open a browser (a server without a desktop)
 
 a shared machine or a classroom:
-  gradviz serve --address 0.0.0.0 --num-procs 4
-      listen on every network interface, in 4 processes (each a share of the sessions);
-      students open http://<this machine's name>:5006/
+  gradviz serve --address 0.0.0.0
+      listen on every network interface; students open http://<this machine's name>:5006/
+      (for more cores, several servers on their own ports behind a sticky load balancer:
+      with --num-procs a page's websocket often reaches another process, which builds the
+      page a second time)
   gradviz serve --address 0.0.0.0 --allow-websocket-origin course.example.org
       behind a reverse proxy: name the host (and port, if not 80) the students' browsers
       see; repeat the option for several names
@@ -322,7 +324,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "0.0.0.0, this machine's own names are always accepted")
     serve.add_argument("--num-procs", type=int, default=1, metavar="N",
                        help="serve from N processes sharing the port (default 1; not on "
-                            "Windows). Each session lives in one process")
+                            "Windows). Each session lives in one process, and a page whose "
+                            "websocket reaches another process is built again there")
     serve.add_argument("--unused-session-lifetime", type=int, default=UNUSED_SESSION_LIFETIME_MS,
                        metavar="MS",
                        help="keep a session with no page connected this many milliseconds "
