@@ -66,7 +66,7 @@ from ..timeline import NoPass, Timeline
 from . import fonts, style
 from .controls import Controls
 from .editors import TensorEditor
-from .graph_view import plot_and_side
+from .graph_view import drop_unused_models, plot_and_side
 from .inspector import Inspector
 from .scope_controls import ScopeControls
 from .scope_view import ScopeView
@@ -154,7 +154,9 @@ class Explorer(pn.viewable.Viewer):
         self.timeline.scene.extra["layout"] = self.graph_view.drawing
         self.scope_controls = ScopeControls(self.graph_view, on_select=self.select)
         height = self.graph_view.figure.height
-        # The figure brings the bundled fonts into the <head> of any page that shows it.
+        # Fewer models for the page to build (muted glyph copies, hidden axes), then the figure
+        # brings the bundled fonts into the <head> of any page that shows it.
+        drop_unused_models(self.graph_view.figure)
         fonts.install(self.graph_view.figure)
         self.graph_pane = pn.pane.Bokeh(self.graph_view.figure, sizing_mode="stretch_both")
         self.controls = Controls(self._actions(), retain_graph=self.retain_graph)
