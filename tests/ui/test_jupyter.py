@@ -148,13 +148,18 @@ def _run_all_and_step(page, base: str, path: str, url: str):
     page.locator(".jp-Notebook .jp-CodeCell").first.wait_for(timeout=60_000)
     run_all = page.locator('li[data-command="runmenu:run-all"]')
     ran = "(els) => els.length > 0 && /\\[(\\*|\\d+)\\]/.test(els[0].textContent)"
-    deadline = time.time() + 120
+    deadline = time.time() + 150
     # Run All does nothing while the panel is not yet current (the item is disabled) or the
     # kernel not yet connected (the cells stay unrun): try again until the first cell runs,
     # and never while it runs (a second Run All would replace the outputs under the click).
+    reloaded = time.time()
     while not page.evaluate(f"({ran})(Array.from(document.querySelectorAll("
                             "'.jp-CodeCell .jp-InputPrompt')))"):
         assert time.time() < deadline, "Run All Cells did not run the notebook"
+        if time.time() - reloaded > 40:  # a kernel connection that never came up: once more
+            page.reload()
+            page.locator(".jp-Notebook .jp-CodeCell").first.wait_for(timeout=60_000)
+            reloaded = time.time()
         select = page.locator(".jp-Dialog").get_by_role("button", name="Select", exact=True)
         if select.count():  # JupyterLab may ask for a kernel: take the notebook's own
             select.first.click()
@@ -172,10 +177,11 @@ def _run_all_and_step(page, base: str, path: str, url: str):
             if not page.locator(".jp-Dialog").count():  # (a kernel dialog is answered above)
                 page.keyboard.press("Escape")
         time.sleep(0.5)
-    # Every cell has run (the kernel is free to answer the click at once).
+    # No cell is queued or running any more (the kernel is free to answer the click at once,
+    # and no output is about to be replaced under it).
     page.wait_for_function(
         "() => { const ps = Array.from(document.querySelectorAll('.jp-CodeCell .jp-InputPrompt'));"
-        " return ps.length > 0 && ps.every((p) => /\\[\\d+\\]/.test(p.textContent)); }",
+        " return ps.length > 0 && !ps.some((p) => p.textContent.includes('[*]')); }",
         timeout=240_000)
     first = _explorer_outputs(page).first
     try:
