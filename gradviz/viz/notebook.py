@@ -39,7 +39,8 @@ OFFLINE_NOTE = ("No kernel is running this output: Reset, Back, Step, Run, Play,
 # Whether a kernel is connected to the output whose document is ``doc``. Panel's CommManager
 # (one per notebook output) finds a kernel comm for the output when the output is rendered by
 # a live notebook (JupyterLab, Notebook 7, classic Notebook, Colab); in a notebook exported to
-# HTML it finds none. A comm that was disposed (the kernel went away) counts as none.
+# HTML it finds none. A comm that reports itself disposed counts as none (Panel's JupyterLab
+# comm does not report it: a notebook reopened with a new kernel still counts as connected).
 KERNEL_JS = """
 const gvKernelConnected = (doc) => {
   for (const model of doc.roots()) {
