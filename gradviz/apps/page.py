@@ -76,10 +76,16 @@ def template(title: str, *, sidebar=(), main=()) -> pn.template.BootstrapTemplat
     Bootstrap rather than FastListTemplate: the Fast templates fetch Google Fonts (an error
     offline) and, in Panel 1.9, the explorer's graph first renders there at a wrong size.
     The page carries gradviz's fonts (``@font-face`` in its head), so it draws the same on
-    every machine."""
+    every machine.
+
+    No busy indicator (``busy_indicator=None``): Panel's follows ``pn.state.busy``, which is
+    one flag for the whole server process, so every open page's spinner would turn on and off
+    (a property change, two patches sent to each page) whenever any one page runs a callback:
+    a Step click on one page cost server CPU in proportion to the pages open, and every
+    student's spinner spun for the others' clicks."""
     page = pn.template.BootstrapTemplate(
         site=SITE, title=title, sidebar=list(sidebar), main=list(main),
-        header_background=ACCENT, sidebar_width=330, design=Design,
+        header_background=ACCENT, sidebar_width=330, design=Design, busy_indicator=None,
         meta_description="gradviz: see backpropagation happen")
     page.config.raw_css.append(fonts.document_css(apps=True))  # with Mono bold (code)
     return page
