@@ -439,8 +439,11 @@ class Explorer(pn.viewable.Viewer):
 
     def select(self, nid: str) -> None:
         self.selected = nid or ""
-        self.inspector.show(self.G, self.selected, self.timeline.grads)
-        self.side.active = 0
+        # One message: the text and the heatmaps (built on the first selection that shows
+        # one) reach the page together.
+        with pn.io.hold():
+            self.inspector.show(self.G, self.selected, self.timeline.grads)
+            self.side.active = 0
         self._push_notebook(self.inspector.value_map.pane, self.inspector.grad_map.pane)
 
     def leaf_grads(self) -> dict:
