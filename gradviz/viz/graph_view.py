@@ -141,7 +141,7 @@ def node_columns(G, layout, grads: dict | None = None, mode: str = "role",
     ``grads``: node id -> the gradient to show (a leaf's ``.grad``, the gradient that reached
     an intermediate); missing means none yet. Rows follow node id order, so the same graph
     gives the same rows."""
-    grads = grads or {}
+    grads = {} if grads is None else grads  # (a Grads mapping's truth walks every node)
     tensors = {k: [] for k in ("id", "x", "y", "w", "h", "label", "sub", "label_y", "sub_y",
                                "fill", "text_color", "sub_color", "line", "lw", "badge", "badge_color", "badge_alpha", "badge_x", "badge_y", "role",
                                "shape_text", "value_text", "grad_text", "requires_grad")}

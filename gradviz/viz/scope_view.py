@@ -15,6 +15,8 @@ boundary so far).
 """
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from ..layout import collapse
@@ -112,22 +114,27 @@ def structure_key(G) -> int:
     return hash("\x1e".join(parts))
 
 
+# Pages are built on threads of their own (the loading page), so the cache is shared by them.
+_LAYOUTS_LOCK = threading.Lock()
+
+
 def shared_layout(G, tree) -> ScopedLayout:
     global _LAYOUTS
     from collections import OrderedDict
 
-    if _LAYOUTS is None:
-        _LAYOUTS = OrderedDict()
     key = structure_key(G)
-    hit = _LAYOUTS.get(key)
-    if hit is not None:
-        _LAYOUTS.move_to_end(key)
-        return hit
-    layout = ScopedLayout(G, tree, node_size)
-    _LAYOUTS[key] = layout
-    while len(_LAYOUTS) > _LAYOUTS_KEPT:
-        _LAYOUTS.popitem(last=False)
-    return layout
+    with _LAYOUTS_LOCK:
+        if _LAYOUTS is None:
+            _LAYOUTS = OrderedDict()
+        hit = _LAYOUTS.get(key)
+        if hit is not None:
+            _LAYOUTS.move_to_end(key)
+            return hit
+        layout = ScopedLayout(G, tree, node_size)
+        _LAYOUTS[key] = layout
+        while len(_LAYOUTS) > _LAYOUTS_KEPT:
+            _LAYOUTS.popitem(last=False)
+        return layout
 
 
 class Drawn:
@@ -178,8 +185,8 @@ class ScopeView(GraphView):
         self.open = frozenset(collapse.initial_open(self.tree) if open_set is None else open_set)
         self.follow_scopes = False
         self.on_change = on_change  # called after the open set changed
-        self._grads = grads or {}
-        self._fine_edge_grads = edge_grads or {}
+        self._grads = {} if grads is None else grads
+        self._fine_edge_grads = {} if edge_grads is None else edge_grads
         self._fine_fresh = set(fresh)
         self._current = current
         self._mode = mode
@@ -386,7 +393,10 @@ class ScopeView(GraphView):
             if not same:
                 self.open = frozenset(p for p in self.open if p in self.tree.scopes)
             self.visible, self.drawing = self._compute(self.open)
-        self._grads, self._fine_edge_grads, self._mode = grads or {}, edge_grads or {}, mode
+        # (not `grads or {}`: a timeline's Grads mapping finds its truth by walking every node)
+        self._grads = {} if grads is None else grads
+        self._fine_edge_grads = {} if edge_grads is None else edge_grads
+        self._mode = mode
         self._fine_fresh, self._current = set(fresh), current
         self._redraw_visible()
 
