@@ -23,6 +23,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -92,7 +93,10 @@ def jupyter_server(tmp_path_factory):
         [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", f"--port={port}",
          "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={TOKEN}",
          f"--ServerApp.root_dir={folder}",
-         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
+         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+         # window.jupyterapp: the tests run cells and read the kernel's state through the app.
+         "--LabApp.expose_app_in_browser=True",
+         "--JupyterNotebookApp.expose_app_in_browser=True"],
         env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
@@ -106,7 +110,7 @@ def jupyter_server(tmp_path_factory):
                     raise RuntimeError("the Jupyter server did not start:\n"
                                        + (folder / "server.log").read_text())
                 time.sleep(0.2)
-        yield base
+        yield SimpleNamespace(base=base, folder=folder)
     finally:
         server.terminate()
         try:
@@ -117,11 +121,12 @@ def jupyter_server(tmp_path_factory):
         log.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def jupyter_page(ui_browser, jupyter_server):
-    """One browser page for the module; each test navigates it to its front end."""
+    """A fresh browser page for each test (it opens its notebook once and never reloads)."""
     context = ui_browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
+    page.gv_server_folder = jupyter_server.folder
     page.gv_errors = []
     page.on("console", lambda m: m.type == "error" and page.gv_errors.append(m.text))
     page.on("pageerror", lambda e: page.gv_errors.append(str(e)))
@@ -129,60 +134,64 @@ def jupyter_page(ui_browser, jupyter_server):
     context.close()
 
 
-def _start_kernel(base: str, path: str) -> None:
-    """A kernel session for the notebook at ``path``, made through the server's REST API, so
-    that the front end finds its kernel running (no kernel dialog, no race with its start)."""
-    import json
+# The notebook panel the front end shows (JupyterLab and Notebook 7 both expose their app as
+# window.jupyterapp with --*.expose_app_in_browser=True), and its state as one object.
+_PANEL_STATE = """() => {
+  const app = window.jupyterapp;
+  const panel = app && app.shell && app.shell.currentWidget;
+  if (panel == null || panel.sessionContext == null || panel.content == null) return null;
+  const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+  const cells = Array.from(panel.content.model ? panel.content.model.cells : [])
+    .filter((c) => c.type === 'code');
+  return {ready: panel.sessionContext.isReady, connection: kernel ? kernel.connectionStatus : null,
+          status: kernel ? kernel.status : null, handleComms: kernel ? kernel.handleComms : null,
+          cells: cells.length, ran: cells.filter((c) => c.executionCount != null).length,
+          running: panel.content.widgets.filter((w) => w.promptNode &&
+                                                 w.promptNode.textContent.includes('*')).length};
+}"""
 
-    request = urllib.request.Request(
-        f"{base}/api/sessions?token={TOKEN}", method="POST",
-        headers={"Content-Type": "application/json"},
-        data=json.dumps({"path": path, "name": path, "type": "notebook",
-                         "kernel": {"name": "python3"}}).encode())
-    urllib.request.urlopen(request, timeout=60).read()
+
+def _state(page):
+    return page.evaluate(f"({_PANEL_STATE})()")
 
 
-def _run_all_and_step(page, base: str, path: str, url: str):
-    _start_kernel(base, path)
+def _wait_state(page, condition: str, what: str, timeout: float, server_log: Path):
+    """Wait until the panel's state (``s`` in ``condition``) holds; fail saying what was seen,
+    with the page's errors and the server log's tail."""
+    try:
+        page.wait_for_function(f"() => {{ const s = ({_PANEL_STATE})(); return s != null && "
+                               f"({condition}); }}", timeout=timeout * 1000, polling=250)
+    except Exception:
+        shot = Path(tempfile.gettempdir()) / "gradviz-jupyter-failure.png"
+        page.screenshot(path=str(shot))
+        raise AssertionError(
+            f"{what}: the notebook panel's state is {_state(page)} (screenshot: {shot}); page "
+            f"errors: {'; '.join(page.gv_errors)}; server log:\n"
+            + "\n".join(server_log.read_text().splitlines()[-30:])) from None
+
+
+_IDLE = "s.ready && s.connection === 'connected' && s.status === 'idle'"
+
+
+def _run_all_and_step(page, url: str):
+    """Open the notebook once (its front end starts the kernel session and makes the one
+    kernel connection that handles comms), run all cells through the app's own command once
+    the kernel is connected and idle, and click Step once every cell has run and the kernel
+    is idle again."""
+    log = Path(page.gv_server_folder) / "server.log"
     page.goto(url)
-    page.locator(".jp-Notebook .jp-CodeCell").first.wait_for(timeout=60_000)
-    run_all = page.locator('li[data-command="runmenu:run-all"]')
-    ran = "(els) => els.length > 0 && /\\[(\\*|\\d+)\\]/.test(els[0].textContent)"
-    deadline = time.time() + 150
-    # Run All does nothing while the panel is not yet current (the item is disabled) or the
-    # kernel not yet connected (the cells stay unrun): try again until the first cell runs,
-    # and never while it runs (a second Run All would replace the outputs under the click).
-    reloaded = time.time()
-    while not page.evaluate(f"({ran})(Array.from(document.querySelectorAll("
-                            "'.jp-CodeCell .jp-InputPrompt')))"):
-        assert time.time() < deadline, "Run All Cells did not run the notebook"
-        if time.time() - reloaded > 40:  # a kernel connection that never came up: once more
-            page.reload()
-            page.locator(".jp-Notebook .jp-CodeCell").first.wait_for(timeout=60_000)
-            reloaded = time.time()
-        select = page.locator(".jp-Dialog").get_by_role("button", name="Select", exact=True)
-        if select.count():  # JupyterLab may ask for a kernel: take the notebook's own
-            select.first.click()
-        try:
-            page.get_by_role("menuitem", name="Run", exact=True).click(timeout=5_000)
-            run_all.wait_for(timeout=5_000)
-            if run_all.get_attribute("aria-disabled") == "true":
-                page.keyboard.press("Escape")
-            else:
-                run_all.click(timeout=5_000)
-                page.wait_for_function(
-                    f"() => ({ran})(Array.from(document.querySelectorAll("
-                    "'.jp-CodeCell .jp-InputPrompt')))", timeout=30_000)
-        except Exception:  # noqa: BLE001 - a dialog in the way, or the kernel not ready yet
-            if not page.locator(".jp-Dialog").count():  # (a kernel dialog is answered above)
-                page.keyboard.press("Escape")
-        time.sleep(0.5)
-    # No cell is queued or running any more (the kernel is free to answer the click at once,
-    # and no output is about to be replaced under it).
-    page.wait_for_function(
-        "() => { const ps = Array.from(document.querySelectorAll('.jp-CodeCell .jp-InputPrompt'));"
-        " return ps.length > 0 && !ps.some((p) => p.textContent.includes('[*]')); }",
-        timeout=240_000)
+    _wait_state(page, _IDLE + " && s.cells > 0", "the kernel did not become connected and idle",
+                180, log)
+    assert _state(page)["handleComms"] is True  # Panel's outputs talk to Python through comms
+    # Every message on the kernel connection, for the failure message.
+    page.evaluate("""() => { window.__gv_messages = [];
+      window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.anyMessage.connect(
+        (_, a) => window.__gv_messages.push(`${Math.round(performance.now())} ${a.direction} `
+          + `${a.msg.header.msg_type} ${a.msg.content && a.msg.content.comm_id || ''} `
+          + JSON.stringify(a.msg.content && a.msg.content.data || '').slice(0, 80))); }""")
+    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+    _wait_state(page, "s.ran === s.cells && s.running === 0 && " + _IDLE,
+                "Run All did not run every cell", 300, log)
     first = _explorer_outputs(page).first
     try:
         first.get_by_text("step 0 of 8", exact=True).wait_for(timeout=120_000)
@@ -191,8 +200,14 @@ def _run_all_and_step(page, base: str, path: str, url: str):
         page.screenshot(path=str(shot))
         raise AssertionError(f"no explorer output showed (screenshot: {shot}); page errors: "
                              + "; ".join(page.gv_errors)) from None
+    before = page.evaluate("window.__gv_messages.length")
     first.get_by_role("button", name="Step", exact=True).click()
-    first.get_by_text("step 1 of 8", exact=True).wait_for(timeout=120_000)
+    try:
+        first.get_by_text("step 1 of 8", exact=True).wait_for(timeout=120_000)
+    except Exception:
+        messages = page.evaluate("window.__gv_messages")
+        _wait_state(page, "false", f"Step was not answered (kernel messages before the click: "
+                    f"{messages[max(0, before - 15):before]}, after: {messages[before:]})", 0.1, log)
     # Python did it: the recorded player never started, and the output does not claim that
     # no kernel is running.
     assert _player_states(page) == []
@@ -200,13 +215,12 @@ def _run_all_and_step(page, base: str, path: str, url: str):
 
 
 def test_step_in_jupyterlab_is_answered_by_the_kernel(jupyter_server, jupyter_page):
-    _run_all_and_step(jupyter_page, jupyter_server, "lab.ipynb",
-                      f"{jupyter_server}/lab/tree/lab.ipynb?token={TOKEN}")
+    _run_all_and_step(jupyter_page, f"{jupyter_server.base}/lab/tree/lab.ipynb?token={TOKEN}")
 
 
 def test_step_in_notebook_7_is_answered_by_the_kernel(jupyter_server, jupyter_page):
-    _run_all_and_step(jupyter_page, jupyter_server, "notebook7.ipynb",
-                      f"{jupyter_server}/notebooks/notebook7.ipynb?token={TOKEN}")
+    _run_all_and_step(jupyter_page,
+                      f"{jupyter_server.base}/notebooks/notebook7.ipynb?token={TOKEN}")
 
 
 # --- saved with outputs, exported to HTML, opened offline -------------------------------------
