@@ -134,7 +134,8 @@ def test_every_text_renderer_of_a_scope_view_is_culled_at_its_own_font_size():
     view = ScopeView(torch.to_networkx(loss, {"x": x}))
     fig = view.figure
     texts = [r for r in fig.renderers if isinstance(r, GlyphRenderer) and isinstance(r.glyph, Text)]
-    assert len(texts) == 8  # labels, shapes, fn names, badges, edge labels, box names/lines, titles
+    assert len(texts) == 9  # labels, shapes, fn names, badges, edge labels, box names/lines,
+    #                          frame titles at both ends
     for r in texts:
         flt = r.view.filter
         assert flt.code == _FILTER_JS
@@ -152,7 +153,7 @@ def test_every_text_renderer_of_a_scope_view_is_culled_at_its_own_font_size():
     assert window[0] in fig.js_property_callbacks["change:inner_width"]
     culled = [r.view.filter for r in fig.renderers if isinstance(r, GlyphRenderer)
               and r.view.filter.__class__.__name__ == "CustomJSFilter"]
-    assert len(culled) == 14
+    assert len(culled) == 15  # the 9 texts and 6 shapes (rects, edges, frames, title bars, boxes)
     assert sorted(id(f) for f, _ in window[0].args["filters"]) == sorted(id(f) for f in culled)
 
 

@@ -153,3 +153,28 @@ def test_follow_scopes_opens_the_current_step():
         view.update_edges(edges, tl.edge_grads, tl.fresh_edges)
         if tl.current_node is not None:
             assert tl.current_node in view.shown()
+
+
+def test_a_wide_frame_names_itself_at_both_ends_and_a_narrow_one_at_its_start():
+    from types import SimpleNamespace
+
+    from gradviz.viz import style
+    from gradviz.viz.scope_view import frame_columns
+
+    info = SimpleNamespace(name="blocks.3", module="Block", box="s1")
+    tree = SimpleNamespace(scopes={("blocks.3",): info, ("head",): SimpleNamespace(
+        name="head", module="", box="s2")})
+    # "▾ blocks.3  (Block)" is 19 characters: at ~0.6 em each, two of them and a margin take
+    # 2 * 19 * 0.6 * LABEL_FONT_PX + 40 data units.
+    need = 2 * 19 * 0.6 * style.LABEL_FONT_PX + 40
+    drawing = SimpleNamespace(frames={("blocks.3",): (100.0, 0.0, 100.0 + need + 1, 50.0),
+                                      ("head",): (0.0, 0.0, 30.0, 50.0)})
+    cols = frame_columns(tree, drawing)
+    wide, narrow = cols["path"].index("blocks.3"), cols["path"].index("head")
+    assert cols["title"][wide] == "▾ blocks.3  (Block)"
+    assert cols["end_title"][wide] == "▾ blocks.3  (Block)"
+    assert cols["end_x"][wide] == 100.0 + need + 1 - 10
+    assert cols["text_x"][wide] == 110.0
+    assert cols["end_title"][narrow] == ""
+    drawing.frames[("blocks.3",)] = (100.0, 0.0, 100.0 + need - 1, 50.0)
+    assert frame_columns(tree, drawing)["end_title"][wide] == ""

@@ -64,7 +64,7 @@ def box_columns(V, drawing, current_item=None) -> dict:
 
 def frame_columns(tree, drawing) -> dict:
     cols = {k: [] for k in ("path", "x", "y", "w", "h", "title_x", "title_y", "title_w",
-                            "text_x", "title", "box")}
+                            "text_x", "title", "end_x", "end_title", "box")}
     for path, (x0, y0, x1, y1) in sorted(drawing.frames.items(), key=lambda kv: len(kv[0])):
         info = tree.scopes[path]
         cols["path"].append(" / ".join(path))
@@ -77,7 +77,14 @@ def frame_columns(tree, drawing) -> dict:
         cols["title_y"].append(y1 - TITLE / 2)
         cols["title_w"].append(x1 - x0)
         cols["text_x"].append(x0 + 10)  # at the left: a wide frame's middle may be off screen
-        cols["title"].append(f"▾ {info.name}" + (f"  ({info.module})" if info.module else ""))
+        title = f"▾ {info.name}" + (f"  ({info.module})" if info.module else "")
+        cols["title"].append(title)
+        # A wide frame says its name at its right end too: a view that opens at the root (at
+        # the right) sees the right ends of the frames around it, not their starts.
+        cols["end_x"].append(x1 - 10)
+        # (only where the two cannot meet: twice the title's width, ~0.6 em a character)
+        wide = x1 - x0 > 2 * len(title) * 0.6 * style.LABEL_FONT_PX + 40
+        cols["end_title"].append(title if wide else "")
     return cols
 
 
@@ -210,6 +217,10 @@ class ScopeView(GraphView):
                               text_font_size=f"{style.LABEL_FONT_PX}px", text_align="left",
                               text_baseline="middle", text_color="#3e4c59",
                               text_font=value(style.FONT_FAMILY), name="gv_scope_title_text")
+        end_text = fig.text("end_x", "title_y", text="end_title", source=self.frame_source,
+                            text_font_size=f"{style.LABEL_FONT_PX}px", text_align="right",
+                            text_baseline="middle", text_color="#3e4c59",
+                            text_font=value(style.FONT_FAMILY), name="gv_scope_title_end_text")
         boxes = fig.rect("x", "y", "w", "h", source=self.box_source, fill_color="fill",
                          line_color="line", line_width="lw", border_radius=10,
                          nonselection_fill_alpha=1.0, nonselection_line_alpha=1.0,
@@ -224,19 +235,21 @@ class ScopeView(GraphView):
                              text_font_size=f"{style.LABEL_FONT_PX - 1}px", text_align="center",
                              text_baseline="middle", text_color="#52606d", text_line_height=1.3,
                              text_font=value(style.FONT_FAMILY), name="gv_scope_box_text")
-        for r in (frame_text, name_text, rest_text):
+        for r in (frame_text, end_text, name_text, rest_text):
             r.nonselection_glyph = None
             r.selection_glyph = None
         # Box text follows the zoom like node labels (and hides when too small to read).
         font_cb = self._font_cb
         font_cb.args["pairs"] = list(font_cb.args["pairs"]) + [
             [name_text, style.LABEL_FONT_PX + 1], [rest_text, style.LABEL_FONT_PX - 1],
-            [frame_text, style.LABEL_FONT_PX]]
+            [frame_text, style.LABEL_FONT_PX], [end_text, style.LABEL_FONT_PX]]
         # Only the box and frame text that can be seen and read goes to the browser.
         self.lod.cull(name_text, base_px=style.LABEL_FONT_PX + 1, pad=self._box_pad())
         self.lod.cull(rest_text, base_px=style.LABEL_FONT_PX - 1, pad=self._box_pad())
         # A title starts at its frame's left edge and runs right: pad by a long title's width.
         self.lod.cull(frame_text, base_px=style.LABEL_FONT_PX, x="text_x", y="title_y",
+                      pad=TITLE_TEXT_REACH)
+        self.lod.cull(end_text, base_px=style.LABEL_FONT_PX, x="end_x", y="title_y",
                       pad=TITLE_TEXT_REACH)
         self.lod.cull(frames, w="w", h="h")
         self.lod.cull(titles, x="title_x", y="title_y", w="title_w", pad=TITLE / 2)
