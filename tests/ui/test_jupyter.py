@@ -151,6 +151,23 @@ _PANEL_STATE = """() => {
 }"""
 
 
+# The state of Panel's comm manager of each Bokeh document in the page (panel/models/
+# comm_manager.ts: ``_blocked`` while a sent change waits for Python's acknowledgement, at most
+# until ``_timeout``; ``_event_buffer`` holds the changes not sent yet).
+_COMMS = """() => {
+  const out = [];
+  for (const d of (window.Bokeh && window.Bokeh.documents) || []) {
+    for (const m of d.roots()) {
+      if (!String(m.type).endsWith('CommManager')) continue;
+      out.push({open: m._client_comm != null, blocked: m._blocked,
+                buffered: m._event_buffer ? m._event_buffer.length : null,
+                free: !m._blocked || Date.now() > m._timeout});
+    }
+  }
+  return out;
+}"""
+
+
 def _state(page):
     return page.evaluate(f"({_PANEL_STATE})()")
 
@@ -200,14 +217,23 @@ def _run_all_and_step(page, url: str):
         page.screenshot(path=str(shot))
         raise AssertionError(f"no explorer output showed (screenshot: {shot}); page errors: "
                              + "; ".join(page.gv_errors)) from None
+    # Panel's comm managers (one per output) send a change only while no earlier one waits for
+    # Python's acknowledgement, or once it has waited ``timeout`` (5 s): a change made before
+    # that is buffered until the next change or acknowledgement, so a click then would wait for
+    # a second click. Click once every output's comm is open and free to send at once.
+    page.wait_for_function(f"() => {{ const cs = ({_COMMS})(); "
+                           "return cs.length > 0 && cs.every((c) => c.open && c.free); }",
+                           timeout=60_000, polling=250)
     before = page.evaluate("window.__gv_messages.length")
+    comms = page.evaluate(f"({_COMMS})()")
     first.get_by_role("button", name="Step", exact=True).click()
     try:
         first.get_by_text("step 1 of 8", exact=True).wait_for(timeout=120_000)
     except Exception:
         messages = page.evaluate("window.__gv_messages")
         _wait_state(page, "false", f"Step was not answered (kernel messages before the click: "
-                    f"{messages[max(0, before - 15):before]}, after: {messages[before:]})", 0.1, log)
+                    f"{messages[max(0, before - 15):before]}, after: {messages[before:]}; Panel "
+                    f"comms at the click: {comms}, now: {page.evaluate(f'({_COMMS})()')})", 0.1, log)
     # Python did it: the recorded player never started, and the output does not claim that
     # no kernel is running.
     assert _player_states(page) == []
