@@ -15,7 +15,7 @@ import threading
 from contextlib import contextmanager
 from typing import Callable, Optional
 
-__all__ = ["report", "reporting"]
+__all__ = ["listener", "report", "reporting"]
 
 _listening = threading.local()
 
@@ -31,6 +31,12 @@ def reporting(callback: Callable[[str, Optional[int], Optional[int]], None]):
         yield
     finally:
         _listening.callback = previous
+
+
+def listener() -> Optional[Callable[[str, Optional[int], Optional[int]], None]]:
+    """The callback listening on this thread (None when nobody listens): an inner
+    ``reporting`` block can pass what it hears on to it."""
+    return getattr(_listening, "callback", None)
 
 
 def report(stage: str, done: Optional[int] = None, total: Optional[int] = None) -> None:

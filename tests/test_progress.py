@@ -54,3 +54,22 @@ def test_the_layout_counts_every_level_it_draws_then_says_drawing():
     levels = 1 + len(tree.scopes)  # the top level and every scope, all open
     assert counts[0] == (0, levels) and counts[-1] == (levels, levels)
     assert [d for d, _ in counts] == list(range(levels + 1))
+
+
+def test_listener_is_the_callback_of_the_innermost_block_on_this_thread():
+    from gradviz import progress
+
+    assert progress.listener() is None
+
+    def outer(*a):
+        pass
+
+    def inner(*a):
+        pass
+
+    with progress.reporting(outer):
+        assert progress.listener() is outer
+        with progress.reporting(inner):
+            assert progress.listener() is inner
+        assert progress.listener() is outer
+    assert progress.listener() is None

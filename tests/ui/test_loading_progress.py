@@ -30,10 +30,24 @@ def server(ui_browser, explorer_server_class):
         from gradviz.viz.loading import loading_page
 
         def build(report):
+            from gradviz import progress
+
             for t in names.values():  # a fresh pass per page (the tensors are shared)
                 if t.is_leaf:
                     t.grad = None
-            return Explorer(loss, names=names)
+            # On a fast machine this graph builds in under a second, too quick for a browser
+            # to see its stages: each stage the build reports is held 0.3 s (the same stages,
+            # in the same order, reported from the same thread).
+            page_listener, seen = progress.listener(), []
+
+            def held(stage, done=None, total=None):
+                if stage not in seen:
+                    seen.append(stage)
+                    time.sleep(0.3)
+                page_listener(stage, done, total)
+
+            with progress.reporting(held):
+                return Explorer(loss, names=names)
 
         page = loading_page(build, "a model of 50,000 nodes")
         PAGES.append(page)
