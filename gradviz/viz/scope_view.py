@@ -217,10 +217,12 @@ class ScopeView(GraphView):
                               text_font_size=f"{style.LABEL_FONT_PX}px", text_align="left",
                               text_baseline="middle", text_color="#3e4c59",
                               text_font=value(style.FONT_FAMILY), name="gv_scope_title_text")
+        # (a graph without scopes never shows a frame: its pages carry no such renderer)
         end_text = fig.text("end_x", "title_y", text="end_title", source=self.frame_source,
                             text_font_size=f"{style.LABEL_FONT_PX}px", text_align="right",
                             text_baseline="middle", text_color="#3e4c59",
-                            text_font=value(style.FONT_FAMILY), name="gv_scope_title_end_text")
+                            text_font=value(style.FONT_FAMILY),
+                            name="gv_scope_title_end_text") if self.tree.scopes else None
         boxes = fig.rect("x", "y", "w", "h", source=self.box_source, fill_color="fill",
                          line_color="line", line_width="lw", border_radius=10,
                          nonselection_fill_alpha=1.0, nonselection_line_alpha=1.0,
@@ -235,22 +237,25 @@ class ScopeView(GraphView):
                              text_font_size=f"{style.LABEL_FONT_PX - 1}px", text_align="center",
                              text_baseline="middle", text_color="#52606d", text_line_height=1.3,
                              text_font=value(style.FONT_FAMILY), name="gv_scope_box_text")
-        for r in (frame_text, end_text, name_text, rest_text):
+        texts = [r for r in (frame_text, end_text, name_text, rest_text) if r is not None]
+        for r in texts:
             r.nonselection_glyph = None
             r.selection_glyph = None
         # Box text follows the zoom like node labels (and hides when too small to read).
         font_cb = self._font_cb
         font_cb.args["pairs"] = list(font_cb.args["pairs"]) + [
             [name_text, style.LABEL_FONT_PX + 1], [rest_text, style.LABEL_FONT_PX - 1],
-            [frame_text, style.LABEL_FONT_PX], [end_text, style.LABEL_FONT_PX]]
+            [frame_text, style.LABEL_FONT_PX]] + (
+            [[end_text, style.LABEL_FONT_PX]] if end_text is not None else [])
         # Only the box and frame text that can be seen and read goes to the browser.
         self.lod.cull(name_text, base_px=style.LABEL_FONT_PX + 1, pad=self._box_pad())
         self.lod.cull(rest_text, base_px=style.LABEL_FONT_PX - 1, pad=self._box_pad())
         # A title starts at its frame's left edge and runs right: pad by a long title's width.
         self.lod.cull(frame_text, base_px=style.LABEL_FONT_PX, x="text_x", y="title_y",
                       pad=TITLE_TEXT_REACH)
-        self.lod.cull(end_text, base_px=style.LABEL_FONT_PX, x="end_x", y="title_y",
-                      pad=TITLE_TEXT_REACH)
+        if end_text is not None:
+            self.lod.cull(end_text, base_px=style.LABEL_FONT_PX, x="end_x", y="title_y",
+                          pad=TITLE_TEXT_REACH)
         self.lod.cull(frames, w="w", h="h")
         self.lod.cull(titles, x="title_x", y="title_y", w="title_w", pad=TITLE / 2)
         self.lod.cull(boxes, w="w", h="h")
