@@ -21,13 +21,15 @@ def numbers(text: str) -> np.ndarray:
 class OfflinePage:
     """A file:// page with the network refused; collects console errors and refused URLs."""
 
+    ALLOWED = ("file:", "data:", "blob:", "about:")  # URL starts a page may load
+
     def __init__(self, browser, url: str):
         self.context = browser.new_context(viewport={"width": 1400, "height": 900})
         self.asked: list = []
         self.errors: list = []
 
         def route(r):
-            if r.request.url.startswith(("file:", "data:", "blob:", "about:")):
+            if r.request.url.startswith(self.ALLOWED):
                 return r.continue_()
             self.asked.append(r.request.url)
             return r.abort()
@@ -465,24 +467,7 @@ def exported_tutorial(tmp_path_factory):
 class ServedPage(OfflinePage):
     """A page of a static server on this machine; any other host is refused."""
 
-    def __init__(self, browser, url: str):
-        self.context = browser.new_context(viewport={"width": 1400, "height": 900})
-        self.asked, self.errors = [], []
-
-        def route(r):
-            if r.request.url.startswith(("http://127.0.0.1", "data:", "blob:", "about:")):
-                return r.continue_()
-            self.asked.append(r.request.url)
-            return r.abort()
-
-        self.context.route("**/*", route)
-        self.page = self.context.new_page()
-        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.goto(url)
-        self.page.wait_for_selector("canvas", timeout=60_000)
-        self.page.wait_for_function("window.Bokeh && Bokeh.documents.length > 0 && "
-                                    "Bokeh.documents.every(d => d.is_idle)", timeout=60_000)
+    ALLOWED = ("http://127.0.0.1", "data:", "blob:", "about:")
 
 
 def test_an_exported_tutorial_section_steps_from_a_static_server(ui_browser, exported_tutorial):
