@@ -369,7 +369,9 @@ def test_big_graph_sends_bounded_columns_and_steps_patch_only_touched_rows(monke
     import json
 
     loss, names = chain(90)
-    view = Explorer(loss, names=names)
+    # (with its hover text in the sources, as a saved page has it; the live page's is sent
+    # when hovered: tests/test_lazy_hover.py)
+    view = Explorer(loss, names=names, lazy_hover=False)
     gv = view.graph_view
     n_nodes = view.G.number_of_nodes()
     # Per-node hover text is a few lines whatever the tensor's size: bounded bytes per node.

@@ -44,6 +44,10 @@ State you can read or drive from Python (tests and snapshots do):
   ``view.graph_view`` is the ``ScopeView``, ``view.scope_controls`` the search box, depth
   control, "open the scope of the current step" option and minimap.
 
+Hover text: a graph of over 300 nodes (``gradviz.viz.lazy_hover.LAZY_NODES``) sends a node's or
+an edge's tooltip text when it is hovered, not with the page; ``lazy_hover=True`` / ``False``
+chooses for any graph. Saved pages always carry it.
+
 A root with no ``grad_fn`` (computed under ``no_grad`` or detached) shows one node and a note
 that no graph was recorded; its ``stepper`` is then a ``NoPass`` (total 0, ``step()`` is None).
 
@@ -132,7 +136,7 @@ class Explorer(pn.viewable.Viewer):
         "stopped). 'auto': for graphs of up to gradviz.viz.notebook.PLAYER_NODES nodes."))
 
     def __init__(self, root, names=None, gradient=None, retain_graph=False, height=None,
-                 scopes="auto", function=None, **params):
+                 scopes="auto", function=None, lazy_hover=None, **params):
         self._source = sources.source_of(root)  # a TypeError for anything but a tensor
         super().__init__(retain_graph=bool(retain_graph), **params)
         if self._source == "gradviz":
@@ -150,7 +154,8 @@ class Explorer(pn.viewable.Viewer):
         # items), open ones framed; a graph without scopes is drawn whole as before.
         self.graph_view = ScopeView(G, grads=self.timeline.grads, edge_grads={},
                                     mode=self.colour_mode, current=None, on_tap=self.select,
-                                    height=height, open_set=_open_set(G, scopes))
+                                    height=height, open_set=_open_set(G, scopes),
+                                    lazy_hover=lazy_hover)
         self.timeline.scene.extra["layout"] = self.graph_view.drawing
         self.scope_controls = ScopeControls(self.graph_view, on_select=self.select)
         height = self.graph_view.figure.height
@@ -159,6 +164,8 @@ class Explorer(pn.viewable.Viewer):
         drop_unused_models(self.graph_view.figure)
         fonts.install(self.graph_view.figure)
         self.graph_pane = pn.pane.Bokeh(self.graph_view.figure, sizing_mode="stretch_both")
+        # A big graph's hover text is sent when hovered; a notebook must push the answer.
+        self.graph_view.after_hover_answer = lambda: self._push_notebook(self.graph_pane)
         self.controls = Controls(self._actions(), retain_graph=self.retain_graph)
         self.controls.retain_graph.param.watch(lambda e: setattr(self, "retain_graph", e.new), "value")
         self.controls.colour_mode.param.watch(self._colour_widget_changed, "value")

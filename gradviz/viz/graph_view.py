@@ -20,6 +20,7 @@ import math
 import numpy as np
 
 from . import style
+from .lazy_hover import hover_key
 from .level_of_detail import LevelOfDetail
 
 FULL_LIMIT = 12  # arrays up to this many numbers are shown in full in hovers and edge labels
@@ -127,6 +128,7 @@ def node_look(role: str, grad, health, mode: str, current: bool) -> tuple[str, s
 
 
 def tensor_hover(attrs: dict, grad) -> dict:
+    """A tensor's tooltip text, by column."""
     return {
         "shape_text": str(tuple(attrs["shape"])) + f" {attrs['dtype']}",
         "value_text": format_array(attrs["value"]) if attrs["value"] is not None else "not kept by PyTorch",
@@ -134,19 +136,38 @@ def tensor_hover(attrs: dict, grad) -> dict:
     }
 
 
+def function_hover(attrs: dict) -> dict:
+    """A function's tooltip text, by column."""
+    return {"rule": attrs.get("rule") or "", "saved_text": saved_text(attrs.get("saved"))}
+
+
+def edge_hover(grad) -> dict:
+    """An edge's tooltip text, by column."""
+    return {"grad_text": format_array(grad) if grad is not None else "not crossed yet"}
+
+
+# The tooltips' text columns, and the field each is asked for by when sent lazily
+# (``gradviz.viz.lazy_hover``): ``@value_text`` reads ``@id{value}`` there.
+TENSOR_HOVER = {"shape_text": "shape", "value_text": "value", "grad_text": "grad"}
+FUNCTION_HOVER = {"rule": "rule", "saved_text": "saved"}
+EDGE_HOVER = {"grad_text": "grad"}
+
+
 def node_columns(G, layout, grads: dict | None = None, mode: str = "role",
-                 current: str | None = None) -> tuple[dict, dict]:
+                 current: str | None = None, hover: bool = True) -> tuple[dict, dict]:
     """Column data for the tensor boxes and the function pills: ``(tensors, functions)``.
 
     ``grads``: node id -> the gradient to show (a leaf's ``.grad``, the gradient that reached
     an intermediate); missing means none yet. Rows follow node id order, so the same graph
-    gives the same rows."""
+    gives the same rows. ``hover=False``: without the tooltips' text columns (``TENSOR_HOVER``,
+    ``FUNCTION_HOVER``), which a big graph's page asks for when hovered (``lazy_hover``)."""
     grads = {} if grads is None else grads  # (a Grads mapping's truth walks every node)
     tensors = {k: [] for k in ("id", "x", "y", "w", "h", "label", "sub", "label_y", "sub_y",
                                "fill", "text_color", "sub_color", "line", "lw", "badge", "badge_color", "badge_alpha", "badge_x", "badge_y", "role",
-                               "shape_text", "value_text", "grad_text", "requires_grad")}
+                               "shape_text", "value_text", "grad_text", "requires_grad")
+               if hover or k not in TENSOR_HOVER}
     functions = {k: [] for k in ("id", "x", "y", "w", "h", "label", "fill", "line", "lw",
-                                 "name", "rule", "saved_text")}
+                                 "name", "rule", "saved_text") if hover or k not in FUNCTION_HOVER}
     for nid in sorted(G.nodes, key=_id_key):
         attrs = G.nodes[nid]
         x, y = layout.positions[nid]
@@ -171,14 +192,16 @@ def node_columns(G, layout, grads: dict | None = None, mode: str = "role",
             cols["badge_y"].append(y + h / 2)
             cols["role"].append(style.ROLE_NAMES[role])
             cols["requires_grad"].append("yes" if attrs["requires_grad"] else "no")
-            for k, v in tensor_hover(attrs, g).items():
-                cols[k].append(v)
+            if hover:
+                for k, v in tensor_hover(attrs, g).items():
+                    cols[k].append(v)
         else:
             fill, line, lw, _ = node_look(role, None, None, mode, nid == current)
             cols = functions
             cols["name"].append(attrs["label"])
-            cols["rule"].append(attrs.get("rule") or "")
-            cols["saved_text"].append(saved_text(attrs.get("saved")))
+            if hover:
+                for k, v in function_hover(attrs).items():
+                    cols[k].append(v)
         cols["id"].append(nid)
         cols["x"].append(x)
         cols["y"].append(y)
@@ -237,17 +260,19 @@ def saved_text(saved) -> str:
     return ", ".join(parts)
 
 
-def edge_columns(G, layout, edge_grads: dict | None = None, fresh=()) -> dict:
+def edge_columns(G, layout, edge_grads: dict | None = None, fresh=(), hover: bool = True) -> dict:
     """Column data for the edges: polyline, arrow head segment, gradient label and colour.
 
     ``edge_grads``: (u, v) -> the gradient that crossed the edge backwards (missing: not yet).
     Only the ``fresh`` edges (crossed by the current step) carry a text label: labels on every
-    edge would cover the nodes; the others say their gradient on hover."""
+    edge would cover the nodes; the others say their gradient on hover (``hover=False``: no
+    hover text column, see ``node_columns``)."""
     edge_grads = edge_grads or {}
     fresh = set(fresh)
     cols = {k: [] for k in ("u", "v", "u_label", "v_label", "xs", "ys", "x_start", "y_start", "x_end", "y_end",
                             "head_x", "head_y", "head_angle",
-                            "label_x", "label_y", "grad_label", "grad_text", "color", "width")}
+                            "label_x", "label_y", "grad_label", "grad_text", "color", "width")
+            if hover or k not in EDGE_HOVER}
     for u, v in sorted(G.edges, key=lambda e: (_id_key(e[0]), _id_key(e[1]))):
         route = layout.routes.get((u, v)) or [layout.positions[u], layout.positions[v]]
         xs = [float(p[0]) for p in route]
@@ -278,7 +303,8 @@ def edge_columns(G, layout, edge_grads: dict | None = None, fresh=()) -> dict:
         cols["label_x"].append(lx)
         cols["label_y"].append(ly)
         cols["grad_label"].append(short_gradient(g) if (u, v) in fresh else "")
-        cols["grad_text"].append(format_array(g) if g is not None else "not crossed yet")
+        if hover:
+            cols["grad_text"].append(edge_hover(g)["grad_text"])
         cols["color"].append(style.edge_colour(g))
         cols["width"].append(style.edge_width(g))
     return cols
@@ -726,18 +752,29 @@ class GraphView:
     an input edit (positions kept)."""
 
     def __init__(self, G, layout, grads=None, edge_grads=None, mode="role", current=None,
-                 height=None, on_tap=None):
+                 height=None, on_tap=None, lazy_hover=None):
         from bokeh.models import ColumnDataSource, CustomJS, HoverTool, Range1d, TapTool
         from bokeh.core.properties import value
         from bokeh.plotting import figure
 
+        from .lazy_hover import LAZY_NODES
+
         self.G = G
         self.layout = layout
-        tensors, functions = node_columns(G, layout, grads, mode, current)
+        # Tooltip text: in the sources (small graphs, saved pages), or sent when a row is
+        # hovered (``lazy_hover``; by default for graphs of over LAZY_NODES nodes, counted on
+        # the whole graph when only part of it is drawn, as ScopeView draws it).
+        whole = getattr(self, "full", G)
+        self.lazy_hover = (len(whole.nodes) > LAZY_NODES if lazy_hover is None
+                           else bool(lazy_hover))
+        self._hover_grads = {} if grads is None else grads
+        self._hover_edge_grads = dict(edge_grads or {})
+        tensors, functions = node_columns(G, layout, grads, mode, current,
+                                          hover=not self.lazy_hover)
         self.tensor_source = ColumnDataSource(source_data(tensors), name="gv_tensors")
         self.function_source = ColumnDataSource(source_data(functions), name="gv_functions")
-        self.edge_source = ColumnDataSource(source_data(edge_columns(G, layout, edge_grads)),
-                                            name="gv_edges")
+        self.edge_source = ColumnDataSource(source_data(edge_columns(
+            G, layout, edge_grads, hover=not self.lazy_hover)), name="gv_edges")
         self._reindex()
 
         height = height or fitting_height(layout)
@@ -847,15 +884,77 @@ class GraphView:
                                name="gv_node_hover", attachment="right")
         fn_hover = HoverTool(renderers=[self.function_renderer], tooltips=_FUNCTION_TOOLTIP,
                              name="gv_function_hover", attachment="right")
-        edge_hover = HoverTool(renderers=[edges], tooltips=_EDGE_TOOLTIP, line_policy="interp",
-                               name="gv_edge_hover")
-        fig.add_tools(node_hover, fn_hover, edge_hover,
+        edge_tool = HoverTool(renderers=[edges], tooltips=_EDGE_TOOLTIP, line_policy="interp",
+                              name="gv_edge_hover")
+        self.hover_tools = (node_hover, fn_hover, edge_tool)
+        self.hover = None  # the LazyHover answering the page, when the text is sent lazily
+        self.after_hover_answer = None  # called after answering (a notebook pushes the change)
+        if self.lazy_hover:
+            self._make_lazy()
+        fig.add_tools(node_hover, fn_hover, edge_tool,
                       TapTool(renderers=[self.tensor_renderer, self.function_renderer]))
         self.edge_renderer = edges
         self.figure = fig
         self._on_tap = on_tap
         self.tensor_source.selected.on_change("indices", self._tapped_tensor)
         self.function_source.selected.on_change("indices", self._tapped_function)
+
+    # --- hover text ------------------------------------------------------------------------
+    def _make_lazy(self) -> None:
+        """The tools' tooltips read their text from a cache that the page fills by asking
+        (``gradviz.viz.lazy_hover``)."""
+        from .lazy_hover import LazyHover, lazy_template
+
+        self.hover = LazyHover(self.hover_text, after_answer=self._hover_answered)
+        node_hover, fn_hover, edge_tool = self.hover_tools
+        for tool, source, kind, template, fields, key in (
+                (node_hover, self.tensor_source, "t", _TENSOR_TOOLTIP, TENSOR_HOVER, "id"),
+                (fn_hover, self.function_source, "f", _FUNCTION_TOOLTIP, FUNCTION_HOVER, "id"),
+                (edge_tool, self.edge_source, "e", _EDGE_TOOLTIP, EDGE_HOVER, "u")):
+            tool.tooltips = lazy_template(template, fields, key)
+            tool.formatters = {"@" + key: self.hover.formatter(source, kind)}
+
+    def _hover_answered(self) -> None:
+        if self.after_hover_answer is not None:
+            self.after_hover_answer()
+
+    def hover_text(self, kind: str, ident, fields=None):
+        """The tooltip text of a drawn row, by lazy field (``TENSOR_HOVER``' values...):
+        ``kind`` "t" (tensor id), "f" (function id) or "e" (edge ``(u, v)``); None when no
+        such row is drawn. What the eager columns would hold now."""
+        if kind == "e":
+            if ident not in self.edge_row:
+                return None
+            cols, names = edge_hover(self._hover_edge_grads.get(ident)), EDGE_HOVER
+        else:
+            rows = self.tensor_row if kind == "t" else self.function_row
+            if ident not in rows:
+                return None
+            attrs = self.G.nodes[ident]
+            if kind == "t":
+                cols, names = tensor_hover(attrs, self._hover_grads.get(ident)), TENSOR_HOVER
+            else:
+                cols, names = function_hover(attrs), FUNCTION_HOVER
+        return {names[c]: text for c, text in cols.items()}
+
+    def make_eager(self) -> None:
+        """Put the hover text into the sources and the plain tooltips back on the tools: for
+        a page without Python to answer (a saved page, a notebook output's recording). Call
+        before recording; nothing to do when the text is there already."""
+        if not self.lazy_hover:
+            return
+        self.lazy_hover = False
+        self.hover = None
+        for tool, template in zip(self.hover_tools, (_TENSOR_TOOLTIP, _FUNCTION_TOOLTIP,
+                                                     _EDGE_TOOLTIP)):
+            tool.update(tooltips=template, formatters={})
+        t, f, e = self.tensor_source, self.function_source, self.edge_source
+        texts = [tensor_hover(self.G.nodes[n], self._hover_grads.get(n)) for n in t.data["id"]]
+        t.data.update({c: [x[c] for x in texts] for c in TENSOR_HOVER})
+        texts = [function_hover(self.G.nodes[n]) for n in f.data["id"]]
+        f.data.update({c: [x[c] for x in texts] for c in FUNCTION_HOVER})
+        e.data.update({"grad_text": [edge_hover(self._hover_edge_grads.get(k))["grad_text"]
+                                     for k in zip(e.data["u"], e.data["v"])]})
 
     # --- indexing --------------------------------------------------------------------------
     def _reindex(self):
@@ -899,12 +998,16 @@ class GraphView:
                 tc, sc = style.text_on(fill)
                 values = dict(fill=fill, line=line, lw=lw, badge=badge, text_color=tc, sub_color=sc,
                               badge_color=style.HEALTH_LINE.get(health, "#ffffff"),
-                              badge_alpha=1.0 if badge else 0.0, **tensor_hover(attrs, g))
+                              badge_alpha=1.0 if badge else 0.0)
+                if not self.lazy_hover:
+                    values.update(tensor_hover(attrs, g))
                 target = tp
             else:
                 row = self.function_row[nid]
                 fill, line, lw, _ = node_look(role, None, None, mode, nid == current)
-                values = dict(fill=fill, line=line, lw=lw, saved_text=saved_text(attrs.get("saved")))
+                values = dict(fill=fill, line=line, lw=lw)
+                if not self.lazy_hover:
+                    values["saved_text"] = saved_text(attrs.get("saved"))
                 target = fp
             for k, v in values.items():
                 target.setdefault(k, []).append((row, v))
@@ -912,6 +1015,11 @@ class GraphView:
 
     def update_nodes(self, G, nodes, grads, mode, current) -> None:
         tp, fp = self.node_patches(G, nodes, grads, mode, current)
+        if self.hover is not None:
+            # A tensor's gradient and a function's saved tensors change with a step.
+            self._hover_grads = {} if grads is None else grads
+            self.hover.invalidate([hover_key("t", "grad", n) for n in nodes if n in self.tensor_row] +
+                                  [hover_key("f", "saved", n) for n in nodes if n in self.function_row])
         if tp:
             self.tensor_source.patch(tp)
         if fp:
@@ -980,15 +1088,23 @@ class GraphView:
         """Restyle ``edges``; label the ``fresh`` ones and unlabel those labelled before."""
         fresh = set(fresh)
         patch: dict = {}
+        stale: list = []
         for e in set(edges) | self.fresh_edges | fresh:
             row = self.edge_row.get(e)
             if row is None:
                 continue
             g = edge_grads.get(e)
-            for k, v in (("grad_label", short_gradient(g) if e in fresh else ""),
-                         ("grad_text", format_array(g) if g is not None else "not crossed yet"),
-                         ("color", style.edge_colour(g)), ("width", style.edge_width(g))):
+            values = [("grad_label", short_gradient(g) if e in fresh else ""),
+                      ("color", style.edge_colour(g)), ("width", style.edge_width(g))]
+            if self.hover is None:
+                values += edge_hover(g).items()
+            else:
+                self._hover_edge_grads[e] = g
+                stale.append(hover_key("e", "grad", e))
+            for k, v in values:
                 patch.setdefault(k, []).append((row, v))
+        if stale:
+            self.hover.invalidate(stale)
         self.fresh_edges = fresh
         self._edge_label_weight = label_weights(fresh, edge_grads)
         if patch:
@@ -1003,10 +1119,16 @@ class GraphView:
         if layout is not None:
             self.layout = layout
         self.G = G
-        tensors, functions = node_columns(G, self.layout, grads, mode, current)
+        eager = not self.lazy_hover
+        tensors, functions = node_columns(G, self.layout, grads, mode, current, hover=eager)
         for source, data in ((self.tensor_source, tensors), (self.function_source, functions),
-                             (self.edge_source, edge_columns(G, self.layout, edge_grads, fresh))):
+                             (self.edge_source, edge_columns(G, self.layout, edge_grads, fresh,
+                                                             hover=eager))):
             sync_source(source, source_data(data))
+        if self.hover is not None:
+            self._hover_grads = {} if grads is None else grads
+            self._hover_edge_grads = dict(edge_grads or {})
+            self.hover.reset()
         self.fresh_edges = set(fresh)
         self._edge_label_weight = label_weights(fresh, edge_grads or {})
         self._reindex()

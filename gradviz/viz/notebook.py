@@ -112,6 +112,8 @@ def attach_offline_player(view, doc, root) -> list:
 
     from .static_page import attach_player
 
+    # Without a kernel nothing answers a hover: the recorded output carries the text.
+    view.graph_view.make_eager()
     if doc.callbacks.hold_value is None:
         doc.hold()  # the patches are read from the held events (Panel holds it next anyway)
     pushing = view.__dict__.get("_push_notebook")

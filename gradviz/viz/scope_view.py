@@ -182,7 +182,7 @@ class ScopeView(GraphView):
     around it (``follow``)."""
 
     def __init__(self, G, grads=None, edge_grads=None, mode="role", current=None, height=None,
-                 on_tap=None, open_set=None, fresh=(), on_change=None):
+                 on_tap=None, open_set=None, fresh=(), on_change=None, lazy_hover=None):
         from bokeh.models import ColumnDataSource, HoverTool, TapTool
         from bokeh.core.properties import value
 
@@ -200,7 +200,8 @@ class ScopeView(GraphView):
         self.visible, self.drawing = self._compute(self.open)
         super().__init__(Drawn(self.visible), self.drawing, grads=grads,
                          edge_grads=self._visible_edge_grads(self.visible.edges),
-                         mode=mode, current=current, height=height, on_tap=on_tap)
+                         mode=mode, current=current, height=height, on_tap=on_tap,
+                         lazy_hover=lazy_hover)
         fig = self.figure
         self.box_source = ColumnDataSource(source_data(box_columns(
             self.visible, self.drawing, self._current_item())), name="gv_scope_boxes")

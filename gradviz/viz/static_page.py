@@ -525,6 +525,7 @@ def prepare(view) -> None:
         finally:
             view._syncing_retain = False
     view._message("")
+    view.graph_view.make_eager()  # no Python to answer a hover: the page carries the text
     _mark_static(view)
 
 
