@@ -51,6 +51,10 @@ chooses for any graph. Saved pages always carry it.
 A root with no ``grad_fn`` (computed under ``no_grad`` or detached) shows one node and a note
 that no graph was recorded; its ``stepper`` is then a ``NoPass`` (total 0, ``step()`` is None).
 
+Height: ``height=None`` (the default) plans the plot's height from the graph's shape, and a big
+graph's plot (one with scopes, or of over 300 nodes) then fills the browser window's height,
+in a saved page too (``gradviz.viz.window_fit``); a number of pixels fixes it.
+
 Static HTML (``save``): a page whose toolbar replays passes recorded when saving (see
 ``gradviz.viz.static_page``); hover, pan/zoom and the legend work; editing inputs needs Python
 and is shown disabled there.
@@ -70,10 +74,11 @@ from ..timeline import NoPass, Timeline
 from . import fonts, style
 from .controls import Controls
 from .editors import TensorEditor
-from .graph_view import drop_unused_models, plot_and_side
+from .graph_view import LEGEND_PX, drop_unused_models, plot_and_side
 from .inspector import Inspector
 from .scope_controls import ScopeControls
 from .scope_view import ScopeView
+from .window_fit import fill_window
 
 __all__ = ["Explorer", "NoPass"]
 
@@ -158,6 +163,7 @@ class Explorer(pn.viewable.Viewer):
                                     lazy_hover=lazy_hover)
         self.timeline.scene.extra["layout"] = self.graph_view.drawing
         self.scope_controls = ScopeControls(self.graph_view, on_select=self.select)
+        self._height_asked = height  # None: planned here, and a big graph's fills the window
         height = self.graph_view.figure.height
         # Fewer models for the page to build (muted glyph copies, hidden axes), then the figure
         # brings the bundled fonts into the <head> of any page that shows it.
@@ -189,6 +195,10 @@ class Explorer(pn.viewable.Viewer):
             plot_and_side(self.legend, self.graph_pane, self.side, height),
             sizing_mode="stretch_width", stylesheets=[style.CSS], css_classes=["gv-explorer"],
             styles={"font-family": style.FONT})
+        if big and self._height_asked is None:
+            # A graph too big to read whole gains from every pixel of the window's height (a
+            # small one keeps the height that suits its shape); measured in the browser.
+            fill_window(self.graph_view.figure, height + LEGEND_PX)
         self._layout.gradviz_explorer = self  # see Explorer.find
         self._note_text(self._root_note())
         self.inspector.refresh(G, self.timeline.grads)

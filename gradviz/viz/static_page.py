@@ -612,7 +612,7 @@ def build_document(view, max_passes=None, max_zeros: int = 2):
     source.seek(0)  # the leaves' .grad as they were before this view's first step
     try:
         rec = Explorer(source.roots[0], names=view._names, gradient=view._user_gradient,
-                       retain_graph=True, height=view.graph_view.figure.height)
+                       retain_graph=True, height=view._height_asked)
         prepare(rec)
         doc = Document()
         root = rec._layout.get_root(doc, None)
