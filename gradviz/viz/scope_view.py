@@ -31,6 +31,61 @@ FRAME_FILL = "#f7f9fc"
 FRAME_LINE = "#9aa5b1"
 TITLE_FILL = "#e4e7eb"
 TITLE_TEXT_REACH = 400.0  # data units: how far a frame's title text may run from its start
+TITLE_GAP_PX = 8  # px between a title pinned to the view and the view's left edge
+TITLE_TOP_PX = 30  # px from the view's top to a pinned title: below the toolbar floating there
+
+# Where each frame's title is drawn (a CustomJSTransform of the title column ``which``: "x" or
+# "y"), so that a frame in view always names itself. A title starts at its frame's left end;
+# when that end is off screen the title slides along its title bar to stay at the left of what
+# is shown, stopping at the frame's right end. When the title bar is above the view while the
+# frame goes on below (or the bar hides under the toolbar floating at the view's top), the
+# title is pinned just under that toolbar, over the frame's contents; the titles of frames nested
+# there stack, outermost first. A wide frame whose right-end title is in view needs none of
+# this: its title stays at its start. The x and y columns are computed together and
+# cached on the figure for the pair of calls a redraw makes; nothing is sent to Python.
+_TITLE_PLACE_JS = """
+const d = source.data, n = source.get_length() ?? 0;
+let iw = 0, ih = 0;
+try { iw = fig.inner_width; ih = fig.inner_height; } catch (e) { iw = 0; }
+const key = [xr.start, xr.end, yr.start, yr.end, iw, ih, n].join(' ');
+let c = fig._gv_titles;
+if (c == null || c.key !== key || c.data !== d || c.taken[which]) {
+  c = fig._gv_titles = {key, data: d, taken: {}, x: Array.from(d.text_x), y: Array.from(d.title_y)};
+  const l = Math.min(xr.start, xr.end), r = Math.max(xr.start, xr.end);
+  const b = Math.min(yr.start, yr.end), t = Math.max(yr.start, yr.end);
+  if (iw > 0 && ih > 0 && r > l && t > b) {
+    const sx = iw / (r - l), sy = ih / (t - b);
+    const px = Math.min(base * sx * zoom, base * 2.5);  // as the zoom callback sizes the text
+    const ctx = fig._gv_measure || (fig._gv_measure = document.createElement('canvas').getContext('2d'));
+    ctx.font = px.toFixed(1) + 'px ' + family;
+    const left = l + gap / sx, top = t - gap_top / sy, row = 1.6 * px / sy, half = 0.6 * px / sy;
+    const pinned = [];
+    for (let i = 0; i < n; i++) {
+      const x1 = d.x[i] + d.w[i] / 2, y0 = d.y[i] - d.h[i] / 2, ty = d.title_y[i];
+      const tw = ctx.measureText(d.title[i]).width / sx;
+      const bar = ty - half >= b && ty + half <= t;
+      if (bar && d.end_title[i] !== '' && d.end_x[i] <= r && d.end_x[i] - tw >= l) continue;
+      c.x[i] = Math.max(d.text_x[i], Math.min(left, x1 - inset - tw));
+      if (ty + half > t && y0 < top - row) pinned.push(i);
+    }
+    for (const i of pinned) {
+      let rank = 0;
+      for (const j of pinned) if (j !== i && d.path[i].startsWith(d.path[j] + ' / ')) rank++;
+      c.y[i] = Math.max(top - (rank + 0.5) * row, d.y[i] - d.h[i] / 2 + row / 2);
+    }
+  }
+}
+c.taken[which] = true;
+return c[which];
+"""
+
+# On a pan, zoom or resize: the titles' places are computed again (once per change, however
+# many of the ranges' ends moved) by signalling the x transform, which redraws the title text.
+_TITLE_MOVE_JS = """
+if (fig._gv_titles_queued) return;
+fig._gv_titles_queued = true;
+queueMicrotask(() => { fig._gv_titles_queued = false; place.change.emit(); });
+"""
 
 
 def box_columns(V, drawing, current_item=None) -> dict:
@@ -214,10 +269,14 @@ class ScopeView(GraphView):
         titles = fig.rect("title_x", "title_y", "title_w", TITLE, source=self.frame_source,
                           fill_color=TITLE_FILL, line_color=FRAME_LINE, border_radius=6,
                           name="gv_scope_titles", level="underlay")
-        frame_text = fig.text("text_x", "title_y", text="title", source=self.frame_source,
+        # (a graph without scopes never shows a frame: its pages carry no title placement)
+        pinned = self._pinned_titles() if self.tree.scopes else {}
+        frame_text = fig.text(pinned.get("x", "text_x"), pinned.get("y", "title_y"),
+                              text="title", source=self.frame_source,
                               text_font_size=f"{style.LABEL_FONT_PX}px", text_align="left",
                               text_baseline="middle", text_color="#3e4c59",
-                              text_font=value(style.FONT_FAMILY), name="gv_scope_title_text")
+                              text_font=value(style.FONT_FAMILY), name="gv_scope_title_text",
+                              **pinned.get("look", {}))
         # (a graph without scopes never shows a frame: its pages carry no such renderer)
         end_text = fig.text("end_x", "title_y", text="end_title", source=self.frame_source,
                             text_font_size=f"{style.LABEL_FONT_PX}px", text_align="right",
@@ -251,9 +310,14 @@ class ScopeView(GraphView):
         # Only the box and frame text that can be seen and read goes to the browser.
         self.lod.cull(name_text, base_px=style.LABEL_FONT_PX + 1, pad=self._box_pad())
         self.lod.cull(rest_text, base_px=style.LABEL_FONT_PX - 1, pad=self._box_pad())
-        # A title starts at its frame's left edge and runs right: pad by a long title's width.
-        self.lod.cull(frame_text, base_px=style.LABEL_FONT_PX, x="text_x", y="title_y",
-                      pad=TITLE_TEXT_REACH)
+        if pinned:
+            # A title may be anywhere on its frame (pinned to the view): keep every frame in view.
+            self.lod.cull(frame_text, base_px=style.LABEL_FONT_PX, x="x", y="y", w="w", h="h")
+            self._follow_view(pinned["x_transform"])
+        else:
+            # A title starts at its frame's left edge and runs right: pad by a long title's width.
+            self.lod.cull(frame_text, base_px=style.LABEL_FONT_PX, x="text_x", y="title_y",
+                          pad=TITLE_TEXT_REACH)
         if end_text is not None:
             self.lod.cull(end_text, base_px=style.LABEL_FONT_PX, x="end_x", y="title_y",
                           pad=TITLE_TEXT_REACH)
@@ -278,6 +342,38 @@ class ScopeView(GraphView):
         self.title_renderer = titles
         self.box_source.selected.on_change("indices", self._tapped_box)
         self.frame_source.selected.on_change("indices", self._tapped_title)
+
+    # --- frame titles that stay in view -------------------------------------------------------
+    def _pinned_titles(self) -> dict:
+        """The title text's x and y specs placed by ``_TITLE_PLACE_JS``, and its look: a
+        background of the title bar's colour, so that a title pinned over the frame's contents
+        reads as a tag of its bar."""
+        from bokeh.models import CustomJSTransform
+        from bokeh.transform import transform
+
+        fig = self.figure
+        common = dict(fig=fig, xr=fig.x_range, yr=fig.y_range, source=self.frame_source,
+                      base=float(style.LABEL_FONT_PX), zoom=1.15, family=style.FONT_FAMILY,
+                      gap=float(TITLE_GAP_PX), gap_top=float(TITLE_TOP_PX), inset=10.0)
+        tx = CustomJSTransform(args=dict(common, which="x"), v_func=_TITLE_PLACE_JS,
+                               name="gv_scope_title_x")
+        ty = CustomJSTransform(args=dict(common, which="y"), v_func=_TITLE_PLACE_JS,
+                               name="gv_scope_title_y")
+        look = dict(background_fill_color=TITLE_FILL, background_fill_alpha=0.95, padding=2,
+                    border_radius=3)
+        return {"x": transform("text_x", tx), "y": transform("title_y", ty), "look": look,
+                "x_transform": tx}
+
+    def _follow_view(self, place) -> None:
+        from bokeh.models import CustomJS
+
+        fig = self.figure
+        move = CustomJS(args=dict(fig=fig, place=place), code=_TITLE_MOVE_JS)
+        for attr in ("start", "end"):
+            fig.x_range.js_on_change(attr, move)
+            fig.y_range.js_on_change(attr, move)
+        fig.js_on_change("inner_width", move)
+        fig.js_on_change("inner_height", move)
 
     # --- what is drawn ----------------------------------------------------------------------
     def _compute(self, open_set):
