@@ -170,13 +170,23 @@ class LazyHover:
                 self._current.add(key)
         if not (new_keys or patch):
             return
-        if new_keys:
-            self.cache.stream({"key": new_keys, "text": new_texts})
-        if patch:
-            self.cache.patch({"text": patch})
-        self.answered += len(new_keys) + len(patch)
-        if self.after_answer is not None:
-            self.after_answer()
+        # Held, so that a notebook's push (after_answer) finds the changes among the
+        # document's held events; on a server, unhold sends them as usual.
+        doc = self.cache.document
+        hold = doc is not None and doc.callbacks.hold_value is None
+        if hold:
+            doc.hold("collect")
+        try:
+            if new_keys:
+                self.cache.stream({"key": new_keys, "text": new_texts})
+            if patch:
+                self.cache.patch({"text": patch})
+            self.answered += len(new_keys) + len(patch)
+            if self.after_answer is not None:
+                self.after_answer()
+        finally:
+            if hold:
+                doc.unhold()
 
     def invalidate(self, keys) -> None:
         """The text of ``keys`` changed: rows sent before become unknown to the page (null)."""
