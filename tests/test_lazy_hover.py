@@ -195,3 +195,32 @@ def test_lazy_template_reads_through_the_key_column():
     out = lazy_template(template, {"shape_text": "shape", "value_text": "value",
                                    "grad_text": "grad"}, "id")
     assert out == "<b>@label</b> @id{shape} · @id{value} @value_texts @id{grad}"
+
+
+def test_in_a_notebook_the_answer_is_pushed_with_the_outputs_document():
+    """As Panel runs a notebook output: its document held between messages, a message from the
+    page applied under a hold and its callbacks run on unhold; the explorer's push then sends
+    what the document holds (``panel.io.model.diff``, what ``push_notebook`` sends)."""
+    from bokeh.document import Document
+    from panel.io.model import add_to_doc, diff
+
+    v = seed_graph()
+    view = Explorer(v["loss"], names=v, lazy_hover=True)
+    doc = Document()
+    root = view._layout.get_root(doc, None)
+    add_to_doc(root, doc, True)
+    doc.hold("combine")
+    doc.callbacks._held_events = []
+    sent = []
+    view._push_notebook = lambda *panes: sent.append(diff(doc))
+    z = dict(zip(view.graph_view.tensor_source.data["label"],
+                 view.graph_view.tensor_source.data["id"]))["z"]
+    held = doc.callbacks.hold_value
+    doc.hold()
+    ask(view, hover_key("t", "value", z))  # (the page's change, as the comm message applies it)
+    doc.unhold()
+    doc.hold(held)
+    assert len(sent) == 1 and sent[0] is not None
+    content = sent[0].content_json
+    assert "ColumnsStreamed" in content and "-1.329" in content
+    assert not [e for e in doc.callbacks._held_events if "Streamed" in type(e).__name__]
