@@ -7,8 +7,11 @@ tall with the bottom of the window empty. A graph too big to read whole gains fr
 so its page measures itself: one ``CustomJS`` gives the plot column (and the side panel beside
 it) the height from the column's top to the bottom of the window, less whatever the page shows
 below the plot, never less than the planned height. It runs when the plot is laid out, when the
-window is resized and when the page above or below the plot changes size (a note appears). It
-needs no Python, so a saved page behaves the same (a served page only reports the new heights
+window is resized and when the page above or below the plot changes size. That page changes at
+every Step (the sentence above the plot wraps to one line more or less), and resizing the plot
+means laying out and painting it again: so after such a change the plot is resized only when
+the page would overflow the window or a gap of twice ``SLACK_PX`` opened below it, and then
+left ``SLACK_PX`` short, which absorbs the next line or two. It needs no Python, so a saved page behaves the same (a served page only reports the new heights
 back to the server, as any layout change made in the page).
 
 When the side panel has wrapped under the plot (a narrow window), the plot fills the window's
@@ -19,32 +22,43 @@ overflow is taken off and remembered, so that no scrollbar appears and the two d
 from __future__ import annotations
 
 PLOT_COLUMN_CLASS = "gv-plot-column"  # the Panel column of legend + plot (graph_view.plot_and_side)
+SLACK_PX = 48  # room left when the page above the plot grows: two more lines of the step's sentence
 
-# Arguments: fig (the graph's figure), planned (px: the column's planned height), state ({}).
+# Arguments: fig (the graph's figure), planned (px: the column's planned height), slack (px),
+# cls (the plot column's CSS class), state ({}).
 _FILL_JS = """
 if (state.fill == null) {
-  const find = () => {
-    // The figure's view, and up from it the plot column, the row it shares with the side
-    // panel, and the page's root (views of a model may be rebuilt: look them up each time).
+  // The figure's view, and up from it the plot column, the row it shares with the side panel
+  // and the page's root; looked up again only when the page rebuilt them.
+  const views = () => {
+    const known = state.views;
+    if (known != null && known.fig.el.isConnected) return known;
+    let fv = null;
     const stack = Object.values(Bokeh.index);
-    while (stack.length) {
+    while (stack.length && fv == null) {
       const v = stack.pop();
-      if (v.model === fig) return v;
-      for (const c of (v.child_views || [])) stack.push(c);
+      if (v.model === fig) fv = v;
+      else for (const c of (v.child_views || [])) stack.push(c);
     }
-    return null;
-  };
-  const set = (view, h) => { if (view != null && view.model.height !== h) view.model.height = h; };
-  state.cut = 0;
-  state.fill = () => {
-    const fv = find();
     let col = fv == null ? null : fv.parent;
     while (col != null && !(col.model.css_classes || []).includes(cls)) col = col.parent;
-    if (col == null || col.parent == null) return;
+    if (col == null || col.parent == null) return null;
     const row = col.parent;
     let root = row;
     while (root.parent != null) root = root.parent;
-    const side = (row.child_views || []).find(v => v !== col);
+    const side = (row.child_views || []).find(v => v !== col) ?? null;
+    return state.views = {fig: fv, col, row, root, side};
+  };
+  const set = (view, h) => { if (view != null && view.model.height !== h) view.model.height = h; };
+  state.cut = 0;
+  // exact: fit to the window now (first layout, window resized). Otherwise the page around the
+  // plot changed (the sentence above it wraps to another line at a Step): resize only when the
+  // page would overflow or a wide gap opened, and then leave `slack` px to spare, so that the
+  // plot does not change size (a relayout and a repaint) at every Step.
+  state.fill = (exact) => {
+    const v = views();
+    if (v == null) return;
+    const {col, row, root, side} = v;
     const c = col.el.getBoundingClientRect();
     if (!(c.width > 0)) return;  // not shown (a hidden tab): measure when it is
     const s = side == null ? null : side.el.getBoundingClientRect();
@@ -52,36 +66,44 @@ if (state.fill == null) {
     // What the page shows below the plot's row, inside and after its root.
     const r = root.el.getBoundingClientRect(), b = row.el.getBoundingClientRect();
     const margin = parseFloat(getComputedStyle(root.el).marginBottom) || 0;
-    const below = Math.max(r.bottom - (wrapped ? c.bottom : b.bottom), 0) + margin;
-    const top = c.top + window.scrollY;
-    const h = Math.max(planned, Math.floor(window.innerHeight - top - (wrapped ? 0 : below) - state.cut));
+    const below = wrapped ? 0 : Math.max(r.bottom - b.bottom, 0) + margin;
+    const fit = Math.floor(window.innerHeight - (c.top + window.scrollY) - below - state.cut);
+    const now = col.model.height;
+    let h = now;
+    if (exact || !state.fitted) h = fit;
+    else if (now > fit || now < fit - 2 * slack) h = fit - slack;
+    state.fitted = true;
+    h = Math.max(planned, h);
     set(col, h);
-    if (!wrapped) set(side, h);
-    else set(side, planned);
-    // After the page has laid itself out again: take off any overflow still left.
+    set(side, wrapped ? planned : h);
+    // After the page has laid itself out again: take off any overflow still left (a template's
+    // padding the measure did not see), and remember it.
     requestAnimationFrame(() => requestAnimationFrame(() => {
       const over = document.documentElement.scrollHeight - window.innerHeight;
       if (!wrapped && over > 0 && col.model.height > planned && state.cut < window.innerHeight) {
         state.cut += over;
-        state.fill();
+        state.fill(true);
       }
     }));
   };
-  let queued = false;
-  const later = () => {
-    if (queued) return;
-    queued = true;
-    requestAnimationFrame(() => { queued = false; state.fill(); });
+  const later = (exact) => {
+    state.exact = state.exact || exact;
+    if (state.queued) return;
+    state.queued = true;
+    requestAnimationFrame(() => {
+      const e = state.exact;
+      state.queued = false;
+      state.exact = false;
+      state.fill(e);
+    });
   };
-  window.addEventListener('resize', later);
-  const fv = find();
-  if (fv != null && typeof ResizeObserver !== 'undefined') {
-    let root = fv;
-    while (root.parent != null) root = root.parent;
-    new ResizeObserver(later).observe(root.el);
+  window.addEventListener('resize', () => later(true));
+  const v = views();
+  if (v != null && typeof ResizeObserver !== 'undefined') {
+    new ResizeObserver(() => later(false)).observe(v.root.el);
   }
 }
-state.fill();
+state.fill(false);
 """
 
 
@@ -91,8 +113,8 @@ def fill_window(fig, planned_px: int) -> None:
     ``planned_px``; see the module docstring."""
     from bokeh.models import CustomJS
 
-    cb = CustomJS(args=dict(fig=fig, planned=int(planned_px), cls=PLOT_COLUMN_CLASS, state={}),
-                  code=_FILL_JS)
+    cb = CustomJS(args=dict(fig=fig, planned=int(planned_px), slack=SLACK_PX,
+                            cls=PLOT_COLUMN_CLASS, state={}), code=_FILL_JS)
     fig.js_on_change("inner_width", cb)
     fig.js_on_change("inner_height", cb)
 

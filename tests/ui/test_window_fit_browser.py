@@ -137,3 +137,37 @@ def test_a_small_graph_keeps_the_height_planned_for_its_shape(server, open_page,
     assert abs(m["column"] - (planned + LEGEND_PX)) <= 1, (m, planned)
     assert planned - 1 <= m["inner_height"] <= planned + LEGEND_PX, (m, planned)
     assert m["fig_bottom"] < m["window_height"] - 200  # the seed graph is not stretched
+
+
+WATCH_HEIGHT = """
+() => {
+  const views = [];
+  const walk = (v) => { views.push(v); for (const c of (v.child_views || [])) walk(c); };
+  for (const v of Object.values(Bokeh.index)) walk(v);
+  const fig = views.find(v => v.model && v.model.name === 'gv_graph');
+  window.gv_heights = [];
+  fig.model.properties.inner_height.change.connect(() => window.gv_heights.push(fig.model.inner_height));
+}
+"""
+
+
+def test_stepping_does_not_resize_the_plot_at_every_step(server, open_page):
+    # The sentence above the plot wraps to more or fewer lines from one Step to the next; a plot
+    # that followed it exactly would be laid out and painted again at each Step (and jump).
+    from gradviz.viz.window_fit import SLACK_PX
+
+    p = open_page(server.url("gpt"))
+    _settled(p.page)
+    p.page.evaluate(WATCH_HEIGHT)
+    n = BUILT["gpt"][-1].stepper.total
+    heights_above = set()
+    for k in range(1, 9):
+        p.click("Step")
+        p.wait_text(f"step {k} of {n}")
+        m = _settled(p.page)
+        heights_above.add(round(m["fig_top"]))
+        assert m["scroll_height"] <= m["window_height"], f"step {k}: the page scrolls: {m}"
+        assert m["fig_bottom"] >= m["window_height"] - 3 * SLACK_PX, f"step {k}: {m}"
+    assert len(heights_above) > 1, "the page above the plot never changed: the test shows nothing"
+    resized = p.page.evaluate("() => window.gv_heights")
+    assert len(resized) <= 1, f"the plot was resized {len(resized)} times in 8 steps: {resized}"
