@@ -152,23 +152,31 @@ def mimebundle(view, include=None, exclude=None):
     """``view``'s notebook output: Panel's own, with the recorded player attached when
     :func:`_wants_player` says so (see the module docstring)."""
     layout = view._layout
-    if not _wants_player(view):
-        return layout._repr_mimebundle_(include, exclude)
+    player = _wants_player(view)
     render = type(layout)._render_mimebundle
     scripts = []
 
-    def render_with_player(model, doc, comm, location=None):
-        try:
-            attach_offline_player(view, doc, model)
-            scripts.append(no_kernel_script(view, model))
-        except Exception as e:  # noqa: BLE001 - the live output must still show
-            doc.callbacks._held_events = []
-            view.timeline.seek(0)
-            warnings.warn(f"gradviz could not record this explorer's passes into the notebook "
-                          f"output (it steps only while the kernel runs): {e!r}", stacklevel=2)
-        return render(layout, model, doc, comm, location)
+    def render_output(model, doc, comm, location=None):
+        if player:
+            try:
+                attach_offline_player(view, doc, model)
+                scripts.append(no_kernel_script(view, model))
+            except Exception as e:  # noqa: BLE001 - the live output must still show
+                doc.callbacks._held_events = []
+                view.timeline.seek(0)
+                warnings.warn(f"gradviz could not record this explorer's passes into the "
+                              f"notebook output (it steps only while the kernel runs): {e!r}",
+                              stacklevel=2)
+        bundle = render(layout, model, doc, comm, location)
+        # Panel's render queues root changes as changes still to send: the output's location
+        # (and, as the recording held the document, the layout removed and added again and
+        # its comm manager). The output already shows them: it is the document serialised
+        # just now. Sent with the first push after a click, they made the page take the
+        # layout off its output, draw it again outside it, and send the same roots back.
+        doc.callbacks._held_events = []
+        return bundle
 
-    layout._render_mimebundle = render_with_player
+    layout._render_mimebundle = render_output
     try:
         out = layout._repr_mimebundle_(include, exclude)
     finally:
