@@ -9,9 +9,10 @@ it) the height from the column's top to the bottom of the window, less whatever 
 below the plot, never less than the planned height. It runs when the plot is laid out, when the
 window is resized and when the page above or below the plot changes size. That page changes at
 every Step (the sentence above the plot wraps to one line more or less), and resizing the plot
-means laying out and painting it again: so after such a change the plot is resized only when
-the page would overflow the window or a gap of twice ``SLACK_PX`` opened below it, and then
-left ``SLACK_PX`` short, which absorbs the next line or two. It needs no Python, so a saved page behaves the same (a served page only reports the new heights
+means laying out and painting it again: so once the user has clicked or typed in the page (until
+then it is still settling, and fits exactly), such a change resizes the plot only when the page
+would overflow the window or a gap of twice ``SLACK_PX`` opened below it, and then leaves it
+``SLACK_PX`` short, which absorbs the next line or two. It needs no Python, so a saved page behaves the same (a served page only reports the new heights
 back to the server, as any layout change made in the page).
 
 When the side panel has wrapped under the plot (a narrow window), the plot fills the window's
@@ -51,10 +52,11 @@ if (state.fill == null) {
   };
   const set = (view, h) => { if (view != null && view.model.height !== h) view.model.height = h; };
   state.cut = 0;
-  // exact: fit to the window now (first layout, window resized). Otherwise the page around the
-  // plot changed (the sentence above it wraps to another line at a Step): resize only when the
-  // page would overflow or a wide gap opened, and then leave `slack` px to spare, so that the
-  // plot does not change size (a relayout and a repaint) at every Step.
+  // exact: fit to the window now (window resized, or the page still settling: nobody has
+  // clicked or typed in it yet). Otherwise the page around the plot changed under the user's
+  // hands (the sentence above it wraps to another line at a Step): resize only when the page
+  // would overflow or a wide gap opened, and then leave `slack` px to spare, so that the plot
+  // does not change size (a relayout and a repaint) at every Step.
   state.fill = (exact) => {
     const v = views();
     if (v == null) return;
@@ -70,9 +72,8 @@ if (state.fill == null) {
     const fit = Math.floor(window.innerHeight - (c.top + window.scrollY) - below - state.cut);
     const now = col.model.height;
     let h = now;
-    if (exact || !state.fitted) h = fit;
+    if (exact || !state.touched) h = fit;
     else if (now > fit || now < fit - 2 * slack) h = fit - slack;
-    state.fitted = true;
     h = Math.max(planned, h);
     set(col, h);
     set(side, wrapped ? planned : h);
@@ -98,6 +99,9 @@ if (state.fill == null) {
     });
   };
   window.addEventListener('resize', () => later(true));
+  const touched = () => { state.touched = true; };
+  for (const kind of ['pointerdown', 'keydown'])
+    document.addEventListener(kind, touched, {capture: true, passive: true});
   const v = views();
   if (v != null && typeof ResizeObserver !== 'undefined') {
     new ResizeObserver(() => later(false)).observe(v.root.el);

@@ -171,3 +171,19 @@ def test_stepping_does_not_resize_the_plot_at_every_step(server, open_page):
     assert len(heights_above) > 1, "the page above the plot never changed: the test shows nothing"
     resized = p.page.evaluate("() => window.gv_heights")
     assert len(resized) <= 1, f"the plot was resized {len(resized)} times in 8 steps: {resized}"
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (1920, 1080)])
+def test_a_page_opened_in_another_window_size_fills_it(server, ui_browser, size):
+    context = ui_browser.new_context(viewport={"width": size[0], "height": size[1]},
+                                     device_scale_factor=1)
+    try:
+        page = context.new_page()
+        page.goto(server.url("gpt"))
+        page.wait_for_selector("canvas", timeout=20_000)
+        m = _settled(page)
+        _assert_fills(m, f"{size[0]}x{size[1]}")
+        if m["side"]["top"] < m["fig_bottom"] - 1:  # side panel beside the plot: no scrollbar
+            assert m["scroll_height"] <= m["window_height"], f"the page scrolls: {m}"
+    finally:
+        context.close()
