@@ -193,8 +193,8 @@ def test_a_saved_page_of_a_big_graph_carries_its_hover_text(tmp_path):
 def test_lazy_template_reads_through_the_key_column():
     template = "<b>@label</b> @shape_text · @value_text @value_texts @grad_text"
     out = lazy_template(template, {"shape_text": "shape", "value_text": "value",
-                                   "grad_text": "grad"}, "id")
-    assert out == "<b>@label</b> @id{shape} · @id{value} @value_texts @id{grad}"
+                                   "grad_text": "grad"}, "id", "t")
+    assert out == "<b>@label</b> @id{t.shape} · @id{t.value} @value_texts @id{t.grad}"
 
 
 def test_in_a_notebook_the_answer_is_pushed_with_the_outputs_document():

@@ -911,7 +911,7 @@ class GraphView:
                 (node_hover, self.tensor_source, "t", _TENSOR_TOOLTIP, TENSOR_HOVER, "id"),
                 (fn_hover, self.function_source, "f", _FUNCTION_TOOLTIP, FUNCTION_HOVER, "id"),
                 (edge_tool, self.edge_source, "e", _EDGE_TOOLTIP, EDGE_HOVER, "u")):
-            tool.tooltips = lazy_template(template, fields, key)
+            tool.tooltips = lazy_template(template, fields, key, kind)
             tool.formatters = {"@" + key: self.hover.formatter(source, kind)}
 
     def _hover_answered(self) -> None:

@@ -5,7 +5,7 @@ A node's tooltip says its shape, value and gradient; an edge's, the gradient tha
 Written into the graph's sources for every row, that text is most of a big graph's document
 (~0.6 MB of a 12-layer GPT with every scope open) and part of every Step's patch. Here the
 sources carry none of it. The tooltips read their text through a ``CustomJSHover`` formatter
-(``@id{value}`` instead of ``@value_text``) from a small cache source, ``gv_hover_text`` (one
+(``@id{t.value}`` instead of ``@value_text``) from a small cache source, ``gv_hover_text`` (one
 row per key: kind, field and node id or edge ends). A field the cache does not hold yet is
 shown as ``PLACEHOLDER`` and asked for: the formatter writes the keys into the ``data`` of a
 second small source, ``gv_hover_request``, which Python watches (``on_change``); Python appends
@@ -50,24 +50,27 @@ def hover_key(kind: str, field: str, ident) -> str:
     return f"{kind}{SEP}{field}{SEP}{ident}"
 
 
-def lazy_template(template: str, fields: dict, key_column: str) -> str:
+def lazy_template(template: str, fields: dict, key_column: str, kind: str) -> str:
     """``template`` with each ``@column`` of ``fields`` (column -> field) read through the
-    formatter of ``key_column`` instead: ``@value_text`` -> ``@id{value}``."""
+    formatter of ``key_column`` instead, for rows of ``kind``: ``@value_text`` ->
+    ``@id{t.value}``."""
     def repl(m):
-        return f"@{key_column}{{{fields[m.group(1)]}}}"
+        return f"@{key_column}{{{kind}.{fields[m.group(1)]}}}"
     pattern = r"@(" + "|".join(map(re.escape, fields)) + r")\b"
     return re.sub(pattern, repl, template)
 
 
-# The formatter of one hover tool. args: cache, request, source (the renderer's), kind,
-# placeholder. A field the cache lacks (or holds as null: stale) is asked for once; the keys
+# The formatter of the hover tools (one for all: its code travels once). args: cache,
+# request, placeholder, and the sources of the rows of each kind (t, f, e); ``format`` is
+# "kind.field". A field the cache lacks (or holds as null: stale) is asked for once; the keys
 # of one tooltip (a tensor's shape, value and grad) go out together, after the render.
 _FORMAT_JS = """
 const i = special_vars.index;
-const d = source.data;
+const [kind, field] = format.split('.');
+const d = (kind === 't' ? t : kind === 'f' ? f : e).data;
 if (i == null) return '';
 const id = kind === 'e' ? d.u[i] + '\\x01' + d.v[i] : d.id[i];
-const key = kind + '\\x01' + format + '\\x01' + id;
+const key = kind + '\\x01' + field + '\\x01' + id;
 const st = cache._gv_hover || (cache._gv_hover =
   {data: null, n: 0, rows: new Map(), asked: new Set(), want: new Set(), count: 0, timer: null});
 const data = cache.data;
@@ -119,22 +122,29 @@ class LazyHover:
         self.request.on_change("data", self._requested)
         self._rows: dict = {}  # key -> its row in the cache
         self._current: set = set()  # keys whose row holds the current text
-        self._sources: list = []
+        self._sources: dict = {}  # kind -> the source of its rows
+        self._formatter = None
         self._refresh = CustomJS(args=dict(cache=self.cache, sources=[]), code=_REFRESH_JS)
         for event in ("data", "patching", "streaming"):
             self.cache.js_on_change(event, self._refresh)
         self.answered = 0  # keys sent so far (tests and benchmarks read it)
 
     def formatter(self, source, kind: str):
-        """The ``CustomJSHover`` for a hover tool over ``source`` whose rows are of ``kind``
-        ("t", "f" or "e"); use it as ``formatters={"@id": f}`` (``"@u"`` for edges)."""
+        """The ``CustomJSHover`` for hover tools, knowing that rows of ``kind`` ("t", "f" or
+        "e") are ``source``'s; use it as ``formatters={"@id": f}`` (``"@u"`` for edges) with
+        a ``lazy_template``."""
         from bokeh.models import CustomJSHover
 
-        if source not in self._sources:
-            self._sources.append(source)
-            self._refresh.args = dict(self._refresh.args, sources=list(self._sources))
-        return CustomJSHover(args=dict(cache=self.cache, request=self.request, source=source,
-                                       kind=kind, placeholder=PLACEHOLDER), code=_FORMAT_JS)
+        self._sources[kind] = source
+        self._refresh.args = dict(self._refresh.args, sources=list(self._sources.values()))
+        args = dict(cache=self.cache, request=self.request, placeholder=PLACEHOLDER,
+                    t=None, f=None, e=None)
+        args.update(self._sources)
+        if self._formatter is None:
+            self._formatter = CustomJSHover(args=args, code=_FORMAT_JS)
+        else:
+            self._formatter.args = args
+        return self._formatter
 
     # --- Python's side ------------------------------------------------------------------------
     def _requested(self, attr, old, new) -> None:
