@@ -9,10 +9,10 @@ it) the height from the column's top to the bottom of the window, less whatever 
 below the plot, never less than the planned height. It runs when the plot is laid out, when the
 window is resized and when the page above or below the plot changes size. That page changes at
 every Step (the sentence above the plot wraps to one line more or less), and resizing the plot
-means laying out and painting it again: so once the user has clicked or typed in the page (until
-then it is still settling, and fits exactly), such a change resizes the plot only when the page
-would overflow the window or a gap of twice ``SLACK_PX`` opened below it, and then leaves it
-``SLACK_PX`` short, which absorbs the next line or two. It needs no Python, so a saved page behaves the same (a served page only reports the new heights
+means laying out and painting it again: so such a change resizes the plot only when the page
+would overflow the window (the plot shrinks to fit) or a gap of over twice ``SLACK_PX`` opened
+below it (the plot grows to fit). While stepping, the plot settles at the height that leaves
+room for the longest sentence met so far, a line or two short of the window at times. It needs no Python, so a saved page behaves the same (a served page only reports the new heights
 back to the server, as any layout change made in the page).
 
 When the side panel has wrapped under the plot (a narrow window), the plot fills the window's
@@ -23,7 +23,7 @@ overflow is taken off and remembered, so that no scrollbar appears and the two d
 from __future__ import annotations
 
 PLOT_COLUMN_CLASS = "gv-plot-column"  # the Panel column of legend + plot (graph_view.plot_and_side)
-SLACK_PX = 48  # room left when the page above the plot grows: two more lines of the step's sentence
+SLACK_PX = 48  # px: two lines of the step's sentence (a gap below the plot it may leave)
 
 # Arguments: fig (the graph's figure), planned (px: the column's planned height), slack (px),
 # cls (the plot column's CSS class), state ({}).
@@ -52,11 +52,10 @@ if (state.fill == null) {
   };
   const set = (view, h) => { if (view != null && view.model.height !== h) view.model.height = h; };
   state.cut = 0;
-  // exact: fit to the window now (window resized, or the page still settling: nobody has
-  // clicked or typed in it yet). Otherwise the page around the plot changed under the user's
-  // hands (the sentence above it wraps to another line at a Step): resize only when the page
-  // would overflow or a wide gap opened, and then leave `slack` px to spare, so that the plot
-  // does not change size (a relayout and a repaint) at every Step.
+  // exact: fit to the window now (first layout, window resized). Otherwise the page around the
+  // plot changed (the sentence above it wraps to another line at a Step): resize only when the
+  // page would overflow or a gap of over twice `slack` px opened below, so that the plot does
+  // not change size (a relayout and a second paint) at every Step.
   state.fill = (exact) => {
     const v = views();
     if (v == null) return;
@@ -72,8 +71,7 @@ if (state.fill == null) {
     const fit = Math.floor(window.innerHeight - (c.top + window.scrollY) - below - state.cut);
     const now = col.model.height;
     let h = now;
-    if (exact || !state.touched) h = fit;
-    else if (now > fit || now < fit - 2 * slack) h = fit - slack;
+    if (exact || now > fit || now < fit - 2 * slack) h = fit;
     h = Math.max(planned, h);
     set(col, h);
     set(side, wrapped ? planned : h);
@@ -99,9 +97,6 @@ if (state.fill == null) {
     });
   };
   window.addEventListener('resize', () => later(true));
-  const touched = () => { state.touched = true; };
-  for (const kind of ['pointerdown', 'keydown'])
-    document.addEventListener(kind, touched, {capture: true, passive: true});
   const v = views();
   if (v != null && typeof ResizeObserver !== 'undefined') {
     new ResizeObserver(() => later(false)).observe(v.root.el);
