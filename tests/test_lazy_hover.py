@@ -224,3 +224,27 @@ def test_in_a_notebook_the_answer_is_pushed_with_the_outputs_document():
     content = sent[0].content_json
     assert "ColumnsStreamed" in content and "-1.329" in content
     assert not [e for e in doc.callbacks._held_events if "Streamed" in type(e).__name__]
+
+
+def test_a_recorded_notebook_output_carries_the_text_in_its_recording():
+    """A notebook output that also steps without a kernel (``offline=True``) cannot ask
+    Python: its recorded steps patch the hover text as a saved page's do."""
+    from bokeh.document import Document
+
+    from gradviz.viz.notebook import attach_offline_player
+
+    v = seed_graph()
+    view = Explorer(v["loss"], names=v, lazy_hover=True, offline=True)
+    doc = Document()
+    root = view._layout.get_root(doc, None)
+    doc.add_root(root)
+    nodes = attach_offline_player(view, doc, root)
+    gv = view.graph_view
+    assert not gv.lazy_hover and "grad_text" in gv.tensor_source.data
+    # the step that gives z its gradient writes it into z's grad_text (README numbers)
+    row = list(gv.tensor_source.data["label"]).index("z")
+    patched = [json.dumps(n["f"]) for n in nodes[1:]]
+    assert any('"grad_text"' in p for p in patched)
+    cells = [c for p in nodes[1:] for e in p["f"] if e.get("kind") == "ColumnsPatched"
+             for c in dict(e["patches"]["entries"]).get("grad_text", []) if c[0] == row]
+    assert cells and np.allclose(numbers(cells[-1][1]), SEED_GRAD, atol=2e-4)
