@@ -56,13 +56,25 @@ if (c == null || c.key !== key || c.data !== d || c.taken[which]) {
   if (iw > 0 && ih > 0 && r > l && t > b) {
     const sx = iw / (r - l), sy = ih / (t - b);
     const px = Math.min(base * sx * zoom, base * 2.5);  // as the zoom callback sizes the text
-    const ctx = fig._gv_measure || (fig._gv_measure = document.createElement('canvas').getContext('2d'));
-    ctx.font = px.toFixed(1) + 'px ' + family;
+    // Title widths in px, measured once per font size (a pan keeps the size).
+    const font = px.toFixed(1) + 'px ' + family;
+    let m = fig._gv_title_widths;
+    if (m == null || m.font !== font) {
+      const ctx = document.createElement('canvas').getContext('2d');
+      ctx.font = font;
+      m = fig._gv_title_widths = {font, ctx, px: new Map()};
+    }
+    const width = (text) => {
+      let w = m.px.get(text);
+      if (w == null) m.px.set(text, w = m.ctx.measureText(text).width);
+      return w;
+    };
     const left = l + gap / sx, top = t - gap_top / sy, row = 1.6 * px / sy, half = 0.6 * px / sy;
     const pinned = [];
     for (let i = 0; i < n; i++) {
-      const x1 = d.x[i] + d.w[i] / 2, y0 = d.y[i] - d.h[i] / 2, ty = d.title_y[i];
-      const tw = ctx.measureText(d.title[i]).width / sx;
+      const x0 = d.x[i] - d.w[i] / 2, x1 = d.x[i] + d.w[i] / 2, y0 = d.y[i] - d.h[i] / 2;
+      if (x1 < l || x0 > r || y0 > t || y0 + d.h[i] < b) continue;  // off screen: as it is
+      const ty = d.title_y[i], tw = width(d.title[i]) / sx;
       const bar = ty - half >= b && ty + half <= t;
       if (bar && d.end_title[i] !== '' && d.end_x[i] <= r && d.end_x[i] - tw >= l) continue;
       c.x[i] = Math.max(d.text_x[i], Math.min(left, x1 - inset - tw));
