@@ -186,6 +186,7 @@ class Explorer(pn.viewable.Viewer):
                             ("Inputs", self.editors_column),
                             dynamic=True)
         big = bool(self.graph_view.tree.scopes) or G.number_of_nodes() > BIG_GRAPH
+        self.finding_shown = big  # the search box, the module controls and the minimap
         finding = [pn.Row(self.scope_controls, self.scope_controls.minimap_pane,
                           sizing_mode="stretch_width", margin=(0, 10))] if big else []
         self._layout = pn.Column(

@@ -140,10 +140,18 @@ def no_kernel_script(view, root) -> str:
     says so and shows disabled what needs Python."""
     import json
 
+    needs_python = [view.controls.retain_graph, view.controls.colour_mode]
+    if getattr(view, "finding_shown", False):  # search and modules lay the graph out again
+        finding = view.scope_controls
+        needs_python += [finding.search_box.input, finding.search_box.find_button,
+                         finding.depth_select, finding.follow_box]
     ids = {"note": _model(view.note, root).id,
-           "needs_python": [_model(w, root).id for w in (view.controls.retain_graph,
-                                                         view.controls.colour_mode)]}
-    text = " ".join(x for x in (view._root_note(), OFFLINE_NOTE) if x)
+           "needs_python": [_model(w, root).id for w in needs_python]}
+    note = OFFLINE_NOTE
+    if getattr(view, "finding_shown", False):
+        note += (" So do opening and closing modules and the search box."
+                 if view.scope_controls.has_scopes else " So does the search box.")
+    text = " ".join(x for x in (view._root_note(), note) if x)
     # json.dumps: valid JavaScript literals; "</" escaped so no text can end the script.
     return _NO_KERNEL_JS % {"ids": json.dumps(ids), "text": json.dumps(text).replace("</", "<\\/")}
 

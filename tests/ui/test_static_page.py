@@ -144,6 +144,31 @@ def test_what_needs_python_is_disabled_with_a_reason(ui_browser, saved_seed):
         p.context.close()
 
 
+def test_a_saved_module_graph_shows_disabled_what_lays_it_out_again(ui_browser, tmp_path):
+    """Opening modules and the search box lay the graph out again in Python: on a saved page
+    they are disabled and the note says so; Step still plays."""
+    import gradviz
+    from gradviz import nn
+
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    loss = model(gradviz.ones(3)).sum()
+    path = tmp_path / "model.html"
+    gradviz.explore(loss).save(str(path))
+    p = OfflinePage(ui_browser, path.as_uri())
+    try:
+        p.page.get_by_text("opening and closing modules and the search box").first.wait_for(
+            timeout=5000)
+        assert p.page.locator(".gv-search input").is_disabled()
+        assert p.page.get_by_role("button", name="Find", exact=True).is_disabled()
+        assert p.page.locator("select").first.is_disabled()
+        p.click("Step")
+        p.page.get_by_text("step 1 of", exact=False).first.wait_for(timeout=5000)
+        assert not p.errors, p.errors
+        assert p.asked == []
+    finally:
+        p.context.close()
+
+
 # --- the saved page beside the live explorer, move for move ----------------------------------
 def _live_twin():
     """A live explorer of the seed graph as a saved page records it (``retain_graph`` on, so
