@@ -35,32 +35,59 @@ def caller_names(depth: int = 1) -> dict:
 
     ``depth`` counts frames above the caller of this function. Local variables win over
     globals (a notebook's variables are globals); names starting with "_" are skipped; when a
-    tensor has several names the first one defined wins."""
+    tensor has several names the first one defined wins. A ``gradviz.nn.Module`` among the
+    variables names its parameters by their paths (``blocks.3.attn.query.weight``), as
+    ``torch.nn.Module`` variables do for PyTorch graphs; those paths win over plain variables."""
+    from .nn.modules import Module
+
     frame = sys._getframe(depth + 1)
     names: dict = {}
+    modules: list = []
     try:
         for scope in (frame.f_locals, frame.f_globals):
             for name, value in list(scope.items()):
-                if isinstance(value, Tensor) and not name.startswith("_"):
+                if name.startswith("_"):
+                    continue
+                if isinstance(value, Tensor):
                     names.setdefault(id(value), name)
+                elif isinstance(value, Module):
+                    modules.append(value)
     finally:
         del frame
-    return names
+    return {**names, **_parameter_paths(modules)}
+
+
+def _parameter_paths(modules) -> dict:
+    """``{id(parameter): qualified name}`` of ``modules``' parameters; the module holding the
+    most parameters (the whole model, before its parts) names a parameter first."""
+    paths: dict = {}
+    for m in sorted(modules, key=lambda m: -sum(1 for _ in m.parameters())):
+        for qualified, p in m.named_parameters():
+            paths.setdefault(id(p), qualified)
+    return paths
 
 
 def _names_by_id(names) -> dict:
-    """Accept ``{"w": w}`` (the user's form) or ``{id(w): "w"}`` (caller_names' form)."""
+    """Accept ``{"w": w}`` (the user's form, where ``{"model": model}`` names a
+    ``gradviz.nn.Module``'s parameters by their paths) or ``{id(w): "w"}`` (caller_names'
+    form). Names given for tensors win over module paths."""
+    from .nn.modules import Module
+
     if not names:
         return {}
     out = {}
+    modules = []
     for k, v in names.items():
         if isinstance(k, str) and isinstance(v, Tensor):
             out.setdefault(id(v), k)
+        elif isinstance(k, str) and isinstance(v, Module):
+            modules.append(v)
         elif isinstance(k, int) and isinstance(v, str):
             out[k] = v
         else:
-            raise TypeError("names must map names to tensors, e.g. names={'w': w}")
-    return out
+            raise TypeError("names must map names to tensors or gradviz.nn modules, "
+                            "e.g. names={'w': w} or names={'model': model}")
+    return {**_parameter_paths(modules), **out}
 
 
 def tensor_label(name, shape) -> str:
@@ -261,7 +288,26 @@ class _Exporter:
             pred[v][u] = attrs
         G.graph.update(roots=root_ids, ids=self.ids, objects=self.objects, inputs=self.inputs)
         G.graph["scopes"] = self.scopes(node)
+        self.name_parameters(node)
         return G
+
+    def name_parameters(self, node: dict) -> None:
+        """A leaf nobody named that a module's op used is that module's parameter: it takes
+        its path in the model (``blocks.3.attn.query.weight``, ``named_parameters``' spelling)
+        instead of its shape."""
+        frames_of = {fid: ft for fid, _, ft in self.frames if ft}
+        if not frames_of:
+            return
+        paths_of: dict = {}
+        for (u, v) in self.edges:
+            attrs = node[u]
+            if attrs["kind"] != "tensor" or attrs["role"] != "leaf" or attrs["name"] is not None:
+                continue
+            ft = frames_of.get(v)
+            name = _scopes.parameter_name(self.objects.get(u), ft, paths_of) if ft else None
+            if name is not None:
+                attrs["name"] = name
+                attrs["label"] = tensor_label(name, attrs["shape"])
 
     def scopes(self, node: dict) -> dict:
         """Set every node's ``scope`` (a tuple of names, outermost first) and return

@@ -25,7 +25,7 @@ from __future__ import annotations
 import itertools
 from contextlib import contextmanager
 
-__all__ = ["scope", "Frame", "current_scope", "frame_names"]
+__all__ = ["scope", "Frame", "current_scope", "frame_names", "parameter_name"]
 
 # The running scopes, outermost first. Read by Node.__init__ for every recorded op.
 current: tuple = ()
@@ -39,13 +39,20 @@ _serial = itertools.count()
 class Frame:
     """One running scope: a module call or a ``gradviz.scope`` block."""
 
-    __slots__ = ("name", "module_class", "serial", "parent", "__weakref__")
+    __slots__ = ("name", "module_class", "serial", "parent", "module", "path", "__weakref__")
 
-    def __init__(self, name: str, module_class: str | None, parent: "Frame | None"):
+    def __init__(self, name: str, module_class: str | None, parent: "Frame | None",
+                 module=None, path: str = ""):
         self.name = name
         self.module_class = module_class  # None for a gradviz.scope block
         self.serial = next(_serial)
         self.parent = parent
+        # The module called and its qualified name in the outermost module ("" for the
+        # outermost itself): what names the parameters it used (``parameter_name``). Held
+        # strongly, as the graph holds the parameters: a model built inside a function and
+        # dropped after its forward still names them.
+        self.module = module
+        self.path = path
 
     def __repr__(self) -> str:
         kind = self.module_class or "scope"
@@ -80,10 +87,11 @@ def enter_module(module) -> tuple:
     saved, saved_outer = current, _outermost
     if saved_outer is None:
         _outermost = module
-        name = type(module).__name__
+        name, path = type(module).__name__, ""
     else:
-        name = _qualified_name(saved_outer, module)
-    current = saved + (Frame(name, type(module).__name__, saved[-1] if saved else None),)
+        name = path = _qualified_name(saved_outer, module)
+    current = saved + (Frame(name, type(module).__name__, saved[-1] if saved else None,
+                             module, path),)
     return saved, saved_outer
 
 
@@ -104,6 +112,25 @@ def _qualified_name(outer, module) -> str:
         if entry is None or entry[0] is not module:
             return type(module).__name__
     return entry[1]
+
+
+def parameter_name(tensor, frames, paths_of: dict) -> str | None:
+    """The name of the parameter ``tensor`` used by an op recorded under ``frames`` (innermost
+    last), as ``named_parameters`` of the outermost module spells it (``blocks.3.attn.query.
+    weight``): the innermost module call whose module holds it, with that call's path in front.
+    None when no module called there holds it (a plain tensor). ``paths_of`` caches each
+    module's ``{id(parameter): qualified name}``."""
+    for f in reversed(frames):
+        module = f.module
+        if module is None:
+            continue
+        paths = paths_of.get(id(module))
+        if paths is None:
+            paths = paths_of[id(module)] = {id(p): n for n, p in module.named_parameters()}
+        name = paths.get(id(tensor))
+        if name is not None:
+            return f"{f.path}.{name}" if f.path else name
+    return None
 
 
 def frame_names(frame_tuples) -> dict:
