@@ -76,6 +76,7 @@ def test_a_big_graphs_first_document_holds_no_hover_text():
     # ...the lazy page none of it: no rule, no value or gradient text, no such column.
     assert not [rule for rule in rules if rule in lazy_doc]
     for text in ('"value_text"', '"grad_text"', '"shape_text"', '"saved_text"', '"rule"',
+                 '"u_label"', '"v_label"', '"requires_grad"', '"role"',
                  "none yet", "not crossed yet", "nothing saved", "not kept by PyTorch"):
         assert text not in lazy_doc, text
     assert "gv_hover_text" in lazy_doc and "gv_hover_request" in lazy_doc
@@ -96,7 +97,7 @@ def test_the_seed_graph_answers_hovers_with_its_numbers_and_a_step_makes_them_st
     view = Explorer(v["loss"], names=v, lazy_hover=True)
     gv = view.graph_view
     ids = dict(zip(gv.tensor_source.data["label"], gv.tensor_source.data["id"]))
-    fns = dict(zip(gv.function_source.data["name"], gv.function_source.data["id"]))
+    fns = {d["label"]: n for n, d in view.G.nodes(data=True) if d["kind"] == "function"}
     z, bce = ids["z"], fns["BinaryCrossEntropyWithLogitsBackward0"]
     edge = (z, bce)
     assert edge in gv.edge_row
@@ -106,6 +107,13 @@ def test_the_seed_graph_answers_hovers_with_its_numbers_and_a_step_makes_them_st
     assert cached(view, hover_key("t", "shape", z)) == "(3,) float32"
     assert cached(view, hover_key("t", "grad", z)) == "none yet"
     assert cached(view, hover_key("e", "grad", edge)) == "not crossed yet"
+    ask(view, hover_key("t", "role", z), hover_key("t", "requires_grad", z),
+        hover_key("f", "name", bce), hover_key("e", "from", edge), hover_key("e", "to", edge))
+    assert cached(view, hover_key("t", "role", z)) == "intermediate"
+    assert cached(view, hover_key("t", "requires_grad", z)) == "yes"  # (w and b require it)
+    assert cached(view, hover_key("f", "name", bce)) == "BinaryCrossEntropyWithLogitsBackward0"
+    assert (cached(view, hover_key("e", "from", edge)), cached(view, hover_key("e", "to", edge))) \
+        == ("z", "BinaryCrossEntropyWithLogitsBackward0")
     # BCE saves its input and its target, both of z's shape (3)
     assert cached(view, hover_key("f", "saved", bce)) == "self (3), target (3)"
 

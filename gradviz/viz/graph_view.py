@@ -128,7 +128,7 @@ def node_look(role: str, grad, health, mode: str, current: bool) -> tuple[str, s
 
 
 def tensor_hover(attrs: dict, grad) -> dict:
-    """A tensor's tooltip text, by column."""
+    """A tensor's tooltip text that a step may change, by column."""
     return {
         "shape_text": str(tuple(attrs["shape"])) + f" {attrs['dtype']}",
         "value_text": format_array(attrs["value"]) if attrs["value"] is not None else "not kept by PyTorch",
@@ -136,21 +136,29 @@ def tensor_hover(attrs: dict, grad) -> dict:
     }
 
 
+def tensor_hover_all(attrs: dict, grad) -> dict:
+    """All of a tensor's tooltip text, by column (``tensor_hover`` and what never changes)."""
+    return {"role": style.ROLE_NAMES[node_role(attrs)],
+            "requires_grad": "yes" if attrs["requires_grad"] else "no", **tensor_hover(attrs, grad)}
+
+
 def function_hover(attrs: dict) -> dict:
     """A function's tooltip text, by column."""
-    return {"rule": attrs.get("rule") or "", "saved_text": saved_text(attrs.get("saved"))}
+    return {"name": attrs["label"], "rule": attrs.get("rule") or "",
+            "saved_text": saved_text(attrs.get("saved"))}
 
 
 def edge_hover(grad) -> dict:
-    """An edge's tooltip text, by column."""
+    """An edge's tooltip text that a step may change, by column."""
     return {"grad_text": format_array(grad) if grad is not None else "not crossed yet"}
 
 
 # The tooltips' text columns, and the field each is asked for by when sent lazily
-# (``gradviz.viz.lazy_hover``): ``@value_text`` reads ``@id{value}`` there.
-TENSOR_HOVER = {"shape_text": "shape", "value_text": "value", "grad_text": "grad"}
-FUNCTION_HOVER = {"rule": "rule", "saved_text": "saved"}
-EDGE_HOVER = {"grad_text": "grad"}
+# (``gradviz.viz.lazy_hover``): ``@value_text`` reads ``@id{t.value}`` there.
+TENSOR_HOVER = {"shape_text": "shape", "value_text": "value", "grad_text": "grad", "role": "role",
+                "requires_grad": "requires_grad"}
+FUNCTION_HOVER = {"name": "name", "rule": "rule", "saved_text": "saved"}
+EDGE_HOVER = {"grad_text": "grad", "u_label": "from", "v_label": "to"}
 
 
 def node_columns(G, layout, grads: dict | None = None, mode: str = "role",
@@ -190,15 +198,14 @@ def node_columns(G, layout, grads: dict | None = None, mode: str = "role",
             cols["badge_alpha"].append(1.0 if badge else 0.0)
             cols["badge_x"].append(x + w / 2)
             cols["badge_y"].append(y + h / 2)
-            cols["role"].append(style.ROLE_NAMES[role])
-            cols["requires_grad"].append("yes" if attrs["requires_grad"] else "no")
             if hover:
+                cols["role"].append(style.ROLE_NAMES[role])
+                cols["requires_grad"].append("yes" if attrs["requires_grad"] else "no")
                 for k, v in tensor_hover(attrs, g).items():
                     cols[k].append(v)
         else:
             fill, line, lw, _ = node_look(role, None, None, mode, nid == current)
             cols = functions
-            cols["name"].append(attrs["label"])
             if hover:
                 for k, v in function_hover(attrs).items():
                     cols[k].append(v)
@@ -286,8 +293,9 @@ def edge_columns(G, layout, edge_grads: dict | None = None, fresh=(), hover: boo
             lx, ly = xs[mid], ys[mid]
         cols["u"].append(u)
         cols["v"].append(v)
-        cols["u_label"].append(G.nodes[u]["label"])
-        cols["v_label"].append(G.nodes[v]["label"])
+        if hover:
+            cols["u_label"].append(G.nodes[u]["label"])
+            cols["v_label"].append(G.nodes[v]["label"])
         cols["xs"].append(xs)
         cols["ys"].append(ys)
         cols["x_start"].append(xs[-2])
@@ -925,17 +933,22 @@ class GraphView:
         if kind == "e":
             if ident not in self.edge_row:
                 return None
-            cols, names = edge_hover(self._hover_edge_grads.get(ident)), EDGE_HOVER
+            cols, names = self._edge_hover_all(ident), EDGE_HOVER
         else:
             rows = self.tensor_row if kind == "t" else self.function_row
             if ident not in rows:
                 return None
             attrs = self.G.nodes[ident]
             if kind == "t":
-                cols, names = tensor_hover(attrs, self._hover_grads.get(ident)), TENSOR_HOVER
+                cols, names = tensor_hover_all(attrs, self._hover_grads.get(ident)), TENSOR_HOVER
             else:
                 cols, names = function_hover(attrs), FUNCTION_HOVER
         return {names[c]: text for c, text in cols.items()}
+
+    def _edge_hover_all(self, edge) -> dict:
+        u, v = edge
+        return {"u_label": self.G.nodes[u]["label"], "v_label": self.G.nodes[v]["label"],
+                **edge_hover(self._hover_edge_grads.get(edge))}
 
     def make_eager(self) -> None:
         """Put the hover text into the sources and the plain tooltips back on the tools: for
@@ -949,12 +962,11 @@ class GraphView:
                                                      _EDGE_TOOLTIP)):
             tool.update(tooltips=template, formatters={})
         t, f, e = self.tensor_source, self.function_source, self.edge_source
-        texts = [tensor_hover(self.G.nodes[n], self._hover_grads.get(n)) for n in t.data["id"]]
-        t.data.update({c: [x[c] for x in texts] for c in TENSOR_HOVER})
-        texts = [function_hover(self.G.nodes[n]) for n in f.data["id"]]
-        f.data.update({c: [x[c] for x in texts] for c in FUNCTION_HOVER})
-        e.data.update({"grad_text": [edge_hover(self._hover_edge_grads.get(k))["grad_text"]
-                                     for k in zip(e.data["u"], e.data["v"])]})
+        for source, texts in (
+                (t, [tensor_hover_all(self.G.nodes[n], self._hover_grads.get(n)) for n in t.data["id"]]),
+                (f, [function_hover(self.G.nodes[n]) for n in f.data["id"]]),
+                (e, [self._edge_hover_all(k) for k in zip(e.data["u"], e.data["v"])])):
+            source.data.update({c: [x[c] for x in texts] for c in texts[0]} if texts else {})
 
     # --- indexing --------------------------------------------------------------------------
     def _reindex(self):

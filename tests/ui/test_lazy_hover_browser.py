@@ -112,7 +112,8 @@ def test_seed_hovers_answer_with_the_readme_numbers_and_follow_a_step(server, op
     np.testing.assert_allclose(numbers(text.split(" value ", 1)[1].rsplit(" grad ", 1)[0]), SEED_Z, atol=2e-4)
     cached = page.evaluate("Array.from(Bokeh.documents[0].get_model_by_name('gv_hover_text')"
                            ".data.key)")
-    assert len(cached) == 3  # shape, value and grad of z: asked for when hovered
+    assert sorted(k.split("\x01")[1] for k in cached) == \
+        ["grad", "requires_grad", "role", "shape", "value"]  # z's, asked for when hovered
 
     # the function z flows into: its rule (the graph's), and what it saved (PyTorch's BCE
     # keeps its input and target, both of z's shape)
