@@ -2,9 +2,9 @@
 an edge is hovered.
 
 A node's tooltip says its shape, value and gradient; an edge's, the gradient that crossed it.
-Written into the graph's sources for every row, that text is most of a big graph's document
-(~0.6 MB of a 12-layer GPT with every scope open) and part of every Step's patch. Here the
-sources carry none of it. The tooltips read their text through a ``CustomJSHover`` formatter
+Written into the graph's sources for every row, that text is a third of a big graph's document
+(0.69 of 2.08 MB for a 12-layer GPT with every scope open) and part of every Step's patch. Here
+the sources carry none of it. The tooltips read their text through a ``CustomJSHover`` formatter
 (``@id{t.value}`` instead of ``@value_text``) from a small cache source, ``gv_hover_text`` (one
 row per key: kind, field and node id or edge ends). A field the cache does not hold yet is
 shown as ``PLACEHOLDER`` and asked for: the formatter writes the keys into the ``data`` of a
@@ -127,7 +127,7 @@ class LazyHover:
         self._refresh = CustomJS(args=dict(cache=self.cache, sources=[]), code=_REFRESH_JS)
         for event in ("data", "patching", "streaming"):
             self.cache.js_on_change(event, self._refresh)
-        self.answered = 0  # keys sent so far (tests and benchmarks read it)
+        self.answered = 0  # texts sent so far
 
     def formatter(self, source, kind: str):
         """The ``CustomJSHover`` for hover tools, knowing that rows of ``kind`` ("t", "f" or
