@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -182,3 +183,116 @@ def test_a_big_graphs_page_asks_for_the_text_of_what_is_hovered(server, open_pag
     text = wait_tooltip(p, lambda t: labels[i] in t and "…" not in t, "the weight's value")
     assert "24: min 1, max 1, mean 1" in text and "none yet" in text
     assert not p.errors
+
+
+# --- a live notebook: the kernel answers --------------------------------------------------------
+def _jupyter_helpers():
+    """tests/ui/test_jupyter.py's helpers (tests/ has no packages to import them from)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gv_test_jupyter",
+                                                  Path(__file__).with_name("test_jupyter.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """A JupyterLab server (as test_jupyter.py starts one) with a notebook that shows the seed
+    graph's explorer with its hover text sent lazily."""
+    import os
+    import subprocess
+    import time
+    import urllib.request
+
+    tj = _jupyter_helpers()
+    tj._require("jupyterlab")
+    nbformat = tj._require("nbformat")
+    from gradviz.testing.serve import free_port
+
+    folder = tmp_path_factory.mktemp("lab")
+    root = Path(__file__).resolve().parents[2]
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(
+        f"import sys; sys.path.insert(0, {str(root)!r})\n"
+        "import gradviz\nfrom tests.graph_programs import seed_graph\n"
+        "v = seed_graph()\ngradviz.explore(v['loss'], names=v, lazy_hover=True, offline=False)")]
+    nbformat.write(nb, folder / "hover.ipynb")
+    port = free_port()
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(folder / ".config"),
+               JUPYTER_RUNTIME_DIR=str(folder / ".runtime"),
+               JUPYTERLAB_SETTINGS_DIR=str(folder / ".settings"),
+               JUPYTERLAB_WORKSPACES_DIR=str(folder / ".workspaces"))
+    log = open(folder / "server.log", "w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", f"--port={port}",
+         "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={tj.TOKEN}",
+         f"--ServerApp.root_dir={folder}",
+         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+         "--LabApp.expose_app_in_browser=True"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/api/status?token={tj.TOKEN}", timeout=2)
+                break
+            except OSError:
+                if server.poll() is not None or time.time() > deadline:
+                    raise RuntimeError("the Jupyter server did not start:\n"
+                                       + (folder / "server.log").read_text())
+                time.sleep(0.2)
+        yield SimpleNamespace(url=f"{base}/lab/tree/hover.ipynb?token={tj.TOKEN}", folder=folder,
+                              helpers=tj)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
+
+
+def test_in_jupyterlab_the_kernel_answers_a_hover_and_a_step_refreshes_it(ui_browser, lab):
+    tj, log = lab.helpers, lab.folder / "server.log"
+    context = ui_browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.gv_errors = []
+    page.on("pageerror", lambda e: page.gv_errors.append(str(e)))
+    try:
+        page.goto(lab.url)
+        tj._wait_state(page, tj._IDLE + " && s.cells > 0", "the kernel did not start", 180, log)
+        page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+        tj._wait_state(page, "s.ran === s.cells && s.running === 0 && " + tj._IDLE,
+                       "the cell did not run", 300, log)
+        page.get_by_text("step 0 of 8", exact=True).first.wait_for(timeout=120_000)
+        page.wait_for_function(f"() => {{ const cs = ({tj._COMMS})(); "
+                               "return cs.length > 0 && cs.every((c) => c.open && c.free); }",
+                               timeout=60_000, polling=250)
+        xy = page.evaluate("""() => {
+            const doc = Bokeh.documents.find(d => d.get_model_by_name('gv_tensors') != null);
+            const d = doc.get_model_by_name('gv_tensors').data;
+            const i = Array.from(d.label).indexOf('z');
+            return [d.x[i], d.y[i], 'value_text' in d];
+        }""")
+        assert xy[2] is False  # the output holds no hover text
+        p = SimpleNamespace(page=page)
+        point_at(p, xy[0], xy[1])
+        text = wait_tooltip(p, lambda t: "none yet" in t and "…" not in t, "z's value", 20_000)
+        np.testing.assert_allclose(numbers(text.split(" value ", 1)[1].rsplit(" grad ", 1)[0]),
+                                   SEED_Z, atol=2e-4)
+        step = page.get_by_role("button", name="Step", exact=True).first
+        step.dispatch_event("click")  # (the pointer stays on z)
+        page.get_by_text("step 1 of 8", exact=True).first.wait_for(timeout=60_000)
+        step.dispatch_event("click")
+        page.get_by_text("step 2 of 8", exact=True).first.wait_for(timeout=60_000)
+        text = wait_tooltip(p, lambda t: "none yet" not in t and "…" not in t, "z's gradient",
+                            20_000)
+        np.testing.assert_allclose(numbers(text.rsplit(" grad ", 1)[1]), SEED_GRAD, atol=2e-4)
+        assert not page.gv_errors
+    finally:
+        context.close()
