@@ -1106,13 +1106,14 @@ class GraphView:
             if row is None:
                 continue
             g = edge_grads.get(e)
-            values = [("grad_label", short_gradient(g) if e in fresh else ""),
-                      ("color", style.edge_colour(g)), ("width", style.edge_width(g))]
+            values = [("grad_label", short_gradient(g) if e in fresh else "")]
             if self.hover is None:
                 values += edge_hover(g).items()
             else:
                 self._hover_edge_grads[e] = g
                 stale.append(hover_key("e", "grad", e))
+            # (in this order: a saved page's recorded patches compress as before)
+            values += [("color", style.edge_colour(g)), ("width", style.edge_width(g))]
             for k, v in values:
                 patch.setdefault(k, []).append((row, v))
         if stale:
