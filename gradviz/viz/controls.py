@@ -53,9 +53,12 @@ def button_states(position: int, total: int) -> dict:
 
 
 class KeyboardShortcuts(JSComponent):
-    """Listens to the page's keys and sends the matching button label to Python
-    (``on_key(label)``). Keys typed into an input, a text area, a select or a slider are
-    left alone, and so are keys with Ctrl, Alt or Cmd."""
+    """Listens to the page's keys and clicks the button of the matching label among the
+    explorer's buttons, in the page: Python then answers as it answers a click, and a saved page
+    or a notebook output with no kernel plays it from its recording, so the keys work wherever
+    the buttons do. A disabled button ignores its key as it ignores a click; Space clicks Play,
+    or Pause while playing. Keys typed into an input, a text area, a select or a slider are left
+    alone, and so are keys with Ctrl, Alt or Cmd."""
 
     keys = param.Dict(default={}, doc="KeyboardEvent.key -> button label.")
 
@@ -70,25 +73,33 @@ class KeyboardShortcuts(JSComponent):
         }
         return false;
       };
+      // The nearest button with one of these labels: searched from this component's own
+      // container outwards (through the shadow roots Bokeh draws in), so the keys drive the
+      // explorer they belong to.
+      const button = (labels) => {
+        for (let node = el; node != null; node = node.parentNode || node.host) {
+          const stack = [node];
+          while (stack.length) {
+            const n = stack.pop();
+            if (n.tagName === 'BUTTON' && labels.includes(n.textContent.trim())) return n;
+            if (n.shadowRoot) stack.push(n.shadowRoot);
+            stack.push(...(n.children || []));
+          }
+        }
+        return null;
+      };
       const onkey = (e) => {
         if (e.defaultPrevented || e.ctrlKey || e.altKey || e.metaKey || e.repeat && e.key === ' ') return;
         const label = model.keys[e.key];
         if (label === undefined || !el.isConnected || typing(e)) return;
         e.preventDefault();  // no page scroll, and Space does not also click a focused button
-        model.send_msg(label);
+        const b = button(label === 'Play' ? ['Play', 'Pause'] : [label]);
+        if (b != null) b.click();
       };
       document.addEventListener('keydown', onkey);
       model.on('remove', () => document.removeEventListener('keydown', onkey));
     }
     """
-
-    def __init__(self, on_key, **params):
-        super().__init__(**params)
-        self._on_key = on_key
-
-    def _handle_msg(self, msg) -> None:
-        if msg in self.keys.values():
-            self._on_key(msg)
 
 
 COUNTER_WIDTH = 128  # px: "step 999 of 999" in the counter's font
@@ -127,8 +138,7 @@ class Controls(pn.viewable.Viewer):
                                     width=COUNTER_WIDTH, css_classes=["gv-counter-pane"])
         self.keys_help = pn.widgets.TooltipIcon(value=shortcuts_help(), margin=(10, 4),
                                                 css_classes=["gv-keys-help"])
-        self.keyboard = KeyboardShortcuts(self._clicked_key, keys=dict(SHORTCUTS), width=0,
-                                          height=0, margin=0)
+        self.keyboard = KeyboardShortcuts(keys=dict(SHORTCUTS), width=0, height=0, margin=0)
         self.sentence = style.html("", sizing_mode="stretch_width", margin=(0, 10),
                                      css_classes=["gv-sentence-pane"])
         self.message = style.html("", sizing_mode="stretch_width", margin=(0, 10), visible=False,
@@ -169,13 +179,6 @@ class Controls(pn.viewable.Viewer):
         self.message.visible = True
 
     # --- buttons ---------------------------------------------------------------------------
-    def _clicked_key(self, label: str) -> None:
-        """A keyboard shortcut: what a click on ``label`` does, unless that button is
-        disabled (Space pauses a playing pass even at its end)."""
-        if self.buttons[label].disabled and not (label == "Play" and self.playing):
-            return
-        self._clicked(label)()
-
     def _clicked(self, label):
         def handler(event=None):
             if self._disposed:  # a click that was on its way when the page closed

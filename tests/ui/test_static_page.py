@@ -133,6 +133,32 @@ def test_play_on_a_saved_page_steps_to_the_end(ui_browser, saved_seed):
         p.context.close()
 
 
+def test_the_keyboard_shortcuts_work_on_a_saved_page(ui_browser, saved_seed):
+    p = OfflinePage(ui_browser, saved_seed.as_uri())
+    try:
+        p.wait_text("step 0 of 8")
+        p.page.get_by_text("Start of the pass").first.click()  # focus on the page
+        keys = p.page.keyboard
+        for _ in range(3):
+            keys.press("ArrowRight")
+        p.wait_text("step 3 of 8")
+        keys.press("ArrowLeft")
+        p.wait_text("step 2 of 8")
+        keys.press("End")
+        p.wait_text("step 8 of 8")
+        p.wait_grad("b", SEED_GRAD)
+        keys.press("Home")
+        p.wait_text("step 0 of 8")
+        keys.press(" ")
+        p.page.get_by_role("button", name="Pause", exact=True).wait_for(timeout=5000)
+        keys.press(" ")
+        p.page.get_by_role("button", name="Play", exact=True).wait_for(timeout=5000)
+        assert not p.errors, p.errors
+        assert p.asked == []
+    finally:
+        p.context.close()
+
+
 def test_what_needs_python_is_disabled_with_a_reason(ui_browser, saved_seed):
     p = OfflinePage(ui_browser, saved_seed.as_uri())
     try:
