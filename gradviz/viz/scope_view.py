@@ -34,15 +34,18 @@ TITLE_TEXT_REACH = 400.0  # data units: how far a frame's title text may run fro
 TITLE_GAP_PX = 8  # px between a title pinned to the view and the view's left edge
 TITLE_TOP_PX = 30  # px from the view's top to a pinned title: below the toolbar floating there
 
-# Where each frame's title is drawn (a CustomJSTransform of the title column ``which``: "x" or
-# "y"), so that a frame in view always names itself. A title starts at its frame's left end;
-# when that end is off screen the title slides along its title bar to stay at the left of what
-# is shown, stopping at the frame's right end. When the title bar is above the view while the
-# frame goes on below (or the bar hides under the toolbar floating at the view's top), the
-# title is pinned just under that toolbar, over the frame's contents; the titles of frames nested
-# there stack, outermost first. A wide frame whose right-end title is in view needs none of
-# this: its title stays at its start. The x and y columns are computed together and
-# cached on the figure for the pair of calls a redraw makes; nothing is sent to Python.
+# Where each frame's title is drawn (a CustomJSTransform of the column ``which`` names: the
+# title's "x" or "y", or the x of a wide frame's "end" title), so that a frame in view always
+# names itself. A title starts at its frame's left end; when that end is off screen the title
+# slides along its title bar to stay at the left of what is shown, stopping at the frame's right
+# end (or, where less of the bar than the title is left in view, staying whole at the view's
+# edge); the end title is then not drawn (NaN), the name is not drawn twice. When the title bar
+# is above the view while the frame goes on below (or the bar hides under the toolbar floating
+# at the view's top), the title is pinned just under that toolbar, over the frame's contents;
+# the titles of frames nested there stack, outermost first. A wide frame whose end title is
+# wholly in view needs none of this: its title stays at its start. The three columns are
+# computed together and cached on the figure for the calls a redraw makes; nothing is sent to
+# Python.
 _TITLE_PLACE_JS = """
 const d = source.data, n = source.get_length() ?? 0;
 let iw = 0, ih = 0;
@@ -50,7 +53,8 @@ try { iw = fig.inner_width; ih = fig.inner_height; } catch (e) { iw = 0; }
 const key = [xr.start, xr.end, yr.start, yr.end, iw, ih, n].join(' ');
 let c = fig._gv_titles;
 if (c == null || c.key !== key || c.data !== d || c.taken[which]) {
-  c = fig._gv_titles = {key, data: d, taken: {}, x: Array.from(d.text_x), y: Array.from(d.title_y)};
+  c = fig._gv_titles = {key, data: d, taken: {}, x: Array.from(d.text_x), y: Array.from(d.title_y),
+                        end: Array.from(d.end_x)};
   const l = Math.min(xr.start, xr.end), r = Math.max(xr.start, xr.end);
   const b = Math.min(yr.start, yr.end), t = Math.max(yr.start, yr.end);
   if (iw > 0 && ih > 0 && r > l && t > b) {
@@ -76,8 +80,15 @@ if (c == null || c.key !== key || c.data !== d || c.taken[which]) {
       if (x1 < l || x0 > r || y0 > t || y0 + d.h[i] < b) continue;  // off screen: as it is
       const ty = d.title_y[i], tw = width(d.title[i]) / sx;
       const bar = ty - half >= b && ty + half <= t;
-      if (bar && d.end_title[i] !== '' && d.end_x[i] <= r && d.end_x[i] - tw >= l) continue;
-      c.x[i] = Math.max(d.text_x[i], Math.min(left, x1 - inset - tw));
+      // A wide frame's end title, wholly in view, names it: the title stays at its start.
+      const end = bar && d.end_title[i] !== '';
+      if (end && d.end_x[i] <= r && d.end_x[i] - tw >= l) continue;
+      // Else the title slides with the view's left edge until it meets the frame's right end;
+      // where the bar left in view is shorter than the title, it stays whole at the view's edge.
+      let x = Math.max(d.text_x[i], Math.min(left, x1 - inset - tw));
+      if (x < left && x1 - inset > left) x = left;
+      c.x[i] = x;
+      if (end && x > d.text_x[i]) c.end[i] = NaN;  // named by the sliding title: not twice
       if (ty + half > t && y0 < top - row) pinned.push(i);
     }
     for (const i of pinned) {
@@ -92,11 +103,11 @@ return c[which];
 """
 
 # On a pan, zoom or resize: the titles' places are computed again (once per change, however
-# many of the ranges' ends moved) by signalling the x transform, which redraws the title text.
+# many of the ranges' ends moved) by signalling the x transforms, which redraws the title texts.
 _TITLE_MOVE_JS = """
 if (fig._gv_titles_queued) return;
 fig._gv_titles_queued = true;
-queueMicrotask(() => { fig._gv_titles_queued = false; place.change.emit(); });
+queueMicrotask(() => { fig._gv_titles_queued = false; for (const t of places) t.change.emit(); });
 """
 
 
@@ -290,7 +301,8 @@ class ScopeView(GraphView):
                               text_font=value(style.FONT_FAMILY), name="gv_scope_title_text",
                               **pinned.get("look", {}))
         # (a graph without scopes never shows a frame: its pages carry no such renderer)
-        end_text = fig.text("end_x", "title_y", text="end_title", source=self.frame_source,
+        end_text = fig.text(pinned.get("end_x", "end_x"), "title_y", text="end_title",
+                            source=self.frame_source,
                             text_font_size=f"{style.LABEL_FONT_PX}px", text_align="right",
                             text_baseline="middle", text_color="#3e4c59",
                             text_font=value(style.FONT_FAMILY),
@@ -325,7 +337,7 @@ class ScopeView(GraphView):
         if pinned:
             # A title may be anywhere on its frame (pinned to the view): keep every frame in view.
             self.lod.cull(frame_text, base_px=style.LABEL_FONT_PX, x="x", y="y", w="w", h="h")
-            self._follow_view(pinned["x_transform"])
+            self._follow_view(pinned["transforms"])
         else:
             # A title starts at its frame's left edge and runs right: pad by a long title's width.
             self.lod.cull(frame_text, base_px=style.LABEL_FONT_PX, x="text_x", y="title_y",
@@ -357,9 +369,9 @@ class ScopeView(GraphView):
 
     # --- frame titles that stay in view -------------------------------------------------------
     def _pinned_titles(self) -> dict:
-        """The title text's x and y specs placed by ``_TITLE_PLACE_JS``, and its look: a
-        background of the title bar's colour, so that a title pinned over the frame's contents
-        reads as a tag of its bar."""
+        """The title text's x and y specs and the end title's x, placed by
+        ``_TITLE_PLACE_JS``, and the title's look: a background of the title bar's colour, so
+        that a title pinned over the frame's contents reads as a tag of its bar."""
         from bokeh.models import CustomJSTransform
         from bokeh.transform import transform
 
@@ -371,16 +383,19 @@ class ScopeView(GraphView):
                                name="gv_scope_title_x")
         ty = CustomJSTransform(args=dict(common, which="y"), v_func=_TITLE_PLACE_JS,
                                name="gv_scope_title_y")
+        # (the end title is not drawn, NaN, while the sliding title names its frame)
+        tend = CustomJSTransform(args=dict(common, which="end"), v_func=_TITLE_PLACE_JS,
+                                 name="gv_scope_title_end_x")
         look = dict(background_fill_color=TITLE_FILL, background_fill_alpha=0.95, padding=2,
                     border_radius=3)
-        return {"x": transform("text_x", tx), "y": transform("title_y", ty), "look": look,
-                "x_transform": tx}
+        return {"x": transform("text_x", tx), "y": transform("title_y", ty),
+                "end_x": transform("end_x", tend), "look": look, "transforms": [tx, tend]}
 
-    def _follow_view(self, place) -> None:
+    def _follow_view(self, places) -> None:
         from bokeh.models import CustomJS
 
         fig = self.figure
-        move = CustomJS(args=dict(fig=fig, place=place), code=_TITLE_MOVE_JS)
+        move = CustomJS(args=dict(fig=fig, places=list(places)), code=_TITLE_MOVE_JS)
         for attr in ("start", "end"):
             fig.x_range.js_on_change(attr, move)
             fig.y_range.js_on_change(attr, move)

@@ -55,15 +55,16 @@ ZOOM = """
 }
 """
 
-# Where the frame titles of `paths` are drawn now, in page pixels (null: not drawn).
+# Where the frame titles of `paths` are drawn now, in page pixels (null: not drawn); `renderer`:
+# the left titles (gv_scope_title_text) or a wide frame's end titles (gv_scope_title_end_text).
 TITLES = """
-(paths) => {
+([paths, renderer]) => {
   const views = [];
   const walk = (v) => { views.push(v); for (const c of (v.child_views || [])) walk(c); };
   for (const v of Object.values(Bokeh.index)) walk(v);
   const plot = views.find(v => v.model && v.model.name === 'gv_graph');
   const doc = Bokeh.documents[0];
-  const model = doc.get_model_by_name('gv_scope_title_text');
+  const model = doc.get_model_by_name(renderer);
   const rv = plot.renderer_views.get(model);
   const d = doc.get_model_by_name('gv_scope_frames').data;
   const rect = plot.canvas_view.primary.canvas.getBoundingClientRect();
@@ -75,14 +76,19 @@ TITLES = """
   for (const path of paths) {
     const i = Array.from(d.path).indexOf(path);
     const k = shown.indexOf(i);
-    out[path] = (!model.visible || k < 0) ? null : {
+    const text = model.glyph.text.field === 'end_title' ? d.end_title[i] : d.title[i];
+    out[path] = (!model.visible || k < 0 || text === '' || !isFinite(rv.glyph.sx[k])) ? null : {
       left: rect.left + rv.glyph.sx[k], middle: rect.top + rv.glyph.sy[k],
-      width: ctx.measureText(d.title[i]).width, size};
+      width: ctx.measureText(text).width, size};
   }
   out.plot = {left: rect.left, top: rect.top, right: rect.right, bottom: rect.bottom};
   return out;
 }
 """
+
+
+def _titles(page, paths, renderer="gv_scope_title_text"):
+    return page.evaluate(TITLES, [list(paths), renderer])
 
 
 def _settle(page):
@@ -104,7 +110,7 @@ def _dark_pixels(page, box) -> int:
 
 def _assert_readable_in_view(page, where, label):
     assert where is not None, f"{label}: the title is not drawn"
-    plot = page.evaluate(TITLES, [])["plot"]
+    plot = _titles(page, [])["plot"]
     assert where["size"] >= 9, f"{label}: drawn at {where['size']} px"
     assert plot["left"] <= where["left"] and where["left"] + where["width"] <= plot["right"], (
         label, where, plot)
@@ -125,13 +131,32 @@ def test_a_wide_frame_is_named_when_zoomed_into_its_middle(server, open_page):
     frame = page.evaluate(ZOOM, [path, 0.5, None, 900])
     _settle(page)
     assert frame["x1"] - frame["x0"] > 10 * 900  # both ends of the frame are far off screen
-    where = page.evaluate(TITLES, [path])[path]
+    where = _titles(page, [path])[path]
     _assert_readable_in_view(page, where, path)
     # Panning along the bar keeps it in view (and it follows without a round trip to Python).
     page.evaluate("""() => { const xr = Bokeh.documents[0].get_model_by_name('gv_x_range');
                              xr.setv({start: xr.start - 2000, end: xr.end - 2000}); }""")
     _settle(page)
-    _assert_readable_in_view(page, page.evaluate(TITLES, [path])[path], path + " after a pan")
+    _assert_readable_in_view(page, _titles(page, [path])[path], path + " after a pan")
+
+
+def test_a_frame_whose_end_is_at_the_views_edge_is_named_once_and_whole(server, open_page):
+    # Less of the title bar is left in view than the title needs: the end title (right-aligned
+    # at the frame's end) would be cut, and a sliding title stopped at the frame's end would be
+    # drawn over it. The frame is named once, whole, at the view's left edge.
+    p = open_page(server.url("gpt"))
+    page = p.page
+    _settle(page)
+    path = "GPT / blocks"
+    frame = page.evaluate(ZOOM, [path, 1.0, None, 900])  # the frame's right end in the middle
+    assert _titles(page, [path], "gv_scope_title_end_text")[path] is not None  # a wide frame
+    page.evaluate("""(x1) => { const xr = Bokeh.documents[0].get_model_by_name('gv_x_range');
+                               const w = xr.end - xr.start;
+                               xr.setv({start: x1 - 40, end: x1 - 40 + w}); }""", frame["x1"])
+    _settle(page)
+    where = _titles(page, [path])[path]
+    _assert_readable_in_view(page, where, path)
+    assert _titles(page, [path], "gv_scope_title_end_text")[path] is None, "named twice"
 
 
 def test_frames_around_a_view_inside_them_are_named_outermost_first(server, open_page):
@@ -142,7 +167,7 @@ def test_frames_around_a_view_inside_them_are_named_outermost_first(server, open
              "GPT / blocks / blocks.1 / blocks.1.attn"]
     frame = page.evaluate(ZOOM, [chain[-1], 0.5, 0.5, 700])
     _settle(page)
-    titles = page.evaluate(TITLES, chain)
+    titles = _titles(page, chain)
     plot = titles["plot"]
     # the view is inside the innermost frame, its title bar above the view
     assert frame["y1"] - frame["y0"] > 0 and titles[chain[-1]] is not None
@@ -173,4 +198,4 @@ def test_a_graph_without_scopes_carries_no_title_placement():
     # while a graph with scopes has them
     loss, names = graphs.gpt_like(n_layers=1, n_heads=1)
     scoped = Explorer(loss, names=names).graph_view.figure
-    assert len(list(scoped.select({"type": CustomJSTransform}))) == 2
+    assert len(list(scoped.select({"type": CustomJSTransform}))) == 3  # title x, y; end title x
