@@ -62,6 +62,10 @@ class KeyboardShortcuts(JSComponent):
 
     keys = param.Dict(default={}, doc="KeyboardEvent.key -> button label.")
 
+    # Every saved page carries this code: no comments in it. ``button``: the nearest button
+    # with one of the labels, searched from this component's own container outwards (through
+    # the shadow roots Bokeh draws in), so the keys drive the explorer they belong to.
+    # ``preventDefault``: no page scroll, and Space does not also click a focused button.
     _esm = """
     export function render({ model, el }) {
       const typing = (e) => {
@@ -73,9 +77,6 @@ class KeyboardShortcuts(JSComponent):
         }
         return false;
       };
-      // The nearest button with one of these labels: searched from this component's own
-      // container outwards (through the shadow roots Bokeh draws in), so the keys drive the
-      // explorer they belong to.
       const button = (labels) => {
         for (let node = el; node != null; node = node.parentNode || node.host) {
           const stack = [node];
@@ -92,7 +93,7 @@ class KeyboardShortcuts(JSComponent):
         if (e.defaultPrevented || e.ctrlKey || e.altKey || e.metaKey || e.repeat && e.key === ' ') return;
         const label = model.keys[e.key];
         if (label === undefined || !el.isConnected || typing(e)) return;
-        e.preventDefault();  // no page scroll, and Space does not also click a focused button
+        e.preventDefault();
         const b = button(label === 'Play' ? ['Play', 'Pause'] : [label]);
         if (b != null) b.click();
       };

@@ -1101,10 +1101,11 @@ class GraphView:
         fresh = set(fresh)
         patch: dict = {}
         stale: list = []
-        for e in set(edges) | self.fresh_edges | fresh:
-            row = self.edge_row.get(e)
-            if row is None:
-                continue
+        # In row order, not set order: the same pass gives the same patches in every process
+        # (a saved page's size and bytes do not depend on the hash seed).
+        rows = sorted((row, e) for e in set(edges) | self.fresh_edges | fresh
+                      if (row := self.edge_row.get(e)) is not None)
+        for row, e in rows:
             g = edge_grads.get(e)
             values = [("grad_label", short_gradient(g) if e in fresh else "")]
             if self.hover is None:

@@ -367,10 +367,8 @@ class InspectorStates:
         """``(to, back)`` for a move that touched ``nodes``: ``[node index, view index, ...]``
         of the views it changed, and of the views they had before."""
         out, back = [], []
-        for nid in nodes:
-            i = self.index.get(nid)
-            if i is None:
-                continue
+        # In index order, not the set's: the same pass gives the same page in every process.
+        for i, nid in sorted((self.index[n], n) for n in nodes if n in self.index):
             v = self._view(nid)
             if v != self.current[i]:
                 back += [i, self.current[i]]
