@@ -12,7 +12,9 @@ every Step (the sentence above the plot wraps to one line more or less), and res
 means laying out and painting it again: so such a change resizes the plot only when the page
 would overflow the window (the plot shrinks to fit) or a gap of over twice ``SLACK_PX`` opened
 below it (the plot grows to fit). While stepping, the plot settles at the height that leaves
-room for the longest sentence met so far, a line or two short of the window at times. It needs no Python and sends nothing to it, so a saved page behaves the same.
+room for the longest sentence met so far, a line or two short of the window at times. The
+height is set on the elements' style: the browser lays the page out and the figure follows its
+new size; it needs no Python and sends nothing to it, so a saved page behaves the same.
 
 When the side panel has wrapped under the plot (a narrow window), the plot fills the window's
 height and the side panel keeps its planned height below it (the page scrolls to it, as before).
