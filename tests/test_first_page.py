@@ -89,7 +89,10 @@ def test_the_first_page_grows_with_what_is_drawn_not_with_the_graph(pages):
     assert s12 <= s3 + 2_000 + 600 * extra_items, (s3, s12, extra_items)
     assert n12 <= n3, (n3, n12)
     # Against the seed tutorial's page (the same explorer on 10 nodes): the big model adds its
-    # search box, depth control and minimap (~20 models) and ~25 more drawn items: 40 kB is
-    # ~25 % over what that measured (31 kB) when the first page was trimmed.
+    # search box, depth control and minimap (~20 models) and ~25 more drawn items (31 kB when
+    # the first page was trimmed), then the page-side code of what only big graphs have: hover
+    # text asked for when hovered (~2 kB), the plot fitted to the window (~3 kB), frame titles
+    # kept in view (~6 kB): 47 kB measured. A fixed cost, not one that grows with the graph
+    # (that is the check above): 50 kB.
     _, _, sseed, _ = pages["seed"]
-    assert s12 - sseed <= 40_000, (sseed, s12)
+    assert s12 - sseed <= 50_000, (sseed, s12)
