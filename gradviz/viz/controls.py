@@ -15,6 +15,7 @@ import param
 from panel.custom import JSComponent
 
 from . import style
+from .locking import locked
 
 BUTTON_LABELS = ("Reset", "Back", "Step", "Run", "Play", "Backward again", "Zero grads")
 
@@ -122,7 +123,7 @@ class Controls(pn.viewable.Viewer):
             width = {"Backward again": 124, "Zero grads": 92}.get(label, 58)
             b = pn.widgets.Button(label=label, color=kind, width=width, margin=(5, 3),
                                   description=BUTTON_HELP[label])
-            b.on_click(self._clicked(label))
+            b.on_click(locked(self._clicked(label)))
             self.buttons[label] = b
         self.buttons["Backward again"].color = "warning"
         self.speed = pn.widgets.FloatSlider(label="steps / s", start=0.5, end=10, step=0.5,

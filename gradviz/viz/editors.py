@@ -15,6 +15,7 @@ import panel as pn
 import param
 
 from . import style
+from .locking import locked
 
 MAX_NUMBERS = 10_000          # a paste larger than this is refused
 MAX_LITERAL_CHARS = 400_000   # refused before parsing: literal_eval of a huge string is slow
@@ -211,10 +212,11 @@ class TensorEditor(pn.viewable.Viewer):
         self.random_button = pn.widgets.Button(label="Randomise", width=90)
         self.requires_grad = pn.widgets.Checkbox(label="requires_grad", value=bool(requires_grad))
         self.message = style.html("", sizing_mode="stretch_width", margin=(0, 5))
-        self.apply_button.on_click(self._apply)
-        self.cell_button.on_click(self._set_cell)
-        self.random_button.on_click(self._randomise)
-        self.requires_grad.param.watch(self._toggle, "value")
+        # (locked: each of these redraws the explorer's Bokeh sources)
+        self.apply_button.on_click(locked(self._apply))
+        self.cell_button.on_click(locked(self._set_cell))
+        self.random_button.on_click(locked(self._randomise))
+        self.requires_grad.param.watch(locked(self._toggle), "value")
         shape = "×".join(map(str, self.shape)) or "scalar"
         self.header = style.html(
             f'<span class="gv-title">{label}</span> <span class="gv-muted">{shape} · {value.dtype}</span>',

@@ -79,6 +79,7 @@ from .inspector import Inspector
 from .scope_controls import ScopeControls
 from .scope_view import ScopeView
 from .window_fit import fill_window
+from .locking import locked
 
 __all__ = ["Explorer", "NoPass"]
 
@@ -173,8 +174,9 @@ class Explorer(pn.viewable.Viewer):
         # A big graph's hover text is sent when hovered; a notebook must push the answer.
         self.graph_view.after_hover_answer = lambda: self._push_notebook(self.graph_pane)
         self.controls = Controls(self._actions(), retain_graph=self.retain_graph)
-        self.controls.retain_graph.param.watch(lambda e: setattr(self, "retain_graph", e.new), "value")
-        self.controls.colour_mode.param.watch(self._colour_widget_changed, "value")
+        self.controls.retain_graph.param.watch(
+            locked(lambda e: setattr(self, "retain_graph", e.new)), "value")
+        self.controls.colour_mode.param.watch(locked(self._colour_widget_changed), "value")
         self.inspector = Inspector()
         self.legend = style.html(style.legend_html(self.colour_mode), sizing_mode="stretch_width",
                                    margin=(2, 10))

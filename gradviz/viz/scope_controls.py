@@ -9,6 +9,7 @@ import panel as pn
 import param
 
 from . import style
+from .locking import locked
 from .minimap import Minimap
 from .scope_view import ScopeView, describe_shown
 from .search_box import SearchBox
@@ -36,10 +37,10 @@ class ScopeControls(pn.viewable.Viewer):
             options={("all closed" if d == 0 else f"open {d} level" + ("s" if d > 1 else "")): d
                               for d in levels}, value=max((len(p) for p in view.open), default=0),
             width=130, margin=(4, 4), disabled=not self.has_scopes)
-        self.depth_select.param.watch(lambda e: self.open_to_depth(e.new), "value")
+        self.depth_select.param.watch(locked(lambda e: self.open_to_depth(e.new)), "value")
         self.follow_box = pn.widgets.Checkbox(label="open the scope of the current step",
                                               value=False, margin=(10, 8), disabled=not self.has_scopes)
-        self.follow_box.param.watch(self._follow_changed, "value")
+        self.follow_box.param.watch(locked(self._follow_changed), "value")
         self.status = style.html(describe_shown(view), margin=(10, 8), css_classes=["gv-muted"])
         view.on_change = self.redrawn
         self._layout = pn.Column(

@@ -10,6 +10,7 @@ import panel as pn
 import param
 
 from . import style
+from .locking import locked
 
 
 class SearchBox(pn.viewable.Viewer):
@@ -34,10 +35,11 @@ class SearchBox(pn.viewable.Viewer):
         self.next_button = pn.widgets.Button(label="▶", width=36, margin=(4, 2), disabled=True,
                                              description="next match")
         self.status_pane = style.html("", margin=(10, 6), css_classes=["gv-search-status"])
-        self.input.param.watch(self._entered, "enter_pressed")
-        self.find_button.on_click(lambda e: self.find(self.input.value_input or self.input.value))
-        self.prev_button.on_click(lambda e: self.move(-1))
-        self.next_button.on_click(lambda e: self.move(1))
+        # (locked: finding opens scopes and moves the view, Bokeh models)
+        self.input.param.watch(locked(self._entered), "enter_pressed")
+        self.find_button.on_click(locked(lambda e: self.find(self.input.value_input or self.input.value)))
+        self.prev_button.on_click(locked(lambda e: self.move(-1)))
+        self.next_button.on_click(locked(lambda e: self.move(1)))
         self._layout = pn.Row(self.input, self.find_button, self.prev_button, self.next_button,
                               self.status_pane, sizing_mode="stretch_width", margin=0)
 

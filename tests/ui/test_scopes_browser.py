@@ -133,6 +133,28 @@ def test_search_jumps_to_the_node_and_opens_its_scopes(server, open_page):
     assert not p.errors
 
 
+def test_find_clicked_right_after_typing_then_step(server, open_page):
+    """Typing leaves a change for Panel to send to Python; a click that arrives meanwhile is
+    run by Panel outside the document's lock. Find and Step redraw Bokeh sources: that must
+    still work, and leave the view whole for the next Steps."""
+    p = open_page(server.url("gpt"))
+    page = p.page
+    field = page.get_by_placeholder("Find: name, op (MmBackward0), shape (3x4), scope (blocks.3)")
+    field.fill("blocks.2 softmax")
+    page.get_by_role("button", name="Find", exact=True).click()
+    p.wait_contains("1 of 2: SoftmaxBackward0 in")
+    _idle(page)
+    step = page.get_by_role("button", name="Step", exact=True)
+    for _ in range(3):
+        step.click()
+    p.wait_contains("step 3 of")
+    _idle(page)
+    view, *_ = BUILT["gpt"][-1]
+    assert view.timeline.position == 3
+    assert not p.errors
+    assert not server.log.records, "\n".join(server.log.records)
+
+
 def test_the_minimap_moves_the_view(server, open_page):
     p = open_page(server.url("gpt"))
     page = p.page
