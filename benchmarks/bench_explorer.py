@@ -66,6 +66,8 @@ def small_graph():
 
 # --- a timed explorer ----------------------------------------------------------------------
 SERVER_TIMES: dict[str, list[float]] = {"build": [], "step": []}
+# --backend: the graph plot's Bokeh output backend ("canvas", gradviz's, or "webgl").
+OUTPUT_BACKEND: list = []
 
 
 def timed_factory(root, names, loading=False, **explorer_kwargs):
@@ -90,6 +92,8 @@ def timed_factory(root, names, loading=False, **explorer_kwargs):
             if tensor.is_leaf:
                 tensor.grad = None
         view = TimedExplorer(root, names=names, **explorer_kwargs)
+        if OUTPUT_BACKEND:
+            view.graph_view.figure.output_backend = OUTPUT_BACKEND[0]
         SERVER_TIMES["build"].append(time.perf_counter() - t)
         return view
 
@@ -511,7 +515,11 @@ def main(argv=None) -> int:
     ap.add_argument("--models", default="", help=f"model graphs instead of sizes: {','.join(MODELS)}")
     ap.add_argument("--opens", type=int, default=5, help="box clicks timed per model graph")
     ap.add_argument("--write", action="store_true", help=f"write '{SECTION}' in RESULTS.md")
+    ap.add_argument("--backend", default="", choices=["", "canvas", "webgl"],
+                    help="the graph plot's Bokeh output backend (default: the explorer's, canvas)")
     args = ap.parse_args(argv)
+    if args.backend:
+        OUTPUT_BACKEND[:] = [args.backend]
     browser_path = find_browser()
     if args.models:
         return run_models(args.models.split(","), args, browser_path)
