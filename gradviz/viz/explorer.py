@@ -76,10 +76,10 @@ from .controls import Controls
 from .editors import TensorEditor
 from .graph_view import LEGEND_PX, drop_unused_models, plot_and_side
 from .inspector import Inspector
+from .locking import locked
 from .scope_controls import ScopeControls
 from .scope_view import ScopeView
 from .window_fit import fill_window
-from .locking import locked
 
 __all__ = ["Explorer", "NoPass"]
 

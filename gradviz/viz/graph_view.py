@@ -199,9 +199,7 @@ def node_columns(G, layout, grads: dict | None = None, mode: str = "role",
             cols["badge_x"].append(x + w / 2)
             cols["badge_y"].append(y + h / 2)
             if hover:
-                cols["role"].append(style.ROLE_NAMES[role])
-                cols["requires_grad"].append("yes" if attrs["requires_grad"] else "no")
-                for k, v in tensor_hover(attrs, g).items():
+                for k, v in tensor_hover_all(attrs, g).items():
                     cols[k].append(v)
         else:
             fill, line, lw, _ = node_look(role, None, None, mode, nid == current)

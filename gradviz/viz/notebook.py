@@ -141,16 +141,13 @@ def no_kernel_script(view, root) -> str:
     import json
 
     needs_python = [view.controls.retain_graph, view.controls.colour_mode]
-    if getattr(view, "finding_shown", False):  # search and modules lay the graph out again
-        finding = view.scope_controls
-        needs_python += [finding.search_box.input, finding.search_box.find_button,
-                         finding.depth_select, finding.follow_box]
+    note = OFFLINE_NOTE
+    if view.finding_shown:
+        widgets, sentence = view.scope_controls.python_only()
+        needs_python += widgets
+        note += sentence
     ids = {"note": _model(view.note, root).id,
            "needs_python": [_model(w, root).id for w in needs_python]}
-    note = OFFLINE_NOTE
-    if getattr(view, "finding_shown", False):
-        note += (" So do opening and closing modules and the search box."
-                 if view.scope_controls.has_scopes else " So does the search box.")
     text = " ".join(x for x in (view._root_note(), note) if x)
     # json.dumps: valid JavaScript literals; "</" escaped so no text can end the script.
     return _NO_KERNEL_JS % {"ids": json.dumps(ids), "text": json.dumps(text).replace("</", "<\\/")}
@@ -170,8 +167,7 @@ def mimebundle(view, include=None, exclude=None):
                 attach_offline_player(view, doc, model)
                 scripts.append(no_kernel_script(view, model))
             except Exception as e:  # noqa: BLE001 - the live output must still show
-                doc.callbacks._held_events = []
-                view.timeline.seek(0)
+                view.timeline.seek(0)  # (what the recording queued is dropped below)
                 warnings.warn(f"gradviz could not record this explorer's passes into the "
                               f"notebook output (it steps only while the kernel runs): {e!r}",
                               stacklevel=2)

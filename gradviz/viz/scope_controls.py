@@ -52,6 +52,17 @@ class ScopeControls(pn.viewable.Viewer):
     def __panel__(self):
         return self._layout
 
+    def python_only(self) -> tuple[list, str]:
+        """What needs Python here, for a page without it (a saved page, a notebook output
+        with no kernel): the widgets to show disabled, and the sentence that says so. Opening
+        a module or finding a node lays the graph out again; the minimap moves the view in the
+        page and keeps working."""
+        s = self.search_box
+        widgets = [s.input, s.find_button, s.prev_button, s.next_button, self.depth_select,
+                   self.follow_box]
+        return widgets, (" So do opening and closing modules and the search box."
+                         if self.has_scopes else " So does the search box.")
+
     # --- actions ---------------------------------------------------------------------------
     def jump(self, nid) -> None:
         """Show node ``nid``: open the scopes around it, bring it into view, select it."""

@@ -40,9 +40,6 @@ PLAYER_JS = (Path(__file__).with_name("static_player.js")).read_text(encoding="u
 STATIC_NOTE = ("Saved page: Reset, Back, Step, Run, Play, Backward again and Zero grads replay "
                "passes computed when it was saved; editing inputs, retain_graph and colours "
                "need Python (gradviz.explore or gradviz serve).")
-STATIC_SCOPES_NOTE = (" So do opening and closing modules and the search box: modules show "
-                      "as they were when the page was saved.")
-STATIC_SEARCH_NOTE = " So does the search box."
 
 # Graphs above this many nodes are saved with their first pass only: each further pass costs
 # as many recorded steps again, and the page must stay quick to open.
@@ -510,14 +507,10 @@ def _mark_static(view) -> None:
     view.side.dynamic = False  # no server to render a tab when it is chosen
     note = STATIC_NOTE
     if view.finding_shown:
-        # Opening a module or finding a node lays the graph out again: Python's work. The
-        # minimap still moves the view (that is done in the page).
-        finding = view.scope_controls
-        for w in (finding.search_box.input, finding.search_box.find_button,
-                  finding.search_box.prev_button, finding.search_box.next_button,
-                  finding.depth_select, finding.follow_box):
+        widgets, sentence = view.scope_controls.python_only()
+        for w in widgets:
             w.disabled = True
-        note += STATIC_SCOPES_NOTE if finding.has_scopes else STATIC_SEARCH_NOTE
+        note += sentence
     view._note_text(" ".join(x for x in (view._root_note(), note) if x))
 
 

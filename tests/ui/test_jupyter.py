@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -72,7 +73,6 @@ def jupyter_server(tmp_path_factory):
     tutorial notebook for each front end."""
     _require("jupyterlab")
     _require("notebook")
-    from gradviz.testing.serve import free_port
 
     folder = tmp_path_factory.mktemp("jupyter")
     for name in ("lab.ipynb", "notebook7.ipynb"):
@@ -83,6 +83,17 @@ def jupyter_server(tmp_path_factory):
                            }.items():
         (settings / plugin).parent.mkdir(parents=True, exist_ok=True)
         (settings / f"{plugin}.jupyterlab-settings").write_text(values)
+    with running_jupyter(folder) as base:
+        yield SimpleNamespace(base=base, folder=folder)
+
+
+@contextmanager
+def running_jupyter(folder: Path):
+    """A Jupyter server (JupyterLab at /lab, Notebook 7 at /notebooks) serving ``folder`` on a
+    free port, with its own config, runtime, settings and workspace folders there and its log
+    in ``folder/server.log``; yields its base URL and stops it on leaving."""
+    from gradviz.testing.serve import free_port
+
     port = free_port()
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(folder / ".config"),
                JUPYTER_RUNTIME_DIR=str(folder / ".runtime"),
@@ -110,7 +121,7 @@ def jupyter_server(tmp_path_factory):
                     raise RuntimeError("the Jupyter server did not start:\n"
                                        + (folder / "server.log").read_text())
                 time.sleep(0.2)
-        yield SimpleNamespace(base=base, folder=folder)
+        yield base
     finally:
         server.terminate()
         try:

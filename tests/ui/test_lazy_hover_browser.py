@@ -201,15 +201,9 @@ def _jupyter_helpers():
 def lab(tmp_path_factory):
     """A JupyterLab server (as test_jupyter.py starts one) with a notebook that shows the seed
     graph's explorer with its hover text sent lazily."""
-    import os
-    import subprocess
-    import time
-    import urllib.request
-
     tj = _jupyter_helpers()
     tj._require("jupyterlab")
     nbformat = tj._require("nbformat")
-    from gradviz.testing.serve import free_port
 
     folder = tmp_path_factory.mktemp("lab")
     root = Path(__file__).resolve().parents[2]
@@ -221,40 +215,9 @@ def lab(tmp_path_factory):
         "import gradviz\nfrom tests.graph_programs import seed_graph\n"
         "v = seed_graph()\ngradviz.explore(v['loss'], names=v, lazy_hover=True, offline=False)")]
     nbformat.write(nb, folder / "hover.ipynb")
-    port = free_port()
-    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(folder / ".config"),
-               JUPYTER_RUNTIME_DIR=str(folder / ".runtime"),
-               JUPYTERLAB_SETTINGS_DIR=str(folder / ".settings"),
-               JUPYTERLAB_WORKSPACES_DIR=str(folder / ".workspaces"))
-    log = open(folder / "server.log", "w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", f"--port={port}",
-         "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={tj.TOKEN}",
-         f"--ServerApp.root_dir={folder}",
-         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-         "--LabApp.expose_app_in_browser=True"], env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    try:
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/api/status?token={tj.TOKEN}", timeout=2)
-                break
-            except OSError:
-                if server.poll() is not None or time.time() > deadline:
-                    raise RuntimeError("the Jupyter server did not start:\n"
-                                       + (folder / "server.log").read_text())
-                time.sleep(0.2)
+    with tj.running_jupyter(folder) as base:
         yield SimpleNamespace(url=f"{base}/lab/tree/hover.ipynb?token={tj.TOKEN}", folder=folder,
                               helpers=tj)
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
 
 
 def test_in_jupyterlab_the_kernel_answers_a_hover_and_a_step_refreshes_it(ui_browser, lab):
